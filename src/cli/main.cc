@@ -1,0 +1,100 @@
+// etcdsnap: back up and restore etcd. The command tree mirrors `etcdctl snapshot ...`.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "etcdsnap/cli/command.h"
+
+namespace {
+
+using etcdsnap::cli::ExitWithError;
+using etcdsnap::cli::GlobalOptions;
+
+void AddGlobalFlags(CLI::App& app, GlobalOptions& g) {
+  app.add_option("--endpoints", g.endpoints, "gRPC endpoints")
+      ->delimiter(',')
+      ->default_str("[127.0.0.1:2379]");
+  app.add_flag("--debug", g.debug, "enable client-side debug logging");
+  app.add_option("-w,--write-out", g.write_out,
+                 "set the output format (fields, json, protobuf, simple, table)")
+      ->default_str("simple");
+  app.add_flag("--hex", g.hex, "print byte strings as hex encoded strings");
+  app.add_option("--dial-timeout", g.dial_timeout, "dial timeout for client connections")
+      ->default_str("2s");
+  app.add_option("--command-timeout", g.command_timeout,
+                 "timeout for short running command (excluding dial timeout); for save it "
+                 "bounds the whole transfer and applies only when given")
+      ->default_str("5s");
+  app.add_option("--keepalive-time", g.keepalive_time, "keepalive time for client connections")
+      ->default_str("2s");
+  app.add_option("--keepalive-timeout", g.keepalive_timeout,
+                 "keepalive timeout for client connections")
+      ->default_str("6s");
+  app.add_flag("--insecure-transport", g.insecure_transport,
+               "disable transport security for client connections")
+      ->default_str("true");
+  app.add_flag("--insecure-discovery", g.insecure_discovery,
+               "accept insecure SRV records describing cluster endpoints")
+      ->default_str("true");
+  app.add_flag("--insecure-skip-tls-verify", g.insecure_skip_tls_verify,
+               "skip server certificate verification (CAUTION: this option should be enabled "
+               "only for testing purposes)");
+  app.add_option("--cert", g.cert, "identify secure client using this TLS certificate file");
+  app.add_option("--key", g.key, "identify secure client using this TLS key file");
+  app.add_option("--cacert", g.cacert, "verify certificates of TLS-enabled secure servers using "
+                                       "this CA bundle");
+  app.add_option("--user", g.user, "username[:password] for authentication (prompt if password "
+                                   "is not supplied)");
+  app.add_option("--password", g.password, "password for authentication (if this option is "
+                                            "used, --user option shouldn't include password)");
+  app.add_option("-d,--discovery-srv", g.discovery_srv,
+                 "domain name to query for SRV records describing cluster endpoints");
+  app.add_option("--discovery-srv-name", g.discovery_srv_name,
+                 "service name to query when using DNS discovery");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // etcdctl consumes ETCDCTL_API before parsing flags: empty or 3 selects v3.
+  if (const char* api = std::getenv("ETCDCTL_API"); api != nullptr && *api != '\0') {
+    if (std::strcmp(api, "3") != 0) {
+      std::fprintf(stderr, "unsupported API version %s (etcdsnap speaks the v3 API only: "
+                           "set ETCDCTL_API=3 or unset it)\n", api);
+      return etcdsnap::cli::kExitError;
+    }
+  }
+
+  CLI::App app{"etcdsnap: back up and restore etcd clusters (a drop-in for etcdctl snapshot)",
+               "etcdsnap"};
+  app.set_version_flag("--version", "etcdsnap 0.1.0");
+  app.require_subcommand(1);
+  GlobalOptions g;
+  g.app = &app;
+  AddGlobalFlags(app, g);
+
+  etcdsnap::cli::Runner run;
+  CLI::App* snapshot = app.add_subcommand("snapshot", "Manages etcd node snapshots");
+  snapshot->require_subcommand(1);
+  snapshot->fallthrough();
+  etcdsnap::cli::AddSaveCommand(*snapshot, g, run);
+  etcdsnap::cli::AddStatusCommand(*snapshot, g, run);
+  etcdsnap::cli::AddVerifyCommand(*snapshot, g, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return ExitWithError(etcdsnap::cli::kExitBadArgs, e.what());
+  }
+  if (!run) return ExitWithError(etcdsnap::cli::kExitBadArgs, "no command given");
+  return run();
+}
