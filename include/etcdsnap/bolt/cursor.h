@@ -1,0 +1,93 @@
+// Cursor: walks one bucket's key/value pairs in key order, iteratively (a stack of pages, no
+// recursion), reading pages through a File. Buckets are either a page tree (root != 0) or an
+// inline page image carried in the parent's value; both are handled.
+//
+// Without an observer, the first problem met (a page out of bounds, a bad element, keys out of
+// order, a tree deeper than kMaxDepth) stops the walk with a Corruption status. With a
+// PageObserver (how Check() uses it), problems are reported to the observer and the offending
+// subtree is skipped, so a walk over a damaged file still visits everything it can; the
+// observer may also veto descending into a page (to stop at pages already seen: cycles).
+//
+// key() and value() stay valid until the next call to First() or Next(). Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "etcdsnap/bolt/file.h"
+#include "etcdsnap/bolt/format.h"
+#include "etcdsnap/bolt/page.h"
+#include "etcdsnap/util/status.h"
+
+namespace etcdsnap::bolt {
+
+// Sees every page a Cursor reads, and every problem it meets when one is installed.
+class PageObserver {
+ public:
+  virtual ~PageObserver() = default;
+  // Called once per page read from the file (never for inline pages), before its elements are
+  // used. Returning false skips the page and its subtree.
+  virtual bool OnPage(Pgid id, const PageView& page) = 0;
+  virtual void OnError(const Status& problem) = 0;
+};
+
+class Cursor {
+ public:
+  // Trees deeper than this are reported as corrupt (real trees are a handful of levels).
+  static constexpr size_t kMaxDepth = 64;
+
+  // A bucket whose root is page `root`.
+  Cursor(const File& file, Pgid root);
+  // An inline bucket: `page` is the page image that follows the bucket header (copied).
+  Cursor(const File& file, Bytes inline_page, std::string label);
+
+  void set_observer(PageObserver* observer) { observer_ = observer; }
+  // Report keys that are not strictly increasing (on by default).
+  void set_check_order(bool on) { check_order_ = on; }
+
+  Status First();
+  Status Next();
+  bool Valid() const { return valid_; }
+  Bytes key() const { return current_.key; }
+  Bytes value() const { return current_.value; }
+  uint32_t flags() const { return current_.flags; }
+  bool IsBucket() const { return current_.is_bucket(); }
+  // The page holding the current element (0 for an inline bucket).
+  Pgid page_id() const { return depth_ > 0 ? frames_[depth_ - 1].id : 0; }
+
+ private:
+  struct Frame {
+    Pgid id = 0;
+    std::vector<uint8_t> buf;
+    PageView view;
+    uint32_t index = 0;
+  };
+
+  // Reads page `id` into a new top frame. Returns true when the frame was pushed; false when it
+  // was skipped (with the problem already handed to the observer) or when the walk must stop
+  // (*fatal set).
+  bool Push(Pgid id, Status* fatal);
+  bool PushInline(Status* fatal);
+  // Advances from the top frame's index to the next leaf element, or to the end.
+  Status Settle();
+  // Without an observer: returns the problem. With one: reports it and returns Ok.
+  Status Problem(Status problem);
+
+  const File& file_;
+  Pgid root_ = 0;
+  std::vector<uint8_t> inline_page_;
+  std::string label_;
+  bool is_inline_ = false;
+  PageObserver* observer_ = nullptr;
+  bool check_order_ = true;
+
+  std::vector<Frame> frames_;  // frames_[0, depth_) are live; the rest keep their buffers
+  size_t depth_ = 0;
+  bool valid_ = false;
+  LeafElement current_;
+  std::string previous_key_;
+  bool have_previous_ = false;
+};
+
+}  // namespace etcdsnap::bolt

@@ -1,0 +1,148 @@
+#include "etcdsnap/bolt/cursor.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace etcdsnap::bolt {
+namespace {
+
+std::string Quote(Bytes b) {
+  std::string out = "\"";
+  for (uint8_t c : b.first(std::min<size_t>(b.size(), 64))) {
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  if (b.size() > 64) out += "...";
+  return out + "\"";
+}
+
+int CompareBytes(Bytes a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  const int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
+  if (c != 0) return c;
+  return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
+}
+
+}  // namespace
+
+Cursor::Cursor(const File& file, Pgid root) : file_(file), root_(root) {}
+
+Cursor::Cursor(const File& file, Bytes inline_page, std::string label)
+    : file_(file),
+      inline_page_(inline_page.begin(), inline_page.end()),
+      label_(std::move(label)),
+      is_inline_(true) {}
+
+Status Cursor::Problem(Status problem) {
+  if (observer_ == nullptr) return problem;
+  observer_->OnError(problem);
+  return Status::Ok();
+}
+
+bool Cursor::Push(Pgid id, Status* fatal) {
+  if (depth_ >= kMaxDepth) {
+    *fatal = Problem(Status::Corruption("page " + std::to_string(id) + ": tree deeper than " +
+                                        std::to_string(kMaxDepth) + " levels (a cycle?)"));
+    return false;
+  }
+  if (frames_.size() <= depth_) frames_.resize(depth_ + 1);
+  Frame& f = frames_[depth_];
+  Result<PageView> v = file_.ReadPage(id, &f.buf);
+  if (!v.ok()) {
+    *fatal = Problem(v.status());
+    return false;
+  }
+  if (observer_ != nullptr && !observer_->OnPage(id, *v)) return false;
+  if (!v->is_leaf() && !v->is_branch()) {
+    *fatal = Problem(Status::Corruption("page " + std::to_string(id) + ": invalid type: " +
+                                        PageTypeName(v->header().flags)));
+    return false;
+  }
+  f.id = id;
+  f.view = *v;
+  f.index = 0;
+  ++depth_;
+  return true;
+}
+
+bool Cursor::PushInline(Status* fatal) {
+  Result<PageView> v = PageView::Parse(inline_page_);
+  if (!v.ok()) {
+    *fatal = Problem(v.status().Annotate(label_));
+    return false;
+  }
+  if (!v->is_leaf()) {
+    *fatal = Problem(Status::Corruption(label_ + ": inline page has type " +
+                                        PageTypeName(v->header().flags) + ", not leaf"));
+    return false;
+  }
+  if (frames_.empty()) frames_.resize(1);
+  frames_[0].id = 0;
+  frames_[0].view = *v;
+  frames_[0].index = 0;
+  depth_ = 1;
+  return true;
+}
+
+Status Cursor::First() {
+  depth_ = 0;
+  valid_ = false;
+  have_previous_ = false;
+  Status fatal;
+  const bool pushed = is_inline_ ? PushInline(&fatal) : Push(root_, &fatal);
+  if (!pushed) return fatal;
+  return Settle();
+}
+
+Status Cursor::Next() {
+  if (!valid_) return Status::Ok();
+  frames_[depth_ - 1].index++;
+  return Settle();
+}
+
+Status Cursor::Settle() {
+  valid_ = false;
+  while (depth_ > 0) {
+    Frame& f = frames_[depth_ - 1];
+    if (f.index >= f.view.count()) {
+      --depth_;
+      if (depth_ > 0) frames_[depth_ - 1].index++;
+      continue;
+    }
+    if (f.view.is_leaf()) {
+      current_ = f.view.leaf(static_cast<uint16_t>(f.index));
+      if (check_order_ && have_previous_ && CompareBytes(current_.key, previous_key_) <= 0) {
+        const std::string where = is_inline_ ? label_ : "page " + std::to_string(f.id);
+        Status s = Problem(Status::Corruption(
+            where + ": key " + Quote(current_.key) + " is not greater than the previous key " +
+            Quote(Bytes(reinterpret_cast<const uint8_t*>(previous_key_.data()),
+                        previous_key_.size()))));
+        if (!s.ok()) return s;
+      }
+      previous_key_.assign(reinterpret_cast<const char*>(current_.key.data()),
+                           current_.key.size());
+      have_previous_ = true;
+      valid_ = true;
+      return Status::Ok();
+    }
+    if (is_inline_) {  // inline pages hold no child pointers; PushInline admits leaves only
+      --depth_;
+      continue;
+    }
+    const Pgid child = f.view.branch(static_cast<uint16_t>(f.index)).child;
+    Status fatal;
+    if (!Push(child, &fatal)) {
+      if (!fatal.ok()) return fatal;
+      frames_[depth_ - 1].index++;  // skipped: reported to the observer, or vetoed by it
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace etcdsnap::bolt

@@ -1,0 +1,123 @@
+#include "etcdsnap/bolt/cursor.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "test_db.h"
+
+namespace etcdsnap::bolt {
+namespace {
+
+using testing::Item;
+using testing::TestDb;
+
+std::string S(Bytes b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
+
+class CursorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/bolt_cursor_test.XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<File> Open(const std::string& bytes) {
+    TestDb::WriteFile(dir_ + "/db", bytes);
+    auto f = File::Open(dir_ + "/db");
+    EXPECT_TRUE(f.ok()) << f.status().message();
+    return f.ok() ? std::move(f).value() : nullptr;
+  }
+
+  static std::vector<std::string> Keys(Cursor& c, Status* st) {
+    std::vector<std::string> keys;
+    for (*st = c.First(); st->ok() && c.Valid(); *st = c.Next()) keys.push_back(S(c.key()));
+    return keys;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(CursorTest, WalksBranchesInKeyOrderWithOverflowValues) {
+  TestDb db;
+  const std::string big(10000, 'v');  // needs three pages
+  Pgid l1 = db.AddLeaf({{"a", "1"}, {"b", big}});
+  Pgid l2 = db.AddLeaf({{"c", "3"}, {"d", "4"}});
+  Pgid l3 = db.AddLeaf({{"e", "5"}});
+  Pgid b1 = db.AddBranch({{"a", l1}, {"c", l2}});
+  Pgid root = db.AddBranch({{"a", b1}, {"e", l3}});
+  auto f = Open(db.Finish(root));
+  ASSERT_NE(f, nullptr);
+  Cursor c(*f, root);
+  Status st;
+  EXPECT_EQ(Keys(c, &st), (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_TRUE(c.First().ok());
+  ASSERT_TRUE(c.Next().ok());
+  EXPECT_EQ(S(c.value()), big);
+  EXPECT_EQ(c.page_id(), l1);
+}
+
+TEST_F(CursorTest, InlineBucket) {
+  TestDb db;
+  Pgid root = db.AddLeaf({});
+  auto f = Open(db.Finish(root));
+  std::string image = TestDb::LeafImage({{"x", "1"}, TestDb::Bucket("y", TestDb::InlineBucket({}))});
+  Cursor c(*f, Bytes(reinterpret_cast<const uint8_t*>(image.data()), image.size()), "inline");
+  ASSERT_TRUE(c.First().ok());
+  ASSERT_TRUE(c.Valid());
+  EXPECT_FALSE(c.IsBucket());
+  ASSERT_TRUE(c.Next().ok());
+  EXPECT_TRUE(c.IsBucket());
+  EXPECT_EQ(S(c.key()), "y");
+  ASSERT_TRUE(c.Next().ok());
+  EXPECT_FALSE(c.Valid());
+}
+
+TEST_F(CursorTest, EmptyBucket) {
+  TestDb db;
+  Pgid root = db.AddLeaf({});
+  auto f = Open(db.Finish(root));
+  Cursor c(*f, root);
+  ASSERT_TRUE(c.First().ok());
+  EXPECT_FALSE(c.Valid());
+}
+
+TEST_F(CursorTest, KeysOutOfOrderAreCorruption) {
+  TestDb db;
+  Pgid root = db.AddLeaf({{"b", "1"}, {"a", "2"}});
+  auto f = Open(db.Finish(root));
+  Cursor c(*f, root);
+  Status st;
+  Keys(c, &st);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("is not greater than the previous key"), std::string::npos);
+}
+
+TEST_F(CursorTest, SelfReferencingBranchStopsAtMaxDepth) {
+  TestDb db;
+  // Page 2 is a branch whose only child is page 2.
+  Pgid root = db.AddBranch({{"a", 2}});
+  auto f = Open(db.Finish(root));
+  Cursor c(*f, root);
+  Status st;
+  Keys(c, &st);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("deeper than"), std::string::npos) << st.message();
+}
+
+TEST_F(CursorTest, ElementPastPageEndIsCorruption) {
+  TestDb db;
+  Pgid root = db.AddLeaf({{"a", "1"}});
+  std::string bytes = db.Finish(root);
+  TestDb::Put32(bytes, root * 4096 + 16 + 12, 1u << 30);  // vsize
+  auto f = Open(bytes);
+  Cursor c(*f, root);
+  Status st = c.First();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("past the end"), std::string::npos) << st.message();
+}
+
+}  // namespace
+}  // namespace etcdsnap::bolt
