@@ -1,0 +1,54 @@
+// StatusComputer: etcd's `snapshot status` figures for a backend file, computed from the
+// entries of a bolt::Check() walk (one pass over the file):
+//  - hash: CRC-32C over each top-level bucket name followed by its keys and values, in order;
+//  - revision: the main revision of the last key of bucket `key`;
+//  - total keys: every pair in every top-level bucket (etcd 3.4/3.5), or, with
+//    StatusLayout::kEtcd36, the number of live user keys (etcdutl 3.6), which keeps a set of
+//    the live keys in memory;
+//  - version (3.6 layout): meta/storageVersion when it parses as a semantic version.
+// Not thread-safe; one computer per walk.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_set>
+
+#include "etcdsnap/bolt/check.h"
+#include "etcdsnap/util/status.h"
+
+namespace etcdsnap::etcd {
+
+enum class StatusLayout { kEtcd34, kEtcd36 };
+
+// etcdctl's snapshot.Status.
+struct BackendStatus {
+  uint32_t hash = 0;
+  int64_t revision = 0;
+  int64_t total_key = 0;
+  uint64_t total_size = 0;
+  std::string version;  // 3.6 layout only; may be empty
+};
+
+class StatusComputer : public bolt::EntryVisitor {
+ public:
+  explicit StatusComputer(StatusLayout layout) : layout_(layout) {}
+
+  void OnEntry(const bolt::Entry& entry) override;
+
+  // The figures, or the first error etcd would have stopped on (a root entry that is not a
+  // bucket, a `key` entry that is not a revision, a value that is not a KeyValue).
+  Result<BackendStatus> Finish(uint64_t total_size);
+
+ private:
+  void Fail(std::string message);
+
+  StatusLayout layout_;
+  BackendStatus status_;
+  uint32_t crc_ = 0;
+  bool in_key_bucket_ = false;
+  bool in_meta_bucket_ = false;
+  std::unordered_set<std::string> live_;
+  std::string error_;
+};
+
+}  // namespace etcdsnap::etcd

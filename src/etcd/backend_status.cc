@@ -1,0 +1,77 @@
+#include "etcdsnap/etcd/backend_status.h"
+
+#include <regex>
+#include <string_view>
+
+#include "etcdsnap/etcd/buckets.h"
+#include "etcdsnap/etcd/key_value.h"
+#include "etcdsnap/etcd/revision.h"
+#include "etcdsnap/bolt/format.h"
+#include "etcdsnap/util/crc32c.h"
+
+namespace etcdsnap::etcd {
+namespace {
+
+std::string_view View(bolt::Bytes b) {
+  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+// What Go's coreos/go-semver NewVersion accepts, roughly: MAJOR.MINOR.PATCH[-pre][+meta].
+bool IsSemver(std::string_view v) {
+  static const std::regex kSemver(R"(^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$)");
+  return std::regex_match(v.begin(), v.end(), kSemver);
+}
+
+}  // namespace
+
+void StatusComputer::Fail(std::string message) {
+  if (error_.empty()) error_ = std::move(message);
+}
+
+void StatusComputer::OnEntry(const bolt::Entry& e) {
+  if (e.depth == 0) {
+    if (!e.is_bucket) Fail("cannot get hash of bucket " + std::string(View(e.key)));
+    crc_ = crc32c::Extend(crc_, e.key);
+    in_key_bucket_ = View(e.key) == kKeyBucket;
+    in_meta_bucket_ = View(e.key) == kMetaBucket;
+    return;
+  }
+  if (e.depth != 1) return;  // inside a nested bucket: etcd has none, its hash skips them
+  crc_ = crc32c::Extend(crc_, e.key);
+  if (!e.is_bucket) crc_ = crc32c::Extend(crc_, e.value);  // ForEach gives a nil value
+  if (layout_ == StatusLayout::kEtcd34) ++status_.total_key;
+  if (in_meta_bucket_ && layout_ == StatusLayout::kEtcd36 && View(e.key) == kStorageVersionKey) {
+    status_.version = IsSemver(View(e.value)) ? std::string(View(e.value)) : std::string();
+  }
+  if (!in_key_bucket_) return;
+  if (e.key.size() < kRevisionKeySize) {
+    Fail("cannot parse revision key of " + std::to_string(e.key.size()) + " bytes");
+    return;
+  }
+  // etcd's bytesToRev reads main from the first 8 bytes, whatever follows.
+  status_.revision = static_cast<int64_t>(bolt::LoadBE64(e.key.data()));
+  if (layout_ != StatusLayout::kEtcd36) return;
+  Result<KeyValue> kv = DecodeKeyValue(e.value);
+  if (!kv.ok()) {
+    Fail("cannot unmarshal the value of revision " + std::to_string(status_.revision) + ": " +
+         kv.status().message());
+    return;
+  }
+  const bool tombstone = e.key.size() == kTombstoneKeySize && e.key[17] == 't';
+  if (tombstone) {
+    live_.erase(std::string(kv->key));
+  } else {
+    live_.insert(std::string(kv->key));
+  }
+}
+
+Result<BackendStatus> StatusComputer::Finish(uint64_t total_size) {
+  if (!error_.empty()) return Status::Corruption(error_);
+  BackendStatus s = status_;
+  s.hash = crc_;
+  s.total_size = total_size;
+  if (layout_ == StatusLayout::kEtcd36) s.total_key = static_cast<int64_t>(live_.size());
+  return s;
+}
+
+}  // namespace etcdsnap::etcd
