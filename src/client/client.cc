@@ -1,1 +1,216 @@
-namespace etcdsnap::client {}
+#include "etcdsnap/client/client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <condition_variable>
+#include <thread>
+
+#include "etcdsnap/util/human.h"
+#include "rpc.grpc.pb.h"
+
+namespace etcdsnap::client {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::chrono::system_clock::time_point DeadlineAfter(nanoseconds d) {
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(d);
+}
+
+int ToMillis(nanoseconds d) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  return static_cast<int>(std::clamp<int64_t>(ms, 1, INT32_MAX));
+}
+
+Code CodeFromGrpc(grpc::StatusCode c) {
+  switch (c) {
+    case grpc::StatusCode::UNAVAILABLE: return Code::kUnavailable;
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return Code::kDeadlineExceeded;
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED: return Code::kPermissionDenied;
+    case grpc::StatusCode::CANCELLED: return Code::kCancelled;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION: return Code::kInvalidArgument;
+    case grpc::StatusCode::UNIMPLEMENTED: return Code::kUnsupported;
+    default: return Code::kInternal;
+  }
+}
+
+// etcd's errors arrive as "etcdserver: ..."; gRPC's own as free text. Keep both readable.
+std::string GrpcMessage(const grpc::Status& s) {
+  std::string m = s.error_message();
+  if (m.empty()) m = "gRPC status " + std::to_string(static_cast<int>(s.error_code()));
+  return m;
+}
+
+}  // namespace
+
+void Canceller::Cancel(const std::string& reason) {
+  std::lock_guard lock(mu_);
+  if (!cancelled_.exchange(true)) reason_ = reason;
+  if (ctx_ != nullptr) ctx_->TryCancel();
+}
+
+std::string Canceller::reason() const {
+  std::lock_guard lock(mu_);
+  return reason_;
+}
+
+Canceller::Registration::Registration(Canceller* c, grpc::ClientContext* ctx) : c_(c) {
+  if (c_ == nullptr) return;
+  std::lock_guard lock(c_->mu_);
+  c_->ctx_ = ctx;
+  if (c_->cancelled_) ctx->TryCancel();
+}
+
+Canceller::Registration::~Registration() {
+  if (c_ == nullptr) return;
+  std::lock_guard lock(c_->mu_);
+  c_->ctx_ = nullptr;
+}
+
+Connection::Connection(Endpoint endpoint, const ConnectionOptions& options)
+    : endpoint_(std::move(endpoint)), dial_timeout_(options.dial_timeout) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ToMillis(options.keepalive_time));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ToMillis(options.keepalive_timeout));
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  args.SetMaxReceiveMessageSize(-1);
+  // Each member gets its own connection even when targets repeat.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (endpoint_.tls) {
+    creds = options.tls ? options.tls->Credentials() : TlsMaterial::Load({}).value().Credentials();
+  } else {
+    creds = grpc::InsecureChannelCredentials();
+  }
+  channel_ = grpc::CreateCustomChannel(endpoint_.target, creds, args);
+}
+
+Connection::~Connection() = default;
+Connection::Connection(Connection&&) noexcept = default;
+Connection& Connection::operator=(Connection&&) noexcept = default;
+
+Result<MemberStatus> Connection::Probe(Canceller* canceller) {
+  auto stub = etcdserverpb::Maintenance::NewStub(channel_);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(DeadlineAfter(dial_timeout_));
+  ctx.set_wait_for_ready(false);
+  Canceller::Registration reg(canceller, &ctx);
+  etcdserverpb::StatusResponse resp;
+  grpc::Status s = stub->Status(&ctx, etcdserverpb::StatusRequest(), &resp);
+  if (!s.ok()) {
+    if (canceller != nullptr && canceller->cancelled()) return Status::Cancelled(canceller->reason());
+    if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return Status::DeadlineExceeded("no answer from " + endpoint_.original + " within " +
+                                      FormatGoDuration(dial_timeout_) + " (--dial-timeout)");
+    }
+    return Status(CodeFromGrpc(s.error_code()), GrpcMessage(s));
+  }
+  MemberStatus m;
+  m.version = resp.version();
+  m.member_id = resp.header().member_id();
+  m.leader = resp.leader();
+  m.raft_index = resp.raftindex();
+  m.applied_index = resp.raftappliedindex();
+  m.raft_term = resp.raftterm();
+  m.db_size = resp.dbsize();
+  m.is_learner = resp.islearner();
+  return m;
+}
+
+Status Connection::Authenticate(const std::string& user, const std::string& password,
+                                Canceller* canceller) {
+  auto stub = etcdserverpb::Auth::NewStub(channel_);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(DeadlineAfter(dial_timeout_));
+  Canceller::Registration reg(canceller, &ctx);
+  etcdserverpb::AuthenticateRequest req;
+  req.set_name(user);
+  req.set_password(password);
+  etcdserverpb::AuthenticateResponse resp;
+  grpc::Status s = stub->Authenticate(&ctx, req, &resp);
+  if (!s.ok()) {
+    if (canceller != nullptr && canceller->cancelled()) return Status::Cancelled(canceller->reason());
+    return Status(CodeFromGrpc(s.error_code()),
+                  "authenticating user " + user + " at " + endpoint_.original + ": " +
+                      GrpcMessage(s));
+  }
+  token_ = resp.token();
+  return Status::Ok();
+}
+
+Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& on_chunk,
+                                  Canceller* canceller) {
+  auto stub = etcdserverpb::Maintenance::NewStub(channel_);
+  grpc::ClientContext ctx;
+  if (options.deadline) ctx.set_deadline(DeadlineAfter(*options.deadline));
+  if (!token_.empty()) ctx.AddMetadata("token", token_);
+  Canceller::Registration reg(canceller, &ctx);
+
+  // The idle watchdog: cancels the call when no message arrived for idle_timeout.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  bool idle_fired = false;
+  Clock::time_point last = Clock::now();
+  std::thread watchdog([&] {
+    std::unique_lock lock(mu);
+    while (!done) {
+      auto until = last + options.idle_timeout;
+      if (Clock::now() >= until) {
+        idle_fired = true;
+        ctx.TryCancel();
+        return;
+      }
+      cv.wait_until(lock, until);
+    }
+  });
+  auto stop_watchdog = [&] {
+    {
+      std::lock_guard lock(mu);
+      done = true;
+    }
+    cv.notify_all();
+    if (watchdog.joinable()) watchdog.join();
+  };
+
+  auto reader = stub->Snapshot(&ctx, etcdserverpb::SnapshotRequest());
+  etcdserverpb::SnapshotResponse resp;
+  Status cb_status;
+  while (reader->Read(&resp)) {
+    {
+      std::lock_guard lock(mu);
+      last = Clock::now();
+    }
+    const std::string& blob = resp.blob();
+    cb_status = on_chunk(std::span(reinterpret_cast<const uint8_t*>(blob.data()), blob.size()),
+                         resp.remaining_bytes());
+    if (!cb_status.ok()) {
+      ctx.TryCancel();
+      break;
+    }
+  }
+  grpc::Status s = reader->Finish();
+  stop_watchdog();
+  if (!cb_status.ok()) return cb_status;
+  if (canceller != nullptr && canceller->cancelled()) return Status::Cancelled(canceller->reason());
+  if (idle_fired) {
+    return Status::DeadlineExceeded("no data from " + endpoint_.original + " for " +
+                                    FormatGoDuration(options.idle_timeout) +
+                                    " (--idle-timeout); the server stalled");
+  }
+  if (!s.ok()) {
+    if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && options.deadline) {
+      return Status::DeadlineExceeded("snapshot from " + endpoint_.original +
+                                      " did not complete within " +
+                                      FormatGoDuration(*options.deadline) +
+                                      " (--command-timeout); raise it or leave it unset");
+    }
+    return Status(CodeFromGrpc(s.error_code()), GrpcMessage(s));
+  }
+  return Status::Ok();
+}
+
+}  // namespace etcdsnap::client

@@ -1,1 +1,204 @@
-namespace etcdsnap::snapshot {}
+#include "etcdsnap/snapshot/save.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <cstring>
+#include <future>
+#include <vector>
+
+#include "etcdsnap/util/file.h"
+#include "etcdsnap/util/human.h"
+#include "etcdsnap/util/sha256.h"
+
+namespace etcdsnap::snapshot {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kTrailerSize = 32;
+constexpr size_t kWriteBuffer = 1 << 20;
+
+std::string MemberHex(uint64_t id) { return fmt::format("{:x}", id); }
+
+// Hashes everything but the last 32 bytes seen, which it keeps as the candidate trailer: the
+// server's last message is the sha256 of all bytes before it.
+class TrailerHasher {
+ public:
+  void Add(std::span<const uint8_t> data) {
+    if (data.size() >= kTrailerSize) {
+      sha_.Update(tail_.data(), tail_len_);
+      sha_.Update(data.first(data.size() - kTrailerSize));
+      std::memcpy(tail_.data(), data.data() + data.size() - kTrailerSize, kTrailerSize);
+      tail_len_ = kTrailerSize;
+      return;
+    }
+    // Rare: a chunk shorter than the trailer. Shift the window by data.size().
+    std::array<uint8_t, 2 * kTrailerSize> buf{};
+    std::memcpy(buf.data(), tail_.data(), tail_len_);
+    std::memcpy(buf.data() + tail_len_, data.data(), data.size());
+    size_t n = tail_len_ + data.size();
+    size_t keep = std::min(n, kTrailerSize);
+    sha_.Update(buf.data(), n - keep);
+    std::memcpy(tail_.data(), buf.data() + n - keep, keep);
+    tail_len_ = keep;
+  }
+  bool has_trailer() const { return tail_len_ == kTrailerSize; }
+  std::span<const uint8_t> trailer() const { return {tail_.data(), tail_len_}; }
+  Sha256Digest Finish() { return sha_.Finish(); }
+
+ private:
+  Sha256 sha_;
+  std::array<uint8_t, kTrailerSize> tail_{};
+  size_t tail_len_ = 0;
+};
+
+// Buffers small gRPC chunks into large writes.
+class BufferedWriter {
+ public:
+  explicit BufferedWriter(PartFile* file) : file_(file) { buf_.reserve(kWriteBuffer); }
+  Status Add(std::span<const uint8_t> data) {
+    if (buf_.size() + data.size() > kWriteBuffer) ETCDSNAP_RETURN_IF_ERROR(Flush());
+    if (data.size() >= kWriteBuffer) return file_->Append(data);
+    buf_.insert(buf_.end(), data.begin(), data.end());
+    return Status::Ok();
+  }
+  Status Flush() {
+    if (buf_.empty()) return Status::Ok();
+    Status s = file_->Append(buf_);
+    buf_.clear();
+    return s;
+  }
+
+ private:
+  PartFile* file_;
+  std::vector<uint8_t> buf_;
+};
+
+// Probes every endpoint at once and picks one. Single endpoints are probed too: it bounds the
+// dial by --dial-timeout and turns "refused" or a TLS failure into a clear error.
+Result<size_t> SelectMember(const SaveOptions& o, std::vector<client::Connection>& conns,
+                            client::Canceller* canceller, spdlog::logger& log) {
+  std::vector<std::future<Result<client::MemberStatus>>> probes;
+  for (auto& c : conns) {
+    probes.push_back(std::async(std::launch::async, [&c, canceller] { return c.Probe(canceller); }));
+  }
+  std::vector<Candidate> candidates(conns.size());
+  std::string failures;
+  for (size_t i = 0; i < conns.size(); ++i) {
+    auto r = probes[i].get();
+    const std::string& ep = conns[i].endpoint().original;
+    if (r.ok()) {
+      candidates[i] = {true, *r};
+      log.info("endpoint {} is reachable: member={} version={} leader={} applied-index={} "
+               "db-size={}",
+               ep, MemberHex(r->member_id), r->version, r->is_leader() ? "yes" : "no",
+               r->applied_index, HumanizeBytes(static_cast<uint64_t>(r->db_size)));
+    } else {
+      log.warn("endpoint {} is not usable: {}", ep, r.status().message());
+      if (!failures.empty()) failures += "; ";
+      failures += ep + ": " + r.status().message();
+      if (r.status().code() == Code::kCancelled) return r.status();
+    }
+  }
+  auto chosen = ChooseMember(candidates);
+  if (!chosen) {
+    return Status::Unavailable(conns.size() == 1 ? "cannot reach " + failures
+                                                 : "cannot reach any endpoint (" + failures + ")");
+  }
+  if (conns.size() > 1) {
+    const auto& st = candidates[*chosen].status;
+    log.info("saving from {} (member {}, {}): highest applied index {} among the reachable "
+             "members, followers preferred on a tie",
+             conns[*chosen].endpoint().original, MemberHex(st.member_id),
+             st.is_leader() ? "leader" : "follower", st.applied_index);
+  }
+  return *chosen;
+}
+
+}  // namespace
+
+std::optional<size_t> ChooseMember(const std::vector<Candidate>& candidates) {
+  std::optional<size_t> best;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const Candidate& c = candidates[i];
+    if (!c.reachable) continue;
+    if (!best) {
+      best = i;
+      continue;
+    }
+    const auto& b = candidates[*best].status;
+    if (c.status.applied_index > b.applied_index ||
+        (c.status.applied_index == b.applied_index && b.is_leader() && !c.status.is_leader())) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+Result<SaveResult> Save(const SaveOptions& o, client::Canceller* canceller, spdlog::logger& log) {
+  const auto start = Clock::now();
+  // The .part goes first: an unwritable target fails before any network traffic.
+  ETCDSNAP_ASSIGN_OR_RETURN(PartFile part, PartFile::Create(o.path));
+  log.info("created temporary db file path={}", part.path());
+
+  std::vector<client::Connection> conns;
+  conns.reserve(o.endpoints.size());
+  for (const auto& ep : o.endpoints) conns.emplace_back(ep, o.connection);
+  ETCDSNAP_ASSIGN_OR_RETURN(size_t chosen, SelectMember(o, conns, canceller, log));
+  client::Connection& conn = conns[chosen];
+
+  if (!o.user.empty()) {
+    ETCDSNAP_RETURN_IF_ERROR(conn.Authenticate(o.user, o.password, canceller));
+    log.info("authenticated as user {}", o.user);
+  }
+
+  log.info("fetching snapshot endpoint={}", conn.endpoint().original);
+  TrailerHasher hasher;
+  BufferedWriter writer(&part);
+  uint64_t received = 0, total = 0;
+  Status s = conn.StreamSnapshot(
+      o.stream,
+      [&](std::span<const uint8_t> blob, uint64_t remaining) -> Status {
+        received += blob.size();
+        // The image is followed by a 32-byte trailer that remaining_bytes does not count.
+        if (remaining > 0 || total == 0) total = received + remaining + kTrailerSize;
+        hasher.Add(blob);
+        ETCDSNAP_RETURN_IF_ERROR(writer.Add(blob));
+        if (o.on_progress) o.on_progress(received, total);
+        return Status::Ok();
+      },
+      canceller);
+  if (!s.ok()) {
+    // Once bytes flowed, "unavailable" means the member went away mid-transfer, not that it
+    // could not be reached.
+    if (s.code() == Code::kUnavailable) s = Status::Aborted(s.message());
+    return s.Annotate("snapshot stream from " + conn.endpoint().original + " failed after " +
+                      std::to_string(received) + " bytes");
+  }
+  ETCDSNAP_RETURN_IF_ERROR(writer.Flush());
+  if (received % 512 != kTrailerSize || !hasher.has_trailer()) {
+    return Status::Corruption("sha256 checksum not found [bytes: " + std::to_string(received) +
+                              "]: the stream from " + conn.endpoint().original +
+                              " ended early; try again");
+  }
+  const Sha256Digest digest = hasher.Finish();
+  if (!std::equal(digest.begin(), digest.end(), hasher.trailer().begin())) {
+    return Status::Corruption(
+        "sha256 checksum mismatch: the snapshot from " + conn.endpoint().original + " hashes to " +
+        HexString(digest) + " but the server's trailer says " + HexString(hasher.trailer()) +
+        "; the data was corrupted in transit, try again");
+  }
+  log.debug("sha256 trailer verified: {}", HexString(digest));
+  ETCDSNAP_RETURN_IF_ERROR(part.Commit());
+  const auto took = Clock::now() - start;
+  const double secs = std::chrono::duration<double>(took).count();
+  log.info("fetched snapshot endpoint={} size={} took={:.3f}s throughput={}/s sha256={}",
+           conn.endpoint().original, HumanizeBytes(received), secs,
+           HumanizeBytes(static_cast<uint64_t>(secs > 0 ? received / secs : 0)),
+           HexString(digest));
+  log.info("saved path={}", o.path);
+  return SaveResult{o.path, conn.endpoint().original, received,
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(took), HexString(digest)};
+}
+
+}  // namespace etcdsnap::snapshot

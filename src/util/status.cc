@@ -15,6 +15,7 @@ const char* CodeName(Code code) {
     case Code::kDeadlineExceeded: return "deadline exceeded";
     case Code::kPermissionDenied: return "permission denied";
     case Code::kCancelled: return "cancelled";
+    case Code::kAborted: return "aborted";
     case Code::kUnsupported: return "unsupported";
     case Code::kInternal: return "internal";
   }

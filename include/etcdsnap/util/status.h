@@ -23,6 +23,7 @@ enum class Code {
   kDeadlineExceeded,  // a timeout (dial, command, idle) fired
   kPermissionDenied,  // authentication or authorization failed
   kCancelled,         // interrupted (SIGINT/SIGTERM)
+  kAborted,           // an operation that had started broke off (a stream cut mid-way)
   kUnsupported,       // a feature or format we do not support
   kInternal,          // a bug or an unexpected server answer
 };
@@ -43,6 +44,7 @@ class [[nodiscard]] Status {
   static Status DeadlineExceeded(std::string m) { return {Code::kDeadlineExceeded, std::move(m)}; }
   static Status PermissionDenied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
   static Status Cancelled(std::string m) { return {Code::kCancelled, std::move(m)}; }
+  static Status Aborted(std::string m) { return {Code::kAborted, std::move(m)}; }
   static Status Unsupported(std::string m) { return {Code::kUnsupported, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 

@@ -1,0 +1,116 @@
+// A connection to one etcd member over gRPC: probe (Maintenance.Status), authenticate
+// (Auth.Authenticate, token sent as metadata "token" afterwards), and stream
+// Maintenance.Snapshot chunk by chunk to a callback. Every call is bounded: probes and
+// authentication by the dial timeout, the stream by an idle timeout and, when given, an overall
+// deadline. A Canceller lets another thread (the signal handler) abort whatever is in flight.
+//
+// A Connection is used from one thread at a time; the Canceller is thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "etcdsnap/client/endpoint.h"
+#include "etcdsnap/client/tls.h"
+#include "etcdsnap/util/status.h"
+
+namespace grpc {
+class Channel;
+class ClientContext;
+}  // namespace grpc
+
+namespace etcdsnap::client {
+
+using std::chrono::nanoseconds;
+
+// Aborts in-flight RPCs from another thread. Cancel() is async-signal-unsafe; call it from a
+// normal thread (the sigwait thread), not from a signal handler.
+class Canceller {
+ public:
+  void Cancel(const std::string& reason);
+  bool cancelled() const { return cancelled_.load(); }
+  std::string reason() const;
+
+  // While alive, Cancel() also cancels `ctx`.
+  class Registration {
+   public:
+    Registration(Canceller* c, grpc::ClientContext* ctx);
+    ~Registration();
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+
+   private:
+    Canceller* c_;
+  };
+
+ private:
+  mutable std::mutex mu_;
+  std::atomic<bool> cancelled_{false};
+  std::string reason_;
+  grpc::ClientContext* ctx_ = nullptr;
+};
+
+struct ConnectionOptions {
+  std::optional<TlsMaterial> tls;  // used for endpoints that want TLS
+  nanoseconds dial_timeout = std::chrono::seconds(2);
+  nanoseconds keepalive_time = std::chrono::seconds(2);
+  nanoseconds keepalive_timeout = std::chrono::seconds(6);
+};
+
+// What Maintenance.Status says about a member.
+struct MemberStatus {
+  std::string version;
+  uint64_t member_id = 0;
+  uint64_t leader = 0;
+  uint64_t raft_index = 0;
+  uint64_t applied_index = 0;
+  uint64_t raft_term = 0;
+  int64_t db_size = 0;
+  bool is_learner = false;
+  bool is_leader() const { return member_id != 0 && member_id == leader; }
+};
+
+struct StreamOptions {
+  std::optional<nanoseconds> deadline;  // whole transfer (--command-timeout, when given)
+  nanoseconds idle_timeout = std::chrono::seconds(30);  // no bytes for this long: abort
+};
+
+// Called per message with its blob and remaining_bytes; a non-ok return aborts the stream.
+using ChunkFn = std::function<Status(std::span<const uint8_t> blob, uint64_t remaining)>;
+
+class Connection {
+ public:
+  Connection(Endpoint endpoint, const ConnectionOptions& options);
+  ~Connection();
+  Connection(Connection&&) noexcept;
+  Connection& operator=(Connection&&) noexcept;
+
+  const Endpoint& endpoint() const { return endpoint_; }
+
+  // Maintenance.Status, failing fast: kUnavailable with gRPC's reason when the member cannot be
+  // reached (refused, TLS handshake failure), kDeadlineExceeded after the dial timeout.
+  Result<MemberStatus> Probe(Canceller* canceller);
+
+  // Auth.Authenticate; on success later calls carry the token.
+  Status Authenticate(const std::string& user, const std::string& password,
+                      Canceller* canceller);
+
+  // Maintenance.Snapshot: calls `on_chunk` for every message, in order.
+  Status StreamSnapshot(const StreamOptions& options, const ChunkFn& on_chunk,
+                        Canceller* canceller);
+
+ private:
+  Endpoint endpoint_;
+  nanoseconds dial_timeout_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::string token_;
+};
+
+}  // namespace etcdsnap::client

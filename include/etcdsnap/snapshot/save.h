@@ -1,0 +1,55 @@
+// The save use case: pick a member, stream its Maintenance.Snapshot into "<path>.part" (0600),
+// check the size (% 512 == 32) and the sha256 trailer against what was hashed while streaming,
+// fsync file and directory, rename onto <path>. On any failure or cancellation the .part is
+// removed and an existing <path> is left as it was.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "etcdsnap/client/client.h"
+#include "etcdsnap/util/status.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace etcdsnap::snapshot {
+
+struct SaveOptions {
+  std::string path;
+  std::vector<client::Endpoint> endpoints;
+  client::ConnectionOptions connection;
+  std::string user;  // empty: no authentication
+  std::string password;
+  client::StreamOptions stream;
+  // Called from the streaming thread after each chunk: bytes received so far, and the expected
+  // total (0 until known).
+  std::function<void(uint64_t received, uint64_t total)> on_progress;
+};
+
+struct SaveResult {
+  std::string path;
+  std::string endpoint;
+  uint64_t size = 0;  // bytes in the file, trailer included
+  std::chrono::nanoseconds took{0};
+  std::string sha256_hex;
+};
+
+// Member selection for several endpoints: the reachable member with the highest raft applied
+// index, a follower over the leader on a tie. Returns the index into `statuses` of the chosen
+// one, or nullopt when none is reachable. Entries without a value are unreachable.
+struct Candidate {
+  bool reachable = false;
+  client::MemberStatus status;
+};
+std::optional<size_t> ChooseMember(const std::vector<Candidate>& candidates);
+
+Result<SaveResult> Save(const SaveOptions& options, client::Canceller* canceller,
+                        spdlog::logger& log);
+
+}  // namespace etcdsnap::snapshot

@@ -1,0 +1,140 @@
+#include "etcdsnap/client/tls.h"
+
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace etcdsnap::client {
+namespace {
+
+Result<std::string> ReadPemFile(const std::string& flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::InvalidArgument("cannot read " + flag + " file " + path +
+                                   ": no such file or not readable");
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (ss.str().empty()) return Status::InvalidArgument(flag + " file " + path + " is empty");
+  return ss.str();
+}
+
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Deleter {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct PkeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+using X509Ptr = std::unique_ptr<X509, X509Deleter>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
+
+BioPtr MemBio(const std::string& pem) {
+  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+// A password callback that refuses: an encrypted key must not make OpenSSL prompt on the tty.
+int NoPassword(char*, int, int, void*) { return -1; }
+
+std::string Asn1Time(const ASN1_TIME* t) {
+  BioPtr b(BIO_new(BIO_s_mem()));
+  ASN1_TIME_print(b.get(), t);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(b.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+Result<X509Ptr> ParseCert(const std::string& flag, const std::string& path,
+                          const std::string& pem) {
+  auto bio = MemBio(pem);
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, NoPassword, nullptr));
+  ERR_clear_error();
+  if (!cert) {
+    return Status::InvalidArgument(flag + " file " + path +
+                                   " holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)");
+  }
+  return cert;
+}
+
+}  // namespace
+
+Result<TlsMaterial> TlsMaterial::Load(const TlsFiles& files) {
+  TlsMaterial m;
+  m.skip_verify_ = files.skip_verify;
+  if (files.cert.empty() != files.key.empty()) {
+    return Status::InvalidArgument(files.cert.empty()
+                                       ? "--key given without --cert: give both or neither"
+                                       : "--cert given without --key: give both or neither");
+  }
+  if (!files.cacert.empty()) {
+    ETCDSNAP_ASSIGN_OR_RETURN(m.root_pem_, ReadPemFile("--cacert", files.cacert));
+    ETCDSNAP_RETURN_IF_ERROR(ParseCert("--cacert", files.cacert, m.root_pem_).status());
+  }
+  if (!files.cert.empty()) {
+    ETCDSNAP_ASSIGN_OR_RETURN(m.cert_pem_, ReadPemFile("--cert", files.cert));
+    ETCDSNAP_ASSIGN_OR_RETURN(m.key_pem_, ReadPemFile("--key", files.key));
+    ETCDSNAP_ASSIGN_OR_RETURN(X509Ptr cert, ParseCert("--cert", files.cert, m.cert_pem_));
+    auto bio = MemBio(m.key_pem_);
+    PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassword, nullptr));
+    ERR_clear_error();
+    if (!key) {
+      return Status::InvalidArgument(
+          "--key file " + files.key +
+          " holds no unencrypted PEM private key (encrypted keys are not supported)");
+    }
+    if (X509_check_private_key(cert.get(), key.get()) != 1) {
+      ERR_clear_error();
+      return Status::InvalidArgument("--key file " + files.key +
+                                     " does not match the certificate in --cert file " +
+                                     files.cert);
+    }
+    if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0) {
+      return Status::InvalidArgument("client certificate " + files.cert + " expired on " +
+                                     Asn1Time(X509_get0_notAfter(cert.get())) +
+                                     ": renew it (the server would refuse it)");
+    }
+    if (X509_cmp_current_time(X509_get0_notBefore(cert.get())) > 0) {
+      return Status::InvalidArgument("client certificate " + files.cert +
+                                     " is not valid before " +
+                                     Asn1Time(X509_get0_notBefore(cert.get())) +
+                                     ": check this machine's clock");
+    }
+  }
+  return m;
+}
+
+std::shared_ptr<grpc::ChannelCredentials> TlsMaterial::Credentials() const {
+  if (!skip_verify_) {
+    grpc::SslCredentialsOptions opts;
+    opts.pem_root_certs = root_pem_;
+    opts.pem_private_key = key_pem_;
+    opts.pem_cert_chain = cert_pem_;
+    return grpc::SslCredentials(opts);
+  }
+  using grpc::experimental::IdentityKeyCertPair;
+  std::vector<IdentityKeyCertPair> pairs;
+  if (!cert_pem_.empty()) pairs.push_back(IdentityKeyCertPair{key_pem_, cert_pem_});
+  grpc::experimental::TlsChannelCredentialsOptions opts;
+  if (!pairs.empty() || !root_pem_.empty()) {
+    opts.set_certificate_provider(
+        std::make_shared<grpc::experimental::StaticDataCertificateProvider>(root_pem_, pairs));
+    if (!root_pem_.empty()) opts.watch_root_certs();
+    if (!pairs.empty()) opts.watch_identity_key_cert_pairs();
+  }
+  opts.set_verify_server_certs(false);
+  opts.set_check_call_host(false);
+  opts.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+  return grpc::experimental::TlsCredentials(opts);
+}
+
+}  // namespace etcdsnap::client
