@@ -182,6 +182,7 @@ int RunSave(GlobalOptions& g, const SaveFlags& f) {
   client::Canceller canceller;
   StartSignalThread(&canceller, o.path + ".part");
   auto log = MakeStderrLogger(g.debug);
+  client::RouteGrpcLogs(log);
   ProgressLine progress(isatty(STDERR_FILENO) != 0);
   o.on_progress = [&progress](uint64_t done, uint64_t total) { progress.Update(done, total); };
 

@@ -1,6 +1,8 @@
 #include "etcdsnap/client/client.h"
 
+#include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
 
 #include <condition_variable>
 #include <thread>
@@ -44,7 +46,48 @@ std::string GrpcMessage(const grpc::Status& s) {
   return m;
 }
 
+std::shared_ptr<spdlog::logger>& GrpcLogTarget() {
+  static std::shared_ptr<spdlog::logger> log;
+  return log;
+}
+
+void GrpcLogToSpdlog(gpr_log_func_args* args) {
+  const auto& log = GrpcLogTarget();
+  if (log) log->debug("grpc: {} ({}:{})", args->message, args->file, args->line);
+}
+
 }  // namespace
+
+void RouteGrpcLogs(std::shared_ptr<spdlog::logger> log) {
+  GrpcLogTarget() = std::move(log);
+  gpr_set_log_verbosity(GPR_LOG_SEVERITY_DEBUG);
+  gpr_set_log_function(GrpcLogToSpdlog);
+}
+
+std::string ExplainConnectFailure(const std::string& m, bool tls) {
+  auto has = [&](const char* s) { return m.find(s) != std::string::npos; };
+  std::string hint;
+  if (has("certificate verify failed") || has("CERTIFICATE_VERIFY_FAILED")) {
+    hint = "the server's certificate is not signed by the CA in --cacert (or its name does not "
+           "match the endpoint's host); give the CA that signed the server's certificate";
+  } else if (has("Peer name") || has("not in peer certificate")) {
+    hint = "the endpoint's host is not in the server certificate's names; use a host name or IP "
+           "that the certificate lists";
+  } else if (tls && (has("Endpoint read failed") || has("Socket closed") ||
+                     has("Connection reset") || has("bad certificate"))) {
+    hint = "the server closed the TLS connection: it most likely refused our client certificate; "
+           "give --cert/--key signed by a CA the server trusts";
+  } else if (!tls && (has("Socket closed") || has("Connection reset") || has("Endpoint read failed"))) {
+    hint = "the server closed a plaintext connection: if it serves TLS, use an https:// "
+           "endpoint or give --cacert/--cert/--key";
+  } else if (tls && (has("WRONG_VERSION_NUMBER") || has("wrong version number") ||
+                     has("packet length too long"))) {
+    hint = "the server does not speak TLS: use an http:// endpoint";
+  } else if (has("Connection refused")) {
+    hint = "nothing listens there; check the host, the port and that etcd runs";
+  }
+  return hint.empty() ? m : m + " (" + hint + ")";
+}
 
 void Canceller::Cancel(const std::string& reason) {
   std::lock_guard lock(mu_);
@@ -106,7 +149,7 @@ Result<MemberStatus> Connection::Probe(Canceller* canceller) {
       return Status::DeadlineExceeded("no answer from " + endpoint_.original + " within " +
                                       FormatGoDuration(dial_timeout_) + " (--dial-timeout)");
     }
-    return Status(CodeFromGrpc(s.error_code()), GrpcMessage(s));
+    return Status(CodeFromGrpc(s.error_code()), ExplainConnectFailure(GrpcMessage(s), endpoint_.tls));
   }
   MemberStatus m;
   m.version = resp.version();

@@ -94,7 +94,7 @@ Result<size_t> SelectMember(const SaveOptions& o, std::vector<client::Connection
                ep, MemberHex(r->member_id), r->version, r->is_leader() ? "yes" : "no",
                r->applied_index, HumanizeBytes(static_cast<uint64_t>(r->db_size)));
     } else {
-      log.warn("endpoint {} is not usable: {}", ep, r.status().message());
+      if (conns.size() > 1) log.warn("endpoint {} is not usable: {}", ep, r.status().message());
       if (!failures.empty()) failures += "; ";
       failures += ep + ": " + r.status().message();
       if (r.status().code() == Code::kCancelled) return r.status();
@@ -113,6 +113,21 @@ Result<size_t> SelectMember(const SaveOptions& o, std::vector<client::Connection
              st.is_leader() ? "leader" : "follower", st.applied_index);
   }
   return *chosen;
+}
+
+// etcd's refusals name the rule, not the fix.
+Status ExplainRefusal(const Status& s, const std::string& user) {
+  const std::string& m = s.message();
+  if (m.find("user name is empty") != std::string::npos) {
+    return Status(s.code(), m + " (authentication is enabled on the server: give --user root "
+                                "and a password)");
+  }
+  if (m.find("permission denied") != std::string::npos) {
+    return Status(s.code(), m + " (a snapshot needs the root role; user " +
+                                (user.empty() ? std::string("(none)") : user) +
+                                " does not have it: use the root user or grant it the root role)");
+  }
+  return s;
 }
 
 }  // namespace
@@ -172,6 +187,7 @@ Result<SaveResult> Save(const SaveOptions& o, client::Canceller* canceller, spdl
     // Once bytes flowed, "unavailable" means the member went away mid-transfer, not that it
     // could not be reached.
     if (s.code() == Code::kUnavailable) s = Status::Aborted(s.message());
+    if (received == 0) s = ExplainRefusal(s, o.user);
     return s.Annotate("snapshot stream from " + conn.endpoint().original + " failed after " +
                       std::to_string(received) + " bytes");
   }

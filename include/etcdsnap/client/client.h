@@ -21,6 +21,10 @@
 #include "etcdsnap/client/tls.h"
 #include "etcdsnap/util/status.h"
 
+namespace spdlog {
+class logger;
+}
+
 namespace grpc {
 class Channel;
 class ClientContext;
@@ -29,6 +33,14 @@ class ClientContext;
 namespace etcdsnap::client {
 
 using std::chrono::nanoseconds;
+
+// Sends gRPC's own diagnostics (handshake errors and the like) to `log` at debug level instead
+// of raw lines on stderr: the caller reports failures as one clear error line. Call once,
+// before the first connection.
+void RouteGrpcLogs(std::shared_ptr<spdlog::logger> log);
+
+// Adds what to do next to gRPC's connection-failure text, which names the symptom only.
+std::string ExplainConnectFailure(const std::string& grpc_message, bool tls);
 
 // Aborts in-flight RPCs from another thread. Cancel() is async-signal-unsafe; call it from a
 // normal thread (the sigwait thread), not from a signal handler.
