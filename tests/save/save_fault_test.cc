@@ -1,0 +1,127 @@
+// `etcdsnap snapshot save` against a fake Maintenance server that misbehaves in ways a real etcd
+// cannot be made to: a wrong sha256 trailer, a stream cut before the trailer, a stall. Also
+// SIGTERM/SIGINT while a transfer is in progress.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <thread>
+
+#include "fake_maintenance_server.h"
+#include "save_fixture.h"
+
+namespace etcdsnap::testing {
+namespace {
+
+using std::chrono::seconds;
+
+class SaveFaultTest : public SaveTest {
+ protected:
+  void Serve(FakeSnapshotOptions options) {
+    server_ = std::make_unique<FakeMaintenanceServer>(options);
+    ASSERT_TRUE(server_->Start());
+  }
+  // Plaintext flags for the fake server plus `extra`, then `snapshot save <file>`.
+  std::vector<std::string> Args(const std::string& file, std::vector<std::string> extra = {}) {
+    std::vector<std::string> flags = {"--endpoints", "http://" + server_->Endpoint(),
+                                      "--dial-timeout", "2s"};
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    return SaveCommand(flags, file);
+  }
+  // Starts a save against a stalling server, waits until its .part holds the bytes sent before
+  // the stall, sends `sig`, and returns how it ended.
+  void SignalDuringTransfer(int sig);
+  // Against a server with `fault`, a save with `flags` fails cleanly with exit 5.
+  CommandResult ExpectFailsWith5(SnapshotFault fault, const std::vector<std::string>& flags = {});
+  // Against a stalling server, `flags` (a 2 s timeout) make the save fail cleanly and soon.
+  void ExpectStallAbortedWithin2sBy(const std::vector<std::string>& flags);
+
+  std::unique_ptr<FakeMaintenanceServer> server_;
+};
+
+TEST_F(SaveFaultTest, GoodStreamIsSavedByteForByte) {
+  Serve({});
+  const std::string file = Path("snap.db");
+  const CommandResult r = Etcdsnap(Args(file));
+  ASSERT_TRUE(SavedCompleteSnapshot(r, file));
+  EXPECT_TRUE(ReadFileOrEmpty(file) == server_->ExpectedFile());
+}
+
+TEST_F(SaveFaultTest, WrongTrailingHashExits5MentioningSha256) {
+  const CommandResult r = ExpectFailsWith5(SnapshotFault::kWrongHash);
+  EXPECT_NE(r.err.find("sha256"), std::string::npos) << r.Describe();
+}
+
+TEST_F(SaveFaultTest, WrongTrailingHashLeavesExistingFileUntouched) {
+  Serve({.fault = SnapshotFault::kWrongHash});
+  const std::string file = Path("snap.db");
+  const std::string previous = "previous snapshot\n";
+  WriteFileOrDie(file, previous);
+  const CommandResult r = Etcdsnap(Args(file));
+  EXPECT_EQ(r.exit_code, 5) << r.Describe();
+  EXPECT_EQ(ReadFileOrEmpty(file), previous);
+  EXPECT_FALSE(PathExists(file + ".part"));
+}
+
+TEST_F(SaveFaultTest, StreamEndingBeforeTrailerExits5) { ExpectFailsWith5(SnapshotFault::kCutOk); }
+
+TEST_F(SaveFaultTest, StreamCutWithUnavailableExits5) {
+  ExpectFailsWith5(SnapshotFault::kCutUnavailable);
+}
+
+TEST_F(SaveFaultTest, StallIsAbortedByIdleTimeout) {
+  ExpectStallAbortedWithin2sBy({"--idle-timeout", "2s"});
+}
+
+TEST_F(SaveFaultTest, ExplicitCommandTimeoutBoundsTheTransfer) {
+  ExpectStallAbortedWithin2sBy({"--command-timeout", "2s"});
+}
+
+CommandResult SaveFaultTest::ExpectFailsWith5(SnapshotFault fault,
+                                              const std::vector<std::string>& flags) {
+  Serve({.fault = fault});
+  const std::string file = Path("snap.db");
+  const CommandResult r = Etcdsnap(Args(file, flags));
+  EXPECT_TRUE(FailedCleanly(r, file));
+  EXPECT_EQ(r.exit_code, 5) << r.Describe();
+  return r;
+}
+
+void SaveFaultTest::ExpectStallAbortedWithin2sBy(const std::vector<std::string>& flags) {
+  const CommandResult r = ExpectFailsWith5(SnapshotFault::kStall, flags);
+  EXPECT_LT(r.wall, seconds(2) + seconds(10)) << r.Describe();
+}
+
+void SaveFaultTest::SignalDuringTransfer(int sig) {
+  FakeSnapshotOptions options;
+  options.fault = SnapshotFault::kStall;
+  Serve(options);
+  const std::string file = Path("snap.db");
+  std::vector<std::string> argv = {EtcdsnapBinary()};
+  for (const auto& a : Args(file)) argv.push_back(a);
+  SubprocessOptions io;
+  io.stderr_path = Path("save.err");
+  Subprocess save(argv, io);
+  const long long sent = static_cast<long long>(options.chunks_before_fault) * options.chunk_size;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (FileSize(file + ".part") < sent && std::chrono::steady_clock::now() < deadline &&
+         !save.Poll()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_FALSE(save.Poll()) << "save ended before the signal\n" << ReadFileOrEmpty(io.stderr_path);
+  ASSERT_GE(FileSize(file + ".part"), sent) << ReadFileOrEmpty(io.stderr_path);
+  save.Signal(sig);
+  ASSERT_TRUE(save.WaitFor(seconds(15))) << "still running 15 s after the signal";
+  const std::string err = ReadFileOrEmpty(io.stderr_path);
+  EXPECT_NE(save.exit_code(), 0) << err;
+  EXPECT_EQ(save.exit_code(), 5) << err;
+  EXPECT_EQ(save.term_signal(), 0) << "killed by the signal instead of handling it\n" << err;
+  EXPECT_TRUE(LeftNothingBehind(file)) << err;
+}
+
+TEST_F(SaveFaultTest, SigtermDuringTransferRemovesPart) { SignalDuringTransfer(SIGTERM); }
+
+TEST_F(SaveFaultTest, SigintDuringTransferRemovesPart) { SignalDuringTransfer(SIGINT); }
+
+}  // namespace
+}  // namespace etcdsnap::testing

@@ -1,0 +1,167 @@
+// `etcdsnap snapshot save` against a real etcd over mutual TLS: what it saves, and how it fails
+// when the certificates are wrong or the transport does not match.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "save_fixture.h"
+
+namespace etcdsnap::testing {
+namespace {
+
+using std::chrono::seconds;
+
+// Keys, a lease, a delete and a compaction: a backend with more than the initial buckets.
+void WriteSomeData(EtcdTestClient client) {
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(client.Put("k" + std::to_string(i), "value-" + std::to_string(i)).ok());
+  }
+  int64_t lease = 0;
+  ASSERT_TRUE(client.LeaseGrant(3600, &lease).ok());
+  ASSERT_TRUE(client.Put("leased", "x", lease).ok());
+  ASSERT_TRUE(client.Delete("k3").ok());
+  int64_t revision = 0;
+  ASSERT_TRUE(client.Revision(&revision).ok());
+  ASSERT_TRUE(client.Compact(revision - 2).ok());
+}
+
+class SaveTlsTest : public SaveTest {
+ protected:
+  // A save with no TLS flags against `endpoint` (a TLS server) fails cleanly within the dial
+  // timeout.
+  void ExpectPlaintextFailsWithinDialTimeout(const std::string& endpoint) {
+    const std::string file = Path("snap.db");
+    const CommandResult r =
+        Etcdsnap(SaveCommand({"--endpoints", endpoint, "--dial-timeout", "2s"}, file));
+    EXPECT_TRUE(FailedCleanly(r, file));
+    EXPECT_LT(r.wall, seconds(2) + kDialSlack) << r.Describe();
+  }
+  // Against a fresh TLS etcd, a save with `tls_flags` fails cleanly.
+  void ExpectTlsRefused(const std::vector<std::string>& tls_flags) {
+    StartEtcd();
+    const std::string file = Path("snap.db");
+    std::vector<std::string> flags = {"--endpoints", etcd().member(0).ClientUrl(),
+                                      "--dial-timeout", "2s"};
+    flags.insert(flags.end(), tls_flags.begin(), tls_flags.end());
+    EXPECT_TRUE(FailedCleanly(Etcdsnap(SaveCommand(flags, file)), file));
+  }
+  // --endpoints <url> --dial-timeout 2s and mTLS flags with `client`.
+  std::vector<std::string> MtlsFlags(const std::string& url, const CertKey& client) {
+    std::vector<std::string> flags = {"--endpoints", url, "--dial-timeout", "2s"};
+    const auto tls = TlsFlags(client);
+    flags.insert(flags.end(), tls.begin(), tls.end());
+    return flags;
+  }
+};
+
+TEST_F(SaveTlsTest, SavesOverMutualTlsWithEtcdctlOutput) {
+  StartEtcd();
+  WriteSomeData(etcd().Client());
+  const std::string file = Path("snap.db");
+  const CommandResult r = Etcdsnap(SaveArgs(file));
+  EXPECT_TRUE(SavedCompleteSnapshot(r, file));
+}
+
+TEST_F(SaveTlsTest, SavedFileIsByteIdenticalToEtcdctls) {
+  const std::string etcdctl = FindExecutable("etcdctl");
+  if (etcdctl.empty()) GTEST_SKIP() << "etcdctl not installed: nothing to compare with";
+  StartEtcd();
+  WriteSomeData(etcd().Client());
+  const std::string ours = Path("ours.db");
+  const std::string theirs = Path("theirs.db");
+  ASSERT_TRUE(SavedCompleteSnapshot(Etcdsnap(SaveArgs(ours)), ours));
+  std::vector<std::string> argv = {etcdctl, "--endpoints", etcd().member(0).Endpoint()};
+  for (const auto& f : TlsFlags()) argv.push_back(f);
+  argv.insert(argv.end(), {"snapshot", "save", theirs});
+  const CommandResult r = RunCommand(argv, {}, kCommandTimeout);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  const std::string a = ReadFileOrEmpty(ours);
+  const std::string b = ReadFileOrEmpty(theirs);
+  EXPECT_EQ(a.size(), b.size());
+  EXPECT_TRUE(a == b) << "etcdsnap's and etcdctl's snapshots of the same idle server differ";
+}
+
+TEST_F(SaveTlsTest, EnvironmentVariablesAloneConfigureTheSave) {
+  StartEtcd();
+  const std::string file = Path("snap.db");
+  SubprocessOptions options;
+  options.env = {{"ETCDCTL_API", "3"},
+                 {"ETCDCTL_ENDPOINTS", etcd().member(0).ClientUrl()},
+                 {"ETCDCTL_CACERT", pki().ca.cert},
+                 {"ETCDCTL_CERT", pki().client.cert},
+                 {"ETCDCTL_KEY", pki().client.key},
+                 {"ETCDCTL_DIAL_TIMEOUT", "5s"}};
+  EXPECT_TRUE(SavedCompleteSnapshot(Etcdsnap({"snapshot", "save", file}, options), file));
+}
+
+TEST_F(SaveTlsTest, BareHostPortWithTlsFlagsUsesTls) {
+  StartEtcd();
+  const std::string file = Path("snap.db");
+  const auto flags = MtlsFlags(etcd().member(0).Endpoint(), pki().client);
+  EXPECT_TRUE(SavedCompleteSnapshot(Etcdsnap(SaveCommand(flags, file)), file));
+}
+
+// A CA that did not sign the server's certificate: the server cannot be verified.
+TEST_F(SaveTlsTest, ServerCertFromUntrustedCaFailsCleanly) {
+  ExpectTlsRefused({"--cacert", pki().other_ca.cert, "--cert", pki().client.cert, "--key",
+                    pki().client.key});
+}
+
+TEST_F(SaveTlsTest, MissingClientCertFailsCleanly) {
+  ExpectTlsRefused({"--cacert", pki().ca.cert});
+}
+
+TEST_F(SaveTlsTest, ClientCertFromAnotherCaFailsCleanly) {
+  ExpectTlsRefused(TlsFlags(pki().other_client));
+}
+
+TEST_F(SaveTlsTest, ExpiredClientCertFailsCleanly) {
+  ExpectTlsRefused(TlsFlags(pki().expired_client));
+}
+
+// etcdctl hangs forever here; we must give up once the dial timeout has passed.
+TEST_F(SaveTlsTest, HttpEndpointAgainstTlsServerFailsWithinDialTimeout) {
+  StartEtcd();
+  ExpectPlaintextFailsWithinDialTimeout("http://" + etcd().member(0).Endpoint());
+}
+
+TEST_F(SaveTlsTest, BareEndpointWithoutTlsFlagsAgainstTlsServerFailsWithinDialTimeout) {
+  StartEtcd();
+  ExpectPlaintextFailsWithinDialTimeout(etcd().member(0).Endpoint());
+}
+
+TEST_F(SaveTlsTest, UnreachableEndpointExits2WithinDialTimeout) {
+  const int port = FreeLoopbackPort();  // nothing listens there
+  const std::string file = Path("snap.db");
+  const CommandResult r = Etcdsnap(SaveCommand(
+      {"--endpoints", "127.0.0.1:" + std::to_string(port), "--dial-timeout", "2s"}, file));
+  EXPECT_TRUE(FailedCleanly(r, file));
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  EXPECT_LT(r.wall, seconds(2) + kDialSlack) << r.Describe();
+}
+
+// A listener that never accepts: TCP connects (the kernel completes the handshake) but no TLS
+// or HTTP/2 bytes ever come back.
+TEST_F(SaveTlsTest, SilentListenerFailsWithinDialTimeout) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string file = Path("snap.db");
+  const auto flags =
+      MtlsFlags("https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), pki().client);
+  const CommandResult r = Etcdsnap(SaveCommand(flags, file));
+  ::close(fd);
+  EXPECT_TRUE(FailedCleanly(r, file));
+  EXPECT_LT(r.wall, seconds(2) + kDialSlack) << r.Describe();
+}
+
+}  // namespace
+}  // namespace etcdsnap::testing

@@ -1,0 +1,195 @@
+#include "subprocess.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+#include "temp_dir.h"
+
+extern char** environ;
+
+namespace etcdsnap::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::vector<std::string> BuildEnvironment(const std::map<std::string, std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const std::string name = entry.substr(0, entry.find('='));
+    const bool etcd_var = name.rfind("ETCDCTL_", 0) == 0 || name.rfind("ETCD_", 0) == 0;
+    if (etcd_var || extra.count(name) != 0) {
+      continue;
+    }
+    env.push_back(entry);
+  }
+  for (const auto& [name, value] : extra) env.push_back(name + "=" + value);
+  return env;
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// In the child, between fork and exec: async-signal-safe calls only.
+[[noreturn]] void ExecChild(const char* path, char** argv, char** envp, const char* in,
+                            const char* out, const char* err, const char* cwd) {
+  ::setsid();
+  const int in_fd = ::open(in, O_RDONLY);
+  const int out_fd = ::open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int err_fd = ::open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (in_fd < 0 || out_fd < 0 || err_fd < 0) ::_exit(126);
+  ::dup2(in_fd, 0);
+  ::dup2(out_fd, 1);
+  ::dup2(err_fd, 2);
+  ::close_range(3, ~0U, 0);
+  if (*cwd != '\0' && ::chdir(cwd) != 0) ::_exit(126);
+  ::signal(SIGPIPE, SIG_DFL);
+  ::execve(path, argv, envp);
+  ::_exit(127);
+}
+
+}  // namespace
+
+std::string FindExecutable(const std::string& name) {
+  if (name.find('/') != std::string::npos) {
+    return ::access(name.c_str(), X_OK) == 0 ? name : "";
+  }
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    struct stat st;
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return "";
+}
+
+std::string EtcdsnapBinary() { return std::string(ETCDSNAP_BINARY_DIR) + "/etcdsnap"; }
+
+Subprocess::Subprocess(const std::vector<std::string>& argv, const SubprocessOptions& options) {
+  // Everything the child needs is prepared before fork: gRPC threads may hold locks.
+  std::string path = FindExecutable(argv.at(0));
+  if (path.empty()) path = argv[0];  // execve fails, the child exits 127
+  std::vector<std::string> args = argv;
+  std::vector<std::string> env = BuildEnvironment(options.env);
+  std::vector<char*> c_args = CStrings(args);
+  std::vector<char*> c_env = CStrings(env);
+  std::string in_path = "/dev/null";
+  if (options.stdin_data.has_value()) {
+    char tmpl[] = "/tmp/etcdsnap-stdin.XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    if (fd < 0 || ::write(fd, options.stdin_data->data(), options.stdin_data->size()) !=
+                      static_cast<ssize_t>(options.stdin_data->size())) {
+      std::perror("stdin temp file");
+      std::abort();
+    }
+    ::close(fd);
+    in_path = tmpl;
+  }
+  const std::string out = options.stdout_path.empty() ? "/dev/null" : options.stdout_path;
+  const std::string err = options.stderr_path.empty() ? "/dev/null" : options.stderr_path;
+  pid_ = ::fork();
+  if (pid_ < 0) {
+    std::perror("fork");
+    std::abort();
+  }
+  if (pid_ == 0) {
+    ExecChild(path.c_str(), c_args.data(), c_env.data(), in_path.c_str(), out.c_str(),
+              err.c_str(), options.cwd.c_str());
+  }
+  // Unlinked only after the child is reaped: it may not have opened the file yet.
+  if (in_path != "/dev/null") stdin_file_ = in_path;
+}
+
+Subprocess::~Subprocess() {
+  Kill();
+  if (!stdin_file_.empty()) ::unlink(stdin_file_.c_str());
+}
+
+void Subprocess::Signal(int sig) {
+  if (pid_ > 0 && !reaped_) ::kill(-pid_, sig);
+}
+
+bool Subprocess::Poll() {
+  if (reaped_) return true;
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r != pid_) return false;
+  reaped_ = true;
+  if (WIFEXITED(status)) {
+    exit_code_ = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    term_signal_ = WTERMSIG(status);
+    exit_code_ = 128 + term_signal_;
+  }
+  // Whatever the child left in its group (grandchildren) goes too.
+  ::kill(-pid_, SIGKILL);
+  return true;
+}
+
+bool Subprocess::WaitFor(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!Poll()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+void Subprocess::Kill() {
+  if (pid_ <= 0 || reaped_) return;
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  while (!Poll()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+std::string CommandResult::Describe() const {
+  std::ostringstream s;
+  s << "exit=" << exit_code << (timed_out ? " (TIMED OUT, killed)" : "")
+    << " wall=" << wall.count() << "ms\n--- stdout ---\n"
+    << out << "\n--- stderr ---\n"
+    << err << "\n--------------";
+  return s.str();
+}
+
+CommandResult RunCommand(const std::vector<std::string>& argv, const SubprocessOptions& options,
+                         std::chrono::milliseconds timeout) {
+  TempDir capture("etcdsnap-run");
+  SubprocessOptions opts = options;
+  opts.stdout_path = capture.Join("stdout");
+  opts.stderr_path = capture.Join("stderr");
+  CommandResult result;
+  const auto start = Clock::now();
+  {
+    Subprocess child(argv, opts);
+    if (!child.WaitFor(timeout)) {
+      child.Kill();
+      result.timed_out = true;
+    } else {
+      result.exit_code = child.exit_code();
+    }
+  }
+  result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  result.out = ReadFileOrEmpty(opts.stdout_path);
+  result.err = ReadFileOrEmpty(opts.stderr_path);
+  return result;
+}
+
+}  // namespace etcdsnap::testing

@@ -1,0 +1,82 @@
+// Child processes for tests: RAII ownership (the whole process group is killed and reaped when
+// the owner goes away), hard timeouts, and output captured to files so no pipe can deadlock.
+// A test that hangs fails; it never blocks CTest. Not thread-safe; one owner per object.
+#ifndef ETCDSNAP_TESTS_SUPPORT_SUBPROCESS_H_
+#define ETCDSNAP_TESTS_SUPPORT_SUBPROCESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace etcdsnap::testing {
+
+struct SubprocessOptions {
+  // Variables set on top of the test's environment. The test's own ETCDCTL_* and ETCD_*
+  // variables are never inherited, so a developer's shell cannot change a test's outcome.
+  std::map<std::string, std::string> env;
+  // Fed to stdin; stdin is /dev/null when absent.
+  std::optional<std::string> stdin_data;
+  std::string stdout_path;  // "" = /dev/null
+  std::string stderr_path;  // "" = /dev/null
+  std::string cwd;          // "" = the test's cwd
+};
+
+// A running child in its own session (so its own process group and no controlling terminal:
+// a program that tries to prompt on /dev/tty cannot).
+class Subprocess {
+ public:
+  // Starts argv[0] (looked up in PATH when it has no '/'). Aborts the test binary if fork fails;
+  // an exec failure shows up as exit code 127.
+  Subprocess(const std::vector<std::string>& argv, const SubprocessOptions& options);
+  ~Subprocess();  // Kill()
+  Subprocess(const Subprocess&) = delete;
+  Subprocess& operator=(const Subprocess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Sends `sig` to the child's whole process group (no-op once reaped).
+  void Signal(int sig);
+  // True when the child has exited (reaps it).
+  bool Poll();
+  // Waits until the child exits or `timeout` passes; true if it exited.
+  bool WaitFor(std::chrono::milliseconds timeout);
+  // SIGKILL to the group, then reap. Idempotent.
+  void Kill();
+  // Exit status, or 128 + signal number if a signal ended it; -1 while running.
+  int exit_code() const { return exit_code_; }
+  int term_signal() const { return term_signal_; }
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int exit_code_ = -1;
+  int term_signal_ = 0;
+  std::string stdin_file_;  // temp file holding stdin_data, removed with the object
+};
+
+struct CommandResult {
+  int exit_code = -1;  // as Subprocess::exit_code(); -1 when timed out
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+  std::chrono::milliseconds wall{0};
+  // One line summary for assertion messages: exit code, timing, stdout and stderr.
+  std::string Describe() const;
+};
+
+// Runs a command to completion with a hard timeout: past it the process group is killed and
+// `timed_out` is set.
+CommandResult RunCommand(const std::vector<std::string>& argv, const SubprocessOptions& options,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// The etcdsnap binary under test: ${ETCDSNAP_BINARY_DIR}/etcdsnap.
+std::string EtcdsnapBinary();
+// Absolute path of `name` in PATH (or an absolute path that is executable), "" if absent.
+std::string FindExecutable(const std::string& name);
+
+}  // namespace etcdsnap::testing
+
+#endif  // ETCDSNAP_TESTS_SUPPORT_SUBPROCESS_H_
