@@ -1,15 +1,160 @@
-// `etcdsnap snapshot verify`: placeholder until the bbolt reader lands.
+// `etcdsnap snapshot verify <file> [-w simple|json]`: the sha256 trailer, both meta pages, the
+// whole bbolt structure and etcd's schema. Prints what it checked and what it found; exit 0
+// only when everything is sound, 1 otherwise.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <string>
+#include <vector>
+
 #include "etcdsnap/cli/command.h"
+#include "etcdsnap/snapshot/verify.h"
+#include "etcdsnap/util/human.h"
 
 namespace etcdsnap::cli {
+namespace {
+
+struct VerifyFlags {
+  std::vector<std::string> files;
+  bool bolt_only = false;
+};
+
+using snapshot::TrailerState;
+using snapshot::VerifyReport;
+
+std::string N(uint64_t v) { return std::to_string(v); }
+
+void AppendProblems(const std::vector<std::string>& list, uint64_t total, std::string* out) {
+  for (const std::string& p : list) *out += "  - " + p + "\n";
+  if (list.size() < total) *out += "  - ... and " + N(total - list.size()) + " more\n";
+}
+
+std::string Simple(const VerifyReport& r) {
+  std::string out = "file: " + r.path + " (" + N(r.file_size) + " bytes)\n";
+  switch (r.trailer) {
+    case TrailerState::kAbsent:
+      out += "sha256 trailer: absent (size % 512 != 32), not checked\n";
+      break;
+    case TrailerState::kMatch:
+      out += "sha256 trailer: ok (" + r.trailer_actual + ")\n";
+      break;
+    case TrailerState::kMismatch:
+      out += "sha256 trailer: MISMATCH (stored " + r.trailer_expected + ", computed " +
+             r.trailer_actual + ")\n";
+      break;
+  }
+  const bolt::Meta& m = r.metas.meta[r.metas.chosen];
+  out += std::string("meta pages: ") + (r.meta_problems.empty() ? "ok" : "PROBLEMS") +
+         " (page size " + N(r.page_size) + ", txid " + N(m.txid) + " from meta " +
+         N(r.metas.chosen) + ", " + N(m.pgid) + " pages, " + HumanizeBytes(r.db_size) + ")\n";
+  AppendProblems(r.meta_problems, r.meta_problems.size(), &out);
+  const bolt::CheckResult& b = r.bolt;
+  out += std::string("bbolt structure: ") + (b.ok() ? "ok" : "PROBLEMS") + " (" +
+         N(b.reachable_pages) + " pages in use, " + N(b.free_pages) + " free, freelist " +
+         (b.freelist_persisted ? "persisted" : "not persisted") + "; " + N(b.buckets) +
+         " buckets, " + N(b.keys) + " keys)\n";
+  AppendProblems(b.errors, b.error_count, &out);
+  if (r.schema_checked) {
+    const etcd::SchemaReport& s = r.schema;
+    out += std::string("etcd schema: ") + (s.ok() ? "ok" : "PROBLEMS") + " (" +
+           N(s.buckets.size()) + " buckets; " + N(s.revisions) + " revisions, latest " +
+           std::to_string(s.latest_revision) + ", " + N(s.deletions) + " deletions; " +
+           (s.has_consistent_index ? "consistent_index " + N(s.consistent_index)
+                                   : std::string("no consistent_index")) +
+           ")\n";
+    AppendProblems(s.problems, s.problem_count, &out);
+  } else {
+    out += "etcd schema: not checked (--bolt-only)\n";
+  }
+  if (r.ok()) return out + "OK: " + r.path + " is sound\n";
+  return out + "FAILED: " + N(r.problem_count()) + " problems found in " + r.path + "\n";
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string JsonList(const std::vector<std::string>& list) {
+  std::string out = "[";
+  for (size_t i = 0; i < list.size(); ++i) out += (i ? "," : "") + JsonString(list[i]);
+  return out + "]";
+}
+
+std::string Json(const VerifyReport& r) {
+  static const char* kTrailer[] = {"absent", "match", "mismatch"};
+  const bolt::Meta& m = r.metas.meta[r.metas.chosen];
+  const bolt::CheckResult& b = r.bolt;
+  std::string out = "{\"file\":" + JsonString(r.path) + ",\"size\":" + N(r.file_size) +
+                    ",\"ok\":" + (r.ok() ? "true" : "false") +
+                    ",\"problemCount\":" + N(r.problem_count());
+  out += ",\"sha256\":{\"state\":\"" + std::string(kTrailer[static_cast<int>(r.trailer)]) +
+         "\",\"stored\":" + JsonString(r.trailer_expected) +
+         ",\"computed\":" + JsonString(r.trailer_actual) + "}";
+  out += ",\"meta\":{\"pageSize\":" + N(r.page_size) + ",\"txid\":" + N(m.txid) +
+         ",\"chosen\":" + N(r.metas.chosen) + ",\"highWater\":" + N(m.pgid) +
+         ",\"dbSize\":" + N(r.db_size) + ",\"problems\":" + JsonList(r.meta_problems) + "}";
+  out += ",\"bolt\":{\"reachablePages\":" + N(b.reachable_pages) +
+         ",\"freePages\":" + N(b.free_pages) +
+         ",\"freelistPersisted\":" + (b.freelist_persisted ? "true" : "false") +
+         ",\"buckets\":" + N(b.buckets) + ",\"inlineBuckets\":" + N(b.inline_buckets) +
+         ",\"keys\":" + N(b.keys) + ",\"errorCount\":" + N(b.error_count) +
+         ",\"errors\":" + JsonList(b.errors) + "}";
+  if (r.schema_checked) {
+    const etcd::SchemaReport& s = r.schema;
+    out += ",\"etcd\":{\"buckets\":" + JsonList(s.buckets) + ",\"revisions\":" +
+           N(s.revisions) + ",\"deletions\":" + N(s.deletions) +
+           ",\"latestRevision\":" + std::to_string(s.latest_revision) +
+           ",\"consistentIndex\":" + (s.has_consistent_index ? N(s.consistent_index) : "null") +
+           ",\"problemCount\":" + N(s.problem_count) + ",\"problems\":" + JsonList(s.problems) +
+           "}";
+  }
+  return out + "}\n";
+}
+
+int RunVerify(const GlobalOptions& g, const VerifyFlags& flags) {
+  if (flags.files.size() != 1) {
+    return ExitWithError(kExitBadArgs, "snapshot verify requires exactly one argument");
+  }
+  if (g.write_out != "simple" && g.write_out != "json") {
+    if (int rc = ValidateOutputFormat(g.write_out, false); rc != kExitSuccess) return rc;
+    return ExitWithError(kExitBadFeature, g.write_out + " not supported as output format (use "
+                                                        "simple or json)");
+  }
+  snapshot::VerifyOptions options;
+  options.path = flags.files[0];
+  options.check_schema = !flags.bolt_only;
+  Result<VerifyReport> report = snapshot::Verify(options);
+  if (!report.ok()) return ExitWithError(kExitError, report.status().message());
+  const std::string out = g.write_out == "json" ? Json(*report) : Simple(*report);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  return report->ok() ? kExitSuccess : kExitError;
+}
+
+}  // namespace
 
 void AddVerifyCommand(CLI::App& snapshot, GlobalOptions& g, Runner& run) {
-  auto* cmd = snapshot.add_subcommand("verify", "Checks a snapshot file end to end");
-  auto file = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("filename", *file, "snapshot file");
-  cmd->callback([&run, file] { run = [] { return ExitWithError(kExitBadFeature, "verify: not yet implemented"); }; });
+  auto* cmd = snapshot.add_subcommand(
+      "verify", "Checks a snapshot file end to end: sha256 trailer, bbolt structure, etcd schema");
+  auto flags = std::make_shared<VerifyFlags>();
+  cmd->add_option("filename", flags->files, "snapshot file");
+  cmd->add_flag("--bolt-only", flags->bolt_only,
+                "check the sha256 trailer and the bbolt structure only (a bbolt file that is not "
+                "an etcd backend)");
+  cmd->callback([&run, &g, flags] { run = [&g, flags] { return RunVerify(g, *flags); }; });
 }
 
 }  // namespace etcdsnap::cli

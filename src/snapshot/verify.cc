@@ -1,1 +1,82 @@
-namespace etcdsnap::snapshot {}
+#include "etcdsnap/snapshot/verify.h"
+
+#include <array>
+#include <thread>
+
+#include "etcdsnap/util/sha256.h"
+
+namespace etcdsnap::snapshot {
+namespace {
+
+constexpr uint64_t kTrailerSize = 32;
+constexpr size_t kHashChunk = 1 << 20;
+
+bool HasTrailer(uint64_t size) { return size % 512 == kTrailerSize; }
+
+// Hashes the bytes before the trailer and compares them with it.
+Status CheckTrailer(const bolt::File& file, VerifyReport* report) {
+  const uint64_t body = file.file_size() - kTrailerSize;
+  std::array<uint8_t, kTrailerSize> stored;
+  ETCDSNAP_RETURN_IF_ERROR(file.ReadAt(body, stored));
+  Sha256 sha;
+  std::vector<uint8_t> buf(kHashChunk);
+  for (uint64_t off = 0; off < body;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kHashChunk, body - off));
+    ETCDSNAP_RETURN_IF_ERROR(file.ReadAt(off, std::span<uint8_t>(buf).first(n)));
+    sha.Update(buf.data(), n);
+    off += n;
+  }
+  const Sha256Digest digest = sha.Finish();
+  report->trailer_expected = HexString(stored);
+  report->trailer_actual = HexString(digest);
+  report->trailer = digest == stored ? TrailerState::kMatch : TrailerState::kMismatch;
+  return Status::Ok();
+}
+
+void CheckMetas(const bolt::File& file, VerifyReport* report) {
+  const bolt::MetaState& m = file.meta_state();
+  for (int i = 0; i < 2; ++i) {
+    if (!m.valid[i]) {
+      report->meta_problems.push_back("meta page " + std::to_string(i) + ": " + m.error[i]);
+    }
+  }
+  if (m.valid[0] && m.valid[1] && m.meta[0].page_size != m.meta[1].page_size) {
+    report->meta_problems.push_back("meta pages disagree on the page size (" +
+                                    std::to_string(m.meta[0].page_size) + " and " +
+                                    std::to_string(m.meta[1].page_size) + ")");
+  }
+}
+
+}  // namespace
+
+Result<VerifyReport> Verify(const VerifyOptions& options) {
+  ETCDSNAP_ASSIGN_OR_RETURN(std::unique_ptr<bolt::File> file, bolt::File::Open(options.path));
+  VerifyReport report;
+  report.path = options.path;
+  report.file_size = file->file_size();
+  report.metas = file->meta_state();
+  report.page_size = file->page_size();
+  report.db_size = file->db_size();
+  CheckMetas(*file, &report);
+
+  Status trailer_status;
+  std::thread hasher;
+  if (HasTrailer(report.file_size)) {
+    hasher = std::thread([&] { trailer_status = CheckTrailer(*file, &report); });
+  }
+
+  etcd::SchemaChecker schema(options.max_errors);
+  bolt::CheckOptions check;
+  check.max_errors = options.max_errors;
+  if (options.check_schema) check.visitor = &schema;
+  report.bolt = bolt::Check(*file, check);
+  if (options.check_schema) {
+    report.schema_checked = true;
+    report.schema = schema.Finish();
+  }
+  if (hasher.joinable()) hasher.join();
+  if (!trailer_status.ok()) return trailer_status.Annotate(options.path);
+  return report;
+}
+
+}  // namespace etcdsnap::snapshot
