@@ -96,6 +96,7 @@ grpc::Status FakeMaintenanceServer::Snapshot(
     case SnapshotFault::kCutUnavailable:
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "fake: transport is closing");
     case SnapshotFault::kStall: {
+      stalling_ = true;
       const auto until = Clock::now() + options_.stall_for;
       while (Clock::now() < until && !context->IsCancelled() && !shutting_down_) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -49,6 +49,8 @@ class FakeMaintenanceServer final : public etcdserverpb::Maintenance::Service {
   const std::string& image() const { return image_; }
   std::string ExpectedFile() const;
   int snapshot_calls() const { return snapshot_calls_; }
+  // True once a kStall handler has sent its chunks and is stalling.
+  bool stalling() const { return stalling_; }
 
   grpc::Status Status(grpc::ServerContext* context, const etcdserverpb::StatusRequest* request,
                       etcdserverpb::StatusResponse* response) override;
@@ -64,6 +66,7 @@ class FakeMaintenanceServer final : public etcdserverpb::Maintenance::Service {
   std::unique_ptr<grpc::Server> server_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<int> snapshot_calls_{0};
+  std::atomic<bool> stalling_{false};
 };
 
 }  // namespace etcdsnap::testing

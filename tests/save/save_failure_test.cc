@@ -24,6 +24,9 @@ TEST_F(SaveFailureTest, ServerKilledMidTransferExits5AndLeavesNothing) {
   options.max_request_bytes = 3 << 20;
   StartEtcd(options);
   ASSERT_TRUE(etcd().Client().Fill(220LL << 20, 1 << 20).ok());
+  etcdserverpb::StatusResponse status;
+  ASSERT_TRUE(etcd().Client().MemberStatus(&status).ok());
+  ASSERT_GE(status.dbsize(), 200LL << 20);
 
   const std::string file = Path("big.db");
   const std::string part = file + ".part";

@@ -40,9 +40,13 @@ CommandResult SaveTest::Etcdsnap(const std::vector<std::string>& args,
   return r;
 }
 
-std::vector<std::string> SaveCommand(std::vector<std::string> flags, const std::string& file) {
-  flags.insert(flags.end(), {"snapshot", "save", file});
-  return flags;
+std::vector<std::string> SaveCommand(std::vector<std::string> global_flags,
+                                     const std::string& file,
+                                     const std::vector<std::string>& save_flags) {
+  global_flags.insert(global_flags.end(), {"snapshot", "save"});
+  global_flags.insert(global_flags.end(), save_flags.begin(), save_flags.end());
+  global_flags.push_back(file);
+  return global_flags;
 }
 
 ::testing::AssertionResult HasOneErrorLine(const CommandResult& r) {

@@ -46,8 +46,10 @@ class SaveTest : public ::testing::Test {
   std::unique_ptr<EtcdCluster> cluster_;
 };
 
-// "snapshot", "save", file appended to `flags`.
-std::vector<std::string> SaveCommand(std::vector<std::string> flags, const std::string& file);
+// `global_flags` snapshot save `save_flags` file.
+std::vector<std::string> SaveCommand(std::vector<std::string> global_flags,
+                                     const std::string& file,
+                                     const std::vector<std::string>& save_flags = {});
 
 // Assertions shared by the save tests; each returns a failure that says what was found.
 // Exactly one stderr line starts with "Error: ".

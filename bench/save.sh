@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Benchmarks `etcdsnap snapshot save` against `etcdctl snapshot save` on a ~1 GiB etcd.
+#
+#   bench/save.sh              fill (once, cached) and time both tools alternately
+#   bench/save.sh --fill-only  only make sure the filled etcd and a snapshot of it exist
+#
+# Leaves, for other benchmarks (e.g. `snapshot status`):
+#   $BENCH_DIR/snap.db         a snapshot of the filled etcd (~1 GiB), saved by etcdsnap
+#                              (by etcdctl if etcdsnap is not built)
+#   $BENCH_DIR/etcd-data       the filled etcd data dir (reused by later runs)
+# Environment: BENCH_DIR (/tmp/etcdsnap-bench), BUILD_DIR (build), BENCH_SIZE_MB (1024),
+# BENCH_RUNS (3), BENCH_PORT (42379; the peer port is BENCH_PORT+1), BENCH_VALUE_SIZE (262144).
+# Prints wall, user+sys CPU and peak RSS of each run, then medians side by side with ratios
+# and the targets (wall <= etcdctl's, CPU <= 0.5x etcdctl's, RSS <= 16 MiB).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BENCH_DIR=${BENCH_DIR:-/tmp/etcdsnap-bench}
+BUILD_DIR=${BUILD_DIR:-build}
+SIZE_MB=${BENCH_SIZE_MB:-1024}
+RUNS=${BENCH_RUNS:-3}
+PORT=${BENCH_PORT:-42379}
+PEER_PORT=$((PORT + 1))
+VALUE_SIZE=${BENCH_VALUE_SIZE:-262144}
+FILL_ONLY=0
+[ "${1:-}" = "--fill-only" ] && FILL_ONLY=1
+
+ETCD=$(command -v etcd || true)
+ETCDCTL=$(command -v etcdctl || true)
+ETCDSNAP=$BUILD_DIR/etcdsnap
+FILL=$BUILD_DIR/etcdsnap-fill
+ENDPOINT=127.0.0.1:$PORT
+DATA=$BENCH_DIR/etcd-data
+MARKER=$BENCH_DIR/filled-${SIZE_MB}MB
+SNAP=$BENCH_DIR/snap.db
+
+die() { echo "bench: $*" >&2; exit 1; }
+[ -n "$ETCD" ] || die "etcd not found (apt-get install etcd-server)"
+[ -x "$FILL" ] || die "$FILL not built (cmake --build $BUILD_DIR --target etcdsnap-fill)"
+mkdir -p "$BENCH_DIR"
+
+# An unfinished fill is not trusted: start again from an empty data dir.
+if [ ! -f "$MARKER" ]; then rm -rf "$DATA" "$BENCH_DIR"/filled-*MB "$SNAP"; fi
+
+ETCD_PID=
+stop_etcd() {
+  if [ -n "$ETCD_PID" ]; then
+    kill "$ETCD_PID" 2>/dev/null || true
+    wait "$ETCD_PID" 2>/dev/null || true
+    ETCD_PID=
+  fi
+}
+trap stop_etcd EXIT
+
+"$ETCD" --name bench --data-dir "$DATA" \
+  --listen-client-urls "http://$ENDPOINT" --advertise-client-urls "http://$ENDPOINT" \
+  --listen-peer-urls "http://127.0.0.1:$PEER_PORT" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
+  --initial-cluster "bench=http://127.0.0.1:$PEER_PORT" \
+  --quota-backend-bytes $((8 * 1024 * 1024 * 1024)) --max-request-bytes $((8 * 1024 * 1024)) \
+  --snapshot-count 1000 >"$BENCH_DIR/etcd.log" 2>&1 &
+ETCD_PID=$!
+
+# Ready when a Put goes through (the fill tool with one tiny value).
+for _ in $(seq 1 100); do
+  if "$FILL" --endpoint "$ENDPOINT" --bytes 1 --value-size 1 --prefix bench-ready/ \
+       2>/dev/null; then break; fi
+  kill -0 "$ETCD_PID" 2>/dev/null || { tail -20 "$BENCH_DIR/etcd.log"; die "etcd exited"; }
+  sleep 0.2
+done
+
+if [ ! -f "$MARKER" ]; then
+  echo "bench: filling etcd with ${SIZE_MB} MiB (once; cached in $DATA)" >&2
+  "$FILL" --endpoint "$ENDPOINT" --bytes $((SIZE_MB * 1024 * 1024)) \
+    --value-size "$VALUE_SIZE" --concurrency 16
+  touch "$MARKER"
+fi
+
+SAVER=$ETCDSNAP
+[ -x "$SAVER" ] || SAVER=$ETCDCTL
+if [ "$FILL_ONLY" = 1 ]; then
+  if [ ! -f "$SNAP" ]; then "$SAVER" --endpoints "$ENDPOINT" snapshot save "$SNAP" >/dev/null; fi
+  echo "bench: snapshot of the filled etcd at $SNAP ($(stat -c %s "$SNAP") bytes)" >&2
+  exit 0
+fi
+[ -x "$ETCDSNAP" ] || die "$ETCDSNAP not built"
+[ -n "$ETCDCTL" ] || die "etcdctl not found: nothing to compare with"
+
+# One timed save: prints "wall cpu rss_kib".
+timed() {
+  local out=$1; shift
+  rm -f "$out"
+  /usr/bin/time -f "%e %U %S %M" -o "$BENCH_DIR/time.txt" "$@" snapshot save "$out" \
+    >/dev/null 2>"$BENCH_DIR/last.err" || { cat "$BENCH_DIR/last.err" >&2; die "$1 failed"; }
+  awk '{ printf "%.2f %.2f %d\n", $1, $2 + $3, $4 }' "$BENCH_DIR/time.txt"
+}
+
+: >"$BENCH_DIR/ours.txt"
+: >"$BENCH_DIR/theirs.txt"
+printf '%-4s %-9s %8s %8s %10s\n' run tool wall_s cpu_s rss_MiB
+for i in $(seq 1 "$RUNS"); do
+  read -r w c m < <(timed "$SNAP" "$ETCDSNAP" --endpoints "$ENDPOINT")
+  echo "$w $c $m" >>"$BENCH_DIR/ours.txt"
+  printf '%-4s %-9s %8s %8s %10.1f\n' "$i" etcdsnap "$w" "$c" "$(echo "$m / 1024" | bc -l)"
+  read -r w c m < <(timed "$BENCH_DIR/etcdctl.db" "$ETCDCTL" --endpoints "$ENDPOINT")
+  echo "$w $c $m" >>"$BENCH_DIR/theirs.txt"
+  printf '%-4s %-9s %8s %8s %10.1f\n' "$i" etcdctl "$w" "$c" "$(echo "$m / 1024" | bc -l)"
+done
+rm -f "$BENCH_DIR/etcdctl.db"
+
+median() {  # column
+  awk -v c="$1" '{ print $c }' "$2" | sort -g | awk '{ v[NR] = $1 } END {
+    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+echo
+echo "snapshot: $(stat -c %s "$SNAP") bytes; medians of $RUNS runs each"
+printf '%-12s %10s %10s %8s  %s\n' metric etcdsnap etcdctl ratio target
+for spec in "1 wall_s 1.0" "2 cpu_s 0.5" "3 rss_MiB -"; do
+  read -r col name target <<<"$spec"
+  a=$(median "$col" "$BENCH_DIR/ours.txt")
+  b=$(median "$col" "$BENCH_DIR/theirs.txt")
+  if [ "$name" = rss_MiB ]; then
+    a=$(echo "$a / 1024" | bc -l); b=$(echo "$b / 1024" | bc -l)
+    goal="etcdsnap <= 16 MiB"
+  else
+    goal="ratio <= $target"
+  fi
+  printf '%-12s %10.2f %10.2f %8.2f  %s\n' "$name" "$a" "$b" "$(echo "$a / $b" | bc -l)" "$goal"
+done
+echo "bench: snapshot left at $SNAP" >&2
