@@ -120,6 +120,11 @@ Connection::Connection(Endpoint endpoint, const ConnectionOptions& options)
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ToMillis(options.keepalive_timeout));
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   args.SetMaxReceiveMessageSize(-1);
+  // Bound what the server may push ahead of us: with gRPC's BDP probing the HTTP/2 window grew
+  // until peak RSS was 90 MB on a 400 MB snapshot. A fixed 4 MiB window keeps the pipe full
+  // (measured: faster than etcdctl) while memory stays flat whatever the snapshot size.
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 4 << 20);
   // Each member gets its own connection even when targets repeat.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   std::shared_ptr<grpc::ChannelCredentials> creds;
