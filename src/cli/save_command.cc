@@ -23,6 +23,7 @@ namespace {
 struct SaveFlags {
   std::vector<std::string> args;
   std::string idle_timeout = "30s";
+  bool verify = false;
 };
 
 // Reads a password from the terminal without echo. Only called when stdin is a terminal.
@@ -177,6 +178,7 @@ int RunSave(GlobalOptions& g, const SaveFlags& f) {
 
   snapshot::SaveOptions o;
   o.path = f.args[0];
+  o.verify = f.verify;
   if (int rc = BuildOptions(g, f, o); rc != kExitSuccess) return rc;
 
   client::Canceller canceller;
@@ -212,6 +214,9 @@ void AddSaveCommand(CLI::App& snapshot, GlobalOptions& g, Runner& run) {
   cmd->add_option("--idle-timeout", flags->idle_timeout,
                   "abort when the server sends no data for this long (etcdsnap only)")
       ->default_str("30s");
+  cmd->add_flag("--verify", flags->verify,
+                "before keeping the file, check its bbolt structure and etcd schema as "
+                "`snapshot verify` does (etcdsnap only; the sha256 is always checked)");
   cmd->callback([&run, &g, flags] { run = [&g, flags] { return RunSave(g, *flags); }; });
 }
 

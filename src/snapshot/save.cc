@@ -7,6 +7,7 @@
 #include <future>
 #include <vector>
 
+#include "etcdsnap/snapshot/verify.h"
 #include "etcdsnap/util/file.h"
 #include "etcdsnap/util/human.h"
 #include "etcdsnap/util/sha256.h"
@@ -115,6 +116,32 @@ Result<size_t> SelectMember(const SaveOptions& o, std::vector<client::Connection
   return *chosen;
 }
 
+// The first problem a report names, for a one-line error.
+std::string FirstProblem(const VerifyReport& r) {
+  if (r.trailer == TrailerState::kMismatch) return "sha256 trailer mismatch";
+  if (!r.meta_problems.empty()) return r.meta_problems.front();
+  if (!r.bolt.errors.empty()) return r.bolt.errors.front();
+  if (!r.schema.problems.empty()) return r.schema.problems.front();
+  return "unknown problem";
+}
+
+Status VerifyPart(const PartFile& part, const std::string& endpoint, spdlog::logger& log) {
+  const auto start = Clock::now();
+  auto r = Verify(VerifyOptions{part.path()});
+  if (!r.ok()) return r.status().Annotate("verifying the snapshot from " + endpoint);
+  if (!r->ok()) {
+    return Status::Corruption("the snapshot from " + endpoint + " failed verification with " +
+                              std::to_string(r->problem_count()) + " problem(s), first: " +
+                              FirstProblem(*r) + "; nothing was saved (run etcdsnap snapshot "
+                              "verify on a copy of the member's db to investigate)");
+  }
+  log.info("verified bbolt structure and etcd schema: {} pages, {} keys, latest revision {} "
+           "took={:.3f}s",
+           r->bolt.high_water, r->bolt.keys, r->schema.latest_revision,
+           std::chrono::duration<double>(Clock::now() - start).count());
+  return Status::Ok();
+}
+
 // etcd's refusals name the rule, not the fix.
 Status ExplainRefusal(const Status& s, const std::string& user) {
   const std::string& m = s.message();
@@ -205,6 +232,7 @@ Result<SaveResult> Save(const SaveOptions& o, client::Canceller* canceller, spdl
         "; the data was corrupted in transit, try again");
   }
   log.debug("sha256 trailer verified: {}", HexString(digest));
+  if (o.verify) ETCDSNAP_RETURN_IF_ERROR(VerifyPart(part, conn.endpoint().original, log));
   ETCDSNAP_RETURN_IF_ERROR(part.Commit());
   const auto took = Clock::now() - start;
   const double secs = std::chrono::duration<double>(took).count();

@@ -27,6 +27,9 @@ struct SaveOptions {
   std::string user;  // empty: no authentication
   std::string password;
   client::StreamOptions stream;
+  // Before the rename, run Verify() (bbolt structure and etcd schema) on the .part; a backup
+  // that fails it is not saved. The sha256 trailer is checked whatever this says.
+  bool verify = false;
   // Called from the streaming thread after each chunk: bytes received so far, and the expected
   // total (0 until known).
   std::function<void(uint64_t received, uint64_t total)> on_progress;
