@@ -105,7 +105,8 @@ SchemaReport SchemaChecker::Finish() {
       Problem("bucket \"" + std::string(want) + "\" is missing");
     }
   }
-  if (!report_.has_consistent_index &&
+  // A server that never applied a write (a fresh one) has not saved its index yet.
+  if (!report_.has_consistent_index && report_.revisions > 0 &&
       std::find(report_.buckets.begin(), report_.buckets.end(), kMetaBucket) !=
           report_.buckets.end()) {
     Problem("meta/consistent_index is missing");

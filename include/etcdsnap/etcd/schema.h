@@ -2,7 +2,8 @@
 // bolt::Check() walk: the buckets etcd creates at startup exist and are not nested; every entry
 // of `key` is a well-formed revision (17 bytes, or 18 for a deletion) in increasing order whose
 // value decodes as an mvccpb.KeyValue consistent with it; `meta/consistent_index` is an 8-byte
-// integer; the compaction marks, when present, are revisions. Not thread-safe.
+// integer, present once `key` holds revisions (a fresh server has not saved it yet); the
+// compaction marks, when present, are revisions. Not thread-safe.
 #pragma once
 
 #include <cstdint>

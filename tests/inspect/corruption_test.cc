@@ -1,0 +1,281 @@
+// Damaged files: bytes flipped in meta, branch, leaf and freelist pages, truncation at many
+// offsets, pages that point at themselves or at each other, wrong page sizes, torn metas, files
+// that are not bbolt at all. `snapshot status` and `snapshot verify` must report an error (exit
+// 1, "Error: ..." on stderr), never crash or hang; verify must catch every flip when the file
+// carries etcd's sha256 trailer.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "etcdsnap/util/sha256.h"
+#include "inspect_util.h"
+#include "test_db.h"
+
+namespace etcdsnap::inspect_test {
+namespace {
+
+using bolt::Pgid;
+using bolt::testing::Item;
+using bolt::testing::TestDb;
+
+std::string Varint(uint64_t v) {
+  std::string s;
+  for (; v >= 0x80; v >>= 7) s.push_back(static_cast<char>((v & 0x7f) | 0x80));
+  s.push_back(static_cast<char>(v));
+  return s;
+}
+
+std::string Rev(uint64_t main) {
+  std::string k;
+  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>(main >> (8 * i)));
+  return k + "_" + std::string(8, '\0');
+}
+
+std::string KeyValue(const std::string& key, uint64_t rev, const std::string& value) {
+  return "\x0a" + Varint(key.size()) + key + "\x10" + Varint(rev) + "\x18" + Varint(rev) +
+         "\x20\x01" + "\x2a" + Varint(value.size()) + value;
+}
+
+std::string BE64(uint64_t v) {
+  std::string s;
+  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>(v >> (8 * i)));
+  return s;
+}
+
+std::string WithTrailer(const std::string& db) {
+  Sha256 sha;
+  sha.Update(db.data(), db.size());
+  const Sha256Digest d = sha.Finish();
+  return db + std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+// An etcd-shaped bbolt file: `key` is a branch over three leaves (one with a value spanning
+// overflow pages), the other buckets inline, a persisted freelist listing one free page.
+struct Generated {
+  std::string bytes;  // without trailer
+  std::map<std::string, Pgid> pages;
+};
+
+Generated Generate() {
+  TestDb db;
+  Generated g;
+  uint64_t rev = 2;
+  std::vector<Pgid> leaves;
+  std::vector<std::string> first_keys;
+  for (int leaf = 0; leaf < 3; ++leaf) {
+    std::vector<Item> items;
+    for (int i = 0; i < 8; ++i, ++rev) {
+      const std::string value = leaf == 1 && i == 3 ? std::string(9000, 'o') : "v";
+      items.push_back({Rev(rev), KeyValue("k" + std::to_string(rev), rev, value)});
+    }
+    first_keys.push_back(items[0].key);
+    leaves.push_back(db.AddLeaf(items));
+  }
+  g.pages["leaf"] = leaves[0];
+  g.pages["overflow_leaf"] = leaves[1];
+  g.pages["branch"] = db.AddBranch(
+      {{first_keys[0], leaves[0]}, {first_keys[1], leaves[1]}, {first_keys[2], leaves[2]}});
+  const Pgid free_page = db.AddEmpty();
+  std::vector<Item> root_items;
+  for (const char* b : {"alarm", "auth", "authRoles", "authUsers", "cluster"}) {
+    root_items.push_back(TestDb::Bucket(b, TestDb::InlineBucket({})));
+  }
+  root_items.push_back(TestDb::Bucket("key", TestDb::BucketValue(g.pages["branch"])));
+  for (const char* b : {"lease", "members", "members_removed"}) {
+    root_items.push_back(TestDb::Bucket(b, TestDb::InlineBucket({})));
+  }
+  root_items.push_back(
+      TestDb::Bucket("meta", TestDb::InlineBucket({{"consistent_index", BE64(42)}})));
+  g.pages["root"] = db.AddLeaf(root_items);
+  g.pages["freelist"] = db.AddFreelist({free_page});
+  g.bytes = db.Finish(g.pages["root"], g.pages["freelist"]);
+  return g;
+}
+
+class CorruptionTest : public ::testing::Test {
+ protected:
+  RunResult Cmd(const std::string& verb, const std::string& bytes) {
+    const std::string path = dir_.File("db");
+    WriteFile(path, bytes);
+    return RunProgram({Etcdsnap(), "snapshot", verb, path}, 30);
+  }
+
+  // Not a crash, not a hang; exit 0, or exit 1 with an "Error: " message.
+  static void ExpectClean(const RunResult& r, const std::string& what) {
+    ASSERT_FALSE(r.signaled) << what << ": killed by signal " << r.signal << "\n" << r.err;
+    ASSERT_FALSE(r.timed_out) << what << ": hung";
+    ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << what << ": exit " << r.exit_code;
+    if (r.exit_code == 1 && r.out.empty()) {
+      EXPECT_EQ(r.err.rfind("Error: ", 0), 0u) << what << ": " << r.err;
+    }
+  }
+
+  // Exit 1 with exactly one line "Error: ..." on stderr and nothing on stdout.
+  static void ExpectOneLineError(const RunResult& r, const std::string& what) {
+    ExpectClean(r, what);
+    EXPECT_EQ(r.exit_code, 1) << what;
+    EXPECT_EQ(r.out, "") << what;
+    EXPECT_EQ(r.err.rfind("Error: ", 0), 0u) << what << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << ": " << r.err;
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(CorruptionTest, GeneratedFileIsSound) {
+  const Generated g = Generate();
+  RunResult s = Cmd("status", WithTrailer(g.bytes));
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  // Revisions 2..25; 24 revisions + meta/consistent_index; 11 pages.
+  EXPECT_NE(s.out.find(", 25, 25, 45 kB\n"), std::string::npos) << s.out;
+  RunResult v = Cmd("verify", WithTrailer(g.bytes));
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_NE(v.out.find("freelist persisted"), std::string::npos) << v.out;
+}
+
+TEST_F(CorruptionTest, FlipsInEveryPageKind) {
+  const Generated g = Generate();
+  const std::map<std::string, Pgid> kinds = {{"meta0", 0},
+                                             {"meta1", 1},
+                                             {"branch", g.pages.at("branch")},
+                                             {"leaf", g.pages.at("leaf")},
+                                             {"overflow_leaf", g.pages.at("overflow_leaf")},
+                                             {"root", g.pages.at("root")},
+                                             {"freelist", g.pages.at("freelist")}};
+  const std::string trailer = WithTrailer(g.bytes).substr(g.bytes.size());
+  // Offsets in the header, the elements and the data area.
+  // (Each run starts the binary, ~70 ms: keep the grid small.)
+  const size_t offsets[] = {0, 8, 10, 12, 16, 20, 24, 28, 40, 56, 72, 100, 300};
+  for (const auto& [kind, page] : kinds) {
+    for (size_t off : offsets) {
+      for (uint8_t mask : {0x81}) {
+        std::string bytes = g.bytes;
+        bytes[page * 4096 + off] = static_cast<char>(bytes[page * 4096 + off] ^ mask);
+        const std::string what = kind + " +" + std::to_string(off) + " ^" + std::to_string(mask);
+        ExpectClean(Cmd("status", bytes), "status " + what);
+        RunResult v = Cmd("verify", bytes + trailer);  // the trailer of the undamaged file
+        ExpectClean(v, "verify " + what);
+        EXPECT_EQ(v.exit_code, 1) << "verify missed " << what << "\n" << v.out;
+      }
+    }
+  }
+}
+
+TEST_F(CorruptionTest, StructuralFlipsFailStatusToo) {
+  const Generated g = Generate();
+  struct Case {
+    std::string name;
+    size_t at;
+    uint8_t mask;
+    std::string expect;  // in stderr
+  };
+  const size_t branch = g.pages.at("branch") * 4096, leaf = g.pages.at("leaf") * 4096;
+  const size_t fl = g.pages.at("freelist") * 4096;
+  const std::vector<Case> cases = {
+      {"branch flags", branch + 8, 0x11, "invalid type: freelist"},
+      {"branch child pgid", branch + 16 + 8, 0x40, "out of bounds"},
+      {"leaf element pos", leaf + 16 + 7, 0x70, "past the end"},
+      {"leaf id", leaf + 0, 0x01, "header says"},
+      {"freelist id", fl + 16, 0x01, "unreachable unfreed"},
+      {"freelist count", fl + 11, 0x40, "freelist claims"},
+  };
+  for (const Case& c : cases) {
+    std::string bytes = g.bytes;
+    bytes[c.at] = static_cast<char>(bytes[c.at] ^ c.mask);
+    RunResult s = Cmd("status", bytes);
+    ExpectClean(s, c.name);
+    EXPECT_EQ(s.exit_code, 1) << c.name;
+    EXPECT_EQ(s.err.rfind("Error: snapshot file integrity check failed. ", 0), 0u) << c.name
+                                                                                    << s.err;
+    EXPECT_NE(s.err.find(c.expect), std::string::npos) << c.name << ": " << s.err;
+    RunResult v = Cmd("verify", bytes);
+    EXPECT_EQ(v.exit_code, 1) << c.name;
+    EXPECT_NE(v.out.find(c.expect), std::string::npos) << c.name << ": " << v.out;
+  }
+}
+
+TEST_F(CorruptionTest, PageThatPointsAtItselfAndACycle) {
+  const Generated g = Generate();
+  const Pgid branch = g.pages.at("branch");
+  // The branch's second child is the branch itself.
+  std::string self = g.bytes;
+  TestDb::Put64(self, branch * 4096 + 16 + 16 + 8, branch);
+  // The key bucket's root points at the root bucket's page: a cycle through buckets.
+  std::string cycle = g.bytes;
+  const std::string needle = std::string("key") + TestDb::BucketValue(branch);
+  const size_t at = cycle.find(needle, g.pages.at("root") * 4096);
+  ASSERT_NE(at, std::string::npos);
+  TestDb::Put64(cycle, at + 3, g.pages.at("root"));
+  for (const auto& [name, bytes] : {std::pair{"self", self}, std::pair{"cycle", cycle}}) {
+    RunResult s = Cmd("status", bytes);
+    ExpectClean(s, name);
+    EXPECT_EQ(s.exit_code, 1) << name;
+    EXPECT_NE(s.err.find("multiple references"), std::string::npos) << name << ": " << s.err;
+    RunResult v = Cmd("verify", bytes);
+    ExpectClean(v, name);
+    EXPECT_EQ(v.exit_code, 1) << name;
+    EXPECT_NE(v.out.find("multiple references"), std::string::npos) << name << ": " << v.out;
+  }
+}
+
+TEST_F(CorruptionTest, TruncationAtManyOffsets) {
+  const std::string s1 = ReadFile(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
+  ASSERT_EQ(s1.size(), 24608u);
+  for (size_t len = 0; len < 24576; len += (len < 8300 ? 317 : 1531)) {
+    const std::string what = "truncated to " + std::to_string(len);
+    ExpectOneLineError(Cmd("status", s1.substr(0, len)), "status " + what);
+    ExpectOneLineError(Cmd("verify", s1.substr(0, len)), "verify " + what);
+  }
+  // Cut inside the trailer: the trailer is no longer recognised, the database is whole.
+  EXPECT_EQ(Cmd("status", s1.substr(0, 24600)).exit_code, 0);
+}
+
+TEST_F(CorruptionTest, EveryFewBytesOfS1) {
+  const std::string s1 = ReadFile(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
+  for (size_t at = 0; at < 24576; at += 241) {
+    std::string bytes = s1;
+    bytes[at] = static_cast<char>(bytes[at] ^ 0xa5);
+    const std::string what = "flip at " + std::to_string(at);
+    ExpectClean(Cmd("status", bytes), "status " + what);
+    RunResult v = Cmd("verify", bytes);
+    ExpectClean(v, "verify " + what);
+    EXPECT_EQ(v.exit_code, 1) << "verify missed " << what;
+  }
+}
+
+TEST_F(CorruptionTest, TornAndWrongMetas) {
+  const std::string s1 = ReadFile(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
+  // One torn meta: bbolt (and etcdctl) read through the other; verify flags it.
+  std::string torn = s1;
+  torn[16 + 50] ^= 0x10;
+  RunResult s = Cmd("status", torn);
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(s.out, "461b96a9, 6, 9, 25 kB\n");
+  RunResult v = Cmd("verify", torn);
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_NE(v.out.find("meta page 0: checksum error"), std::string::npos) << v.out;
+  // Both torn.
+  torn[4096 + 16 + 50] ^= 0x10;
+  ExpectOneLineError(Cmd("status", torn), "both metas torn");
+  ExpectOneLineError(Cmd("verify", torn), "both metas torn");
+  // A page size that is not a power of two, with a valid checksum.
+  std::string odd = s1;
+  TestDb::Put32(odd, 16 + 8, 3000);
+  bolt::Bytes raw(reinterpret_cast<const uint8_t*>(odd.data()) + 16, 64);
+  TestDb::Put64(odd, 16 + 56, bolt::MetaChecksum(raw));
+  RunResult w = Cmd("status", odd);
+  ExpectOneLineError(w, "page size 3000");
+  EXPECT_NE(w.err.find("page size"), std::string::npos) << w.err;
+}
+
+TEST_F(CorruptionTest, NotBboltEmptyAndDirectory) {
+  ExpectOneLineError(Cmd("status", ""), "empty");
+  ExpectOneLineError(Cmd("verify", ""), "empty");
+  ExpectOneLineError(Cmd("status", std::string(100000, 'x')), "junk");
+  ExpectOneLineError(Cmd("verify", "hello"), "tiny");
+  ExpectOneLineError(RunProgram({Etcdsnap(), "snapshot", "status", dir_.path()}), "directory");
+  ExpectOneLineError(RunProgram({Etcdsnap(), "snapshot", "verify", dir_.path()}), "directory");
+}
+
+}  // namespace
+}  // namespace etcdsnap::inspect_test
