@@ -60,16 +60,16 @@ grpc::Status FakeMaintenanceServer::Status(grpc::ServerContext* context,
                                            const etcdserverpb::StatusRequest* request,
                                            etcdserverpb::StatusResponse* response) {
   response->mutable_header()->set_cluster_id(0x1000);
-  response->mutable_header()->set_member_id(0x2a);
+  response->mutable_header()->set_member_id(options_.member_id);
   response->mutable_header()->set_revision(7);
   response->mutable_header()->set_raft_term(2);
   response->set_version("3.4.23");
   response->set_dbsize(static_cast<int64_t>(image_.size()));
   response->set_dbsizeinuse(static_cast<int64_t>(image_.size()));
-  response->set_leader(0x2a);
-  response->set_raftindex(12);
+  response->set_leader(options_.leader_id);
+  response->set_raftindex(options_.raft_applied_index);
   response->set_raftterm(2);
-  response->set_raftappliedindex(12);
+  response->set_raftappliedindex(options_.raft_applied_index);
   return grpc::Status::OK;
 }
 

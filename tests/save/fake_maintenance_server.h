@@ -32,6 +32,10 @@ struct FakeSnapshotOptions {
   int chunks_before_fault = 8;  // for the cut and stall faults
   // How long a stall lasts at most (the handler also ends when the client cancels).
   std::chrono::seconds stall_for{120};
+  // What Status reports: this member, the leader it knows, its raft applied index.
+  uint64_t member_id = 0x2a;
+  uint64_t leader_id = 0x2a;
+  uint64_t raft_applied_index = 12;
 };
 
 class FakeMaintenanceServer final : public etcdserverpb::Maintenance::Service {

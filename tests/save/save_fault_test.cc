@@ -133,5 +133,51 @@ TEST_F(SaveFaultTest, SigtermDuringTransferRemovesPart) { SignalDuringTransfer(S
 
 TEST_F(SaveFaultTest, SigintDuringTransferRemovesPart) { SignalDuringTransfer(SIGINT); }
 
+// Several endpoints: etcdsnap asks each for Status and saves from the reachable member with the
+// highest raft applied index, a follower over the leader on a tie. Fake members make the
+// indexes deterministic; `member_id`s are distinct, all name member 1 as the leader.
+class SaveMemberChoiceTest : public SaveTest {
+ protected:
+  FakeMaintenanceServer& AddMember(uint64_t member_id, uint64_t applied_index) {
+    FakeSnapshotOptions options;
+    options.member_id = member_id;
+    options.leader_id = 1;
+    options.raft_applied_index = applied_index;
+    members_.push_back(std::make_unique<FakeMaintenanceServer>(options));
+    EXPECT_TRUE(members_.back()->Start());
+    return *members_.back();
+  }
+  // Saves with --endpoints `endpoints` and checks the file is what `chosen` serves.
+  CommandResult SaveExpectingMember(const std::string& endpoints, FakeMaintenanceServer& chosen) {
+    const std::string file = Path("snap.db");
+    const CommandResult r =
+        Etcdsnap(SaveCommand({"--endpoints", endpoints, "--dial-timeout", "2s"}, file));
+    EXPECT_TRUE(SavedCompleteSnapshot(r, file));
+    EXPECT_EQ(chosen.snapshot_calls(), 1) << r.Describe();
+    EXPECT_NE(r.err.find(chosen.Endpoint()), std::string::npos)
+        << "stderr does not name the member saved from\n" << r.Describe();
+    return r;
+  }
+  std::vector<std::unique_ptr<FakeMaintenanceServer>> members_;
+};
+
+TEST_F(SaveMemberChoiceTest, SavesFromTheHighestAppliedIndexSkippingADeadEndpoint) {
+  FakeMaintenanceServer& leader = AddMember(1, 10);
+  FakeMaintenanceServer& ahead = AddMember(2, 12);
+  FakeMaintenanceServer& behind = AddMember(3, 9);
+  const std::string dead = "http://127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  SaveExpectingMember(dead + ",http://" + leader.Endpoint() + ",http://" + ahead.Endpoint() +
+                          ",http://" + behind.Endpoint(),
+                      ahead);
+  EXPECT_EQ(leader.snapshot_calls() + behind.snapshot_calls(), 0);
+}
+
+TEST_F(SaveMemberChoiceTest, PrefersAFollowerOverTheLeaderOnATie) {
+  FakeMaintenanceServer& leader = AddMember(1, 12);
+  FakeMaintenanceServer& follower = AddMember(2, 12);
+  SaveExpectingMember("http://" + leader.Endpoint() + ",http://" + follower.Endpoint(), follower);
+  EXPECT_EQ(leader.snapshot_calls(), 0);
+}
+
 }  // namespace
 }  // namespace etcdsnap::testing

@@ -97,6 +97,22 @@ TEST_F(SaveTlsTest, EnvironmentVariablesAloneConfigureTheSave) {
   EXPECT_TRUE(SavedCompleteSnapshot(Etcdsnap({"snapshot", "save", file}, options), file));
 }
 
+TEST_F(SaveTlsTest, DebugOutputNeverShowsKeyMaterial) {
+  StartEtcd();
+  const std::string file = Path("snap.db");
+  std::vector<std::string> args = SaveArgs(file);
+  args.insert(args.begin(), "--debug");
+  const CommandResult r = Etcdsnap(args);
+  EXPECT_TRUE(SavedCompleteSnapshot(r, file));
+  EXPECT_EQ(r.err.find("PRIVATE KEY"), std::string::npos) << r.Describe();
+  // The base64 body of the key (its second PEM line) must not leak in any form either.
+  const std::string key = ReadFileOrEmpty(pki().client.key);
+  const size_t body = key.find('\n') + 1;
+  const std::string key_line = key.substr(body, key.find('\n', body) - body);
+  ASSERT_GT(key_line.size(), 20u);
+  EXPECT_EQ(r.err.find(key_line.substr(0, 20)), std::string::npos) << r.Describe();
+}
+
 TEST_F(SaveTlsTest, BareHostPortWithTlsFlagsUsesTls) {
   StartEtcd();
   const std::string file = Path("snap.db");
