@@ -19,11 +19,7 @@ std::string PageMsg(uint64_t id, const std::string& what) {
 class Checker : public PageObserver {
  public:
   Checker(const File& file, const CheckOptions& options)
-      : file_(file),
-        options_(options),
-        hwm_(file.high_water()),
-        reachable_(hwm_),
-        freed_(hwm_) {}
+      : file_(file), options_(options), hwm_(file.high_water()), reachable_(hwm_), freed_(hwm_) {}
 
   CheckResult Run() {
     result_.high_water = hwm_;
@@ -80,8 +76,8 @@ class Checker : public PageObserver {
     const Pgid fl = file_.meta().freelist;
     Result<PageHeader> h = ForEachFreelistId(file_, fl, [&](Pgid id) {
       if (id < 2 || id >= hwm_) {
-        Error(PageMsg(id, "freelist entry out of bounds (high-water mark " +
-                              std::to_string(hwm_) + ")"));
+        Error(PageMsg(
+            id, "freelist entry out of bounds (high-water mark " + std::to_string(hwm_) + ")"));
         return;
       }
       if (freed_.Test(id)) Error(PageMsg(id, "already freed"));

@@ -66,7 +66,8 @@ TEST_F(CheckTest, GoodFileVisitsEverythingInOrder) {
   Recorder r;
   CheckResult res = CheckBytes(GoodDb(), &r);
   EXPECT_TRUE(res.ok()) << (res.errors.empty() ? "" : res.errors[0]);
-  EXPECT_EQ(r.seen, (std::vector<std::string>{"0:a/", "1:k1", "1:n/", "2:x", "1:z", "0:b/", "1:k"}));
+  EXPECT_EQ(r.seen,
+            (std::vector<std::string>{"0:a/", "1:k1", "1:n/", "2:x", "1:z", "0:b/", "1:k"}));
   EXPECT_FALSE(res.freelist_persisted);
   EXPECT_EQ(res.high_water, 5u);  // meta, meta, a_leaf (2 pages), root
   EXPECT_EQ(res.reachable_pages, 5u);
@@ -98,7 +99,8 @@ TEST_F(CheckTest, ReachableFreedAndAlreadyFreed) {
   Pgid root = db.AddLeaf({});
   Pgid fl = db.AddFreelist({root, root});
   CheckResult res = CheckBytes(db.Finish(root, fl));
-  EXPECT_EQ(res.errors, (std::vector<std::string>{"page 2: already freed", "page 2: reachable freed"}));
+  EXPECT_EQ(res.errors,
+            (std::vector<std::string>{"page 2: already freed", "page 2: reachable freed"}));
 }
 
 TEST_F(CheckTest, MultipleReferencesAndCycleTerminate) {

@@ -60,8 +60,8 @@ bool Cursor::Push(Pgid id, Status* fatal) {
   }
   if (observer_ != nullptr && !observer_->OnPage(id, *v)) return false;
   if (!v->is_leaf() && !v->is_branch()) {
-    *fatal = Problem(Status::Corruption("page " + std::to_string(id) + ": invalid type: " +
-                                        PageTypeName(v->header().flags)));
+    *fatal = Problem(Status::Corruption("page " + std::to_string(id) +
+                                        ": invalid type: " + PageTypeName(v->header().flags)));
     return false;
   }
   f.id = id;
@@ -125,8 +125,7 @@ Status Cursor::Settle() {
                         previous_key_.size()))));
         if (!s.ok()) return s;
       }
-      previous_key_.assign(reinterpret_cast<const char*>(current_.key.data()),
-                           current_.key.size());
+      previous_key_.assign(reinterpret_cast<const char*>(current_.key.data()), current_.key.size());
       have_previous_ = true;
       valid_ = true;
       return Status::Ok();

@@ -63,7 +63,8 @@ TEST_F(CursorTest, InlineBucket) {
   TestDb db;
   Pgid root = db.AddLeaf({});
   auto f = Open(db.Finish(root));
-  std::string image = TestDb::LeafImage({{"x", "1"}, TestDb::Bucket("y", TestDb::InlineBucket({}))});
+  std::string image =
+      TestDb::LeafImage({{"x", "1"}, TestDb::Bucket("y", TestDb::InlineBucket({}))});
   Cursor c(*f, Bytes(reinterpret_cast<const uint8_t*>(image.data()), image.size()), "inline");
   ASSERT_TRUE(c.First().ok());
   ASSERT_TRUE(c.Valid());

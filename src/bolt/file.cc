@@ -50,8 +50,8 @@ Result<std::unique_ptr<File>> File::Open(const std::string& path, const Options&
 Status File::ReadAt(uint64_t offset, std::span<uint8_t> out) const {
   size_t done = 0;
   while (done < out.size()) {
-    ssize_t n = ::pread(fd_.get(), out.data() + done, out.size() - done,
-                        static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pread(fd_.get(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return Status::FromErrno("read " + path_ + " at offset " + std::to_string(offset + done),
@@ -104,8 +104,8 @@ Status File::LoadMetas() {
       if (meta_state_.meta[0].magic != kMagic) {
         return Status::Corruption("not a bbolt database (no valid meta page found)");
       }
-      return Status::Corruption("both meta pages are invalid (meta 0: " +
-                                meta_state_.error[0] + "; no valid meta 1 found)");
+      return Status::Corruption("both meta pages are invalid (meta 0: " + meta_state_.error[0] +
+                                "; no valid meta 1 found)");
     }
   }
   if (!PlausiblePageSize(page_size_)) {
@@ -169,14 +169,13 @@ Result<PageView> File::ReadPage(Pgid id, std::vector<uint8_t>* buf) const {
                                 std::to_string(hwm));
     }
     if (pages * page_size_ > options_.max_page_bytes) {
-      return Status::Unsupported(where() + "spans " + std::to_string(pages * page_size_) +
-                                 " bytes, more than the " +
-                                 std::to_string(options_.max_page_bytes) +
-                                 " bytes this reader accepts for one page");
+      return Status::Unsupported(
+          where() + "spans " + std::to_string(pages * page_size_) + " bytes, more than the " +
+          std::to_string(options_.max_page_bytes) + " bytes this reader accepts for one page");
     }
     buf->resize(pages * page_size_);
-    ETCDSNAP_RETURN_IF_ERROR(ReadAt((id + 1) * page_size_,
-                                    std::span<uint8_t>(*buf).subspan(page_size_)));
+    ETCDSNAP_RETURN_IF_ERROR(
+        ReadAt((id + 1) * page_size_, std::span<uint8_t>(*buf).subspan(page_size_)));
   }
   Result<PageView> v = PageView::Parse(*buf);
   if (!v.ok()) return v.status().Annotate("page " + std::to_string(id));

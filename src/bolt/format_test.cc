@@ -7,7 +7,9 @@
 namespace etcdsnap::bolt {
 namespace {
 
-Bytes B(const std::string& s) { return Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
+Bytes B(const std::string& s) {
+  return Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
 
 TEST(FormatTest, LittleAndBigEndianLoads) {
   const uint8_t b[8] = {1, 2, 3, 4, 5, 6, 7, 8};

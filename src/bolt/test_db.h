@@ -41,9 +41,7 @@ class TestDb {
     return p;
   }
 
-  Pgid AddLeaf(const std::vector<Item>& items) {
-    return AddPage(LeafImage(items, Next()));
-  }
+  Pgid AddLeaf(const std::vector<Item>& items) { return AddPage(LeafImage(items, Next())); }
 
   Pgid AddBranch(const std::vector<std::pair<std::string, Pgid>>& children) {
     std::string p(kPageHeaderSize + kElementSize * children.size(), '\0');

@@ -1,7 +1,6 @@
 // `etcdsnap snapshot status <file>`: etcdctl 3.4's output, byte for byte, in its four formats
 // (simple, table, json, fields), or etcdutl 3.6's layout with --etcd-version 3.6.
 #include <CLI/CLI.hpp>
-
 #include <cctype>
 #include <cinttypes>
 #include <cstdio>
@@ -103,8 +102,8 @@ int RunStatus(const GlobalOptions& g, const StatusFlags& flags) {
   if (flags.etcd_version == "3.6") {
     options.layout = etcd::StatusLayout::kEtcd36;
   } else if (flags.etcd_version != "3.4" && flags.etcd_version != "3.5") {
-    return ExitWithError(kExitBadArgs, "--etcd-version " + flags.etcd_version +
-                                           " is not one of 3.4, 3.5, 3.6");
+    return ExitWithError(kExitBadArgs,
+                         "--etcd-version " + flags.etcd_version + " is not one of 3.4, 3.5, 3.6");
   }
   Result<etcd::BackendStatus> status = snapshot::GetStatus(options);
   if (!status.ok()) return ExitWithError(kExitError, status.status().message());

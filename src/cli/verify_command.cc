@@ -2,7 +2,6 @@
 // whole bbolt structure and etcd's schema. Prints what it checked and what it found; exit 0
 // only when everything is sound, 1 otherwise.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -114,8 +113,8 @@ std::string Json(const VerifyReport& r) {
          ",\"errors\":" + JsonList(b.errors) + "}";
   if (r.schema_checked) {
     const etcd::SchemaReport& s = r.schema;
-    out += ",\"etcd\":{\"buckets\":" + JsonList(s.buckets) + ",\"revisions\":" +
-           N(s.revisions) + ",\"deletions\":" + N(s.deletions) +
+    out += ",\"etcd\":{\"buckets\":" + JsonList(s.buckets) + ",\"revisions\":" + N(s.revisions) +
+           ",\"deletions\":" + N(s.deletions) +
            ",\"latestRevision\":" + std::to_string(s.latest_revision) +
            ",\"consistentIndex\":" + (s.has_consistent_index ? N(s.consistent_index) : "null") +
            ",\"problemCount\":" + N(s.problem_count) + ",\"problems\":" + JsonList(s.problems) +
@@ -130,8 +129,9 @@ int RunVerify(const GlobalOptions& g, const VerifyFlags& flags) {
   }
   if (g.write_out != "simple" && g.write_out != "json") {
     if (int rc = ValidateOutputFormat(g.write_out, false); rc != kExitSuccess) return rc;
-    return ExitWithError(kExitBadFeature, g.write_out + " not supported as output format (use "
-                                                        "simple or json)");
+    return ExitWithError(kExitBadFeature, g.write_out +
+                                              " not supported as output format (use "
+                                              "simple or json)");
   }
   snapshot::VerifyOptions options;
   options.path = flags.files[0];

@@ -3,10 +3,10 @@
 #include <regex>
 #include <string_view>
 
+#include "etcdsnap/bolt/format.h"
 #include "etcdsnap/etcd/buckets.h"
 #include "etcdsnap/etcd/key_value.h"
 #include "etcdsnap/etcd/revision.h"
-#include "etcdsnap/bolt/format.h"
 #include "etcdsnap/util/crc32c.h"
 
 namespace etcdsnap::etcd {

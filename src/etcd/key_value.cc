@@ -65,8 +65,8 @@ Result<KeyValue> DecodeKeyValue(std::span<const uint8_t> bytes) {
     const bool bytes_field = field == 1 || field == 5;
     const bool int_field = field >= 2 && field <= 6 && !bytes_field;
     if ((bytes_field && wire != kLengthDelimited) || (int_field && wire != kVarint)) {
-      return Bad(at, "field " + std::to_string(field) + " has wrong wire type " +
-                         std::to_string(wire));
+      return Bad(at,
+                 "field " + std::to_string(field) + " has wrong wire type " + std::to_string(wire));
     }
     switch (wire) {
       case kVarint: {

@@ -26,7 +26,8 @@ std::string Int(int field, int64_t v) { return Tag(field, 0) + Varint(static_cas
 
 TEST(KeyValueTest, DecodesAllFields) {
   const std::string big(300, 'v');
-  std::string m = Len(1, "foo") + Int(2, 5) + Int(3, 9) + Int(4, 2) + Len(5, big) + Int(6, 1234567890123);
+  std::string m =
+      Len(1, "foo") + Int(2, 5) + Int(3, 9) + Int(4, 2) + Len(5, big) + Int(6, 1234567890123);
   auto kv = DecodeKeyValue(B(m));
   ASSERT_TRUE(kv.ok()) << kv.status().message();
   EXPECT_EQ(kv->key, "foo");
@@ -53,13 +54,13 @@ TEST(KeyValueTest, EmptyIsAnEmptyKeyValue) {
 }
 
 TEST(KeyValueTest, RefusesBrokenWireData) {
-  EXPECT_FALSE(DecodeKeyValue(B(Tag(1, 2) + Varint(10) + "abc")).ok());   // length past end
+  EXPECT_FALSE(DecodeKeyValue(B(Tag(1, 2) + Varint(10) + "abc")).ok());  // length past end
   EXPECT_FALSE(DecodeKeyValue(B(Tag(2, 0) + "\x80")).ok());              // truncated varint
   EXPECT_FALSE(DecodeKeyValue(B(Int(1, 3))).ok());                       // key as varint
   EXPECT_FALSE(DecodeKeyValue(B(Len(2, "x"))).ok());                     // int as bytes
   EXPECT_FALSE(DecodeKeyValue(B(Tag(7, 3))).ok());                       // group
   EXPECT_FALSE(DecodeKeyValue(B(std::string("\x08") + std::string(10, '\xff') + "\x01")).ok());
-  EXPECT_FALSE(DecodeKeyValue(B(Tag(9, 1) + "1234")).ok());              // short fixed64
+  EXPECT_FALSE(DecodeKeyValue(B(Tag(9, 1) + "1234")).ok());  // short fixed64
 }
 
 }  // namespace

@@ -100,8 +100,7 @@ void SchemaChecker::CheckMetaEntry(const bolt::Entry& e) {
 
 SchemaReport SchemaChecker::Finish() {
   for (std::string_view want : kExpectedBuckets) {
-    if (std::find(report_.buckets.begin(), report_.buckets.end(), want) ==
-        report_.buckets.end()) {
+    if (std::find(report_.buckets.begin(), report_.buckets.end(), want) == report_.buckets.end()) {
       Problem("bucket \"" + std::string(want) + "\" is missing");
     }
   }

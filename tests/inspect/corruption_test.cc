@@ -185,8 +185,8 @@ TEST_F(CorruptionTest, StructuralFlipsFailStatusToo) {
     RunResult s = Cmd("status", bytes);
     ExpectClean(s, c.name);
     EXPECT_EQ(s.exit_code, 1) << c.name;
-    EXPECT_EQ(s.err.rfind("Error: snapshot file integrity check failed. ", 0), 0u) << c.name
-                                                                                    << s.err;
+    EXPECT_EQ(s.err.rfind("Error: snapshot file integrity check failed. ", 0), 0u)
+        << c.name << s.err;
     EXPECT_NE(s.err.find(c.expect), std::string::npos) << c.name << ": " << s.err;
     RunResult v = Cmd("verify", bytes);
     EXPECT_EQ(v.exit_code, 1) << c.name;

@@ -153,12 +153,12 @@ bool PlainEtcd::Start(std::string* why) {
     const std::string client = "http://127.0.0.1:" + std::to_string(FreePort());
     const std::string peer = "http://127.0.0.1:" + std::to_string(FreePort());
     endpoint_ = client;
-    pid_ = Spawn({etcd, "--name", "default", "--data-dir", dir_.File("data"),
-                  "--listen-client-urls", client, "--advertise-client-urls", client,
-                  "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                  "--initial-cluster", "default=" + peer, "--max-txn-ops", "10000",
-                  "--quota-backend-bytes", "1073741824"},
-                 dir_.File("etcd.out"), dir_.File("etcd.log"));
+    pid_ =
+        Spawn({etcd, "--name", "default", "--data-dir", dir_.File("data"), "--listen-client-urls",
+               client, "--advertise-client-urls", client, "--listen-peer-urls", peer,
+               "--initial-advertise-peer-urls", peer, "--initial-cluster", "default=" + peer,
+               "--max-txn-ops", "10000", "--quota-backend-bytes", "1073741824"},
+              dir_.File("etcd.out"), dir_.File("etcd.log"));
     if (pid_ < 0) {
       *why = "cannot start etcd";
       return false;

@@ -9,7 +9,7 @@
 namespace etcdsnap::inspect_test {
 
 struct RunResult {
-  int exit_code = -1;   // valid when !signaled && !timed_out
+  int exit_code = -1;  // valid when !signaled && !timed_out
   bool signaled = false;
   int signal = 0;
   bool timed_out = false;

@@ -109,8 +109,9 @@ class RealEtcdTest : public ::testing::Test {
              "-padding-padding-padding\n";
     }
     WriteFile(dir_->File("txn"), txn + "\n\n");
-    RunResult r = RunProgram({"sh", "-c", FindProgram("etcdctl") + " --endpoints " +
-                                       etcd_->endpoint() + " txn < " + dir_->File("txn")});
+    RunResult r = RunProgram({"sh", "-c",
+                              FindProgram("etcdctl") + " --endpoints " + etcd_->endpoint() +
+                                  " txn < " + dir_->File("txn")});
     if (r.exit_code != 0) {
       why_ = "txn failed: " + r.err;
       return;
@@ -197,8 +198,8 @@ TEST_F(RealEtcdTest, EveryStageMatchesEtcdctlAndVerifies) {
 
   // 3.6 layout: 3000 keys - 100 (key-1001xx) + 4 big + leased + after-auth; key-100007 was
   // deleted and put back.
-  RunResult r = RunProgram({Etcdsnap(), "snapshot", "status", SnapPath("auth"), "--etcd-version", "3.6",
-                     "-w", "fields"});
+  RunResult r = RunProgram({Etcdsnap(), "snapshot", "status", SnapPath("auth"), "--etcd-version",
+                            "3.6", "-w", "fields"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"Keys\" : 2906\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"Version\" : \n"), std::string::npos) << r.out;

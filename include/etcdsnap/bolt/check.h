@@ -53,7 +53,7 @@ struct CheckResult {
   uint64_t free_pages = 0;       // listed in the freelist, or not reachable when not persisted
   uint64_t buckets = 0;          // every bucket, nested ones included
   uint64_t inline_buckets = 0;
-  uint64_t keys = 0;             // every non-bucket pair, in every bucket
+  uint64_t keys = 0;  // every non-bucket pair, in every bucket
   bool ok() const { return error_count == 0; }
 };
 

@@ -12,8 +12,8 @@ inline constexpr std::string_view kLeaseBucket = "lease";
 
 // Created by every etcd 3.4 to 3.6 at startup, in key order.
 inline constexpr std::array<std::string_view, 10> kExpectedBuckets = {
-    "alarm", "auth", "authRoles", "authUsers", "cluster",
-    "key",   "lease", "members", "members_removed", "meta"};
+    "alarm", "auth",  "authRoles", "authUsers",       "cluster",
+    "key",   "lease", "members",   "members_removed", "meta"};
 
 inline constexpr std::string_view kConsistentIndexKey = "consistent_index";
 inline constexpr std::string_view kStorageVersionKey = "storageVersion";

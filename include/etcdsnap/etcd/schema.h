@@ -18,9 +18,9 @@ namespace etcdsnap::etcd {
 struct SchemaReport {
   std::vector<std::string> problems;  // the first max_problems of them
   uint64_t problem_count = 0;
-  std::vector<std::string> buckets;   // top-level bucket names, in order
-  uint64_t revisions = 0;             // entries in `key`
-  uint64_t deletions = 0;             // tombstones among them
+  std::vector<std::string> buckets;  // top-level bucket names, in order
+  uint64_t revisions = 0;            // entries in `key`
+  uint64_t deletions = 0;            // tombstones among them
   int64_t latest_revision = 0;
   bool has_consistent_index = false;
   uint64_t consistent_index = 0;

@@ -46,8 +46,8 @@ struct VerifyReport {
   etcd::SchemaReport schema;
 
   uint64_t problem_count() const {
-    return (trailer == TrailerState::kMismatch ? 1 : 0) + meta_problems.size() +
-           bolt.error_count + schema.problem_count;
+    return (trailer == TrailerState::kMismatch ? 1 : 0) + meta_problems.size() + bolt.error_count +
+           schema.problem_count;
   }
   bool ok() const { return problem_count() == 0; }
 };
