@@ -86,7 +86,7 @@ grpc::Status FakeMaintenanceServer::Snapshot(
   etcdserverpb::SnapshotResponse resp;
   for (int i = 0; i < chunks; ++i) {
     resp.set_blob(image_.substr(sent, options_.chunk_size));
-    sent += options_.chunk_size;
+    sent += resp.blob().size();
     resp.set_remaining_bytes(total - sent);
     if (!writer->Write(resp)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
   }
@@ -108,8 +108,13 @@ grpc::Status FakeMaintenanceServer::Snapshot(
   }
   std::string trailer = sha256_;
   if (options_.fault == SnapshotFault::kWrongHash) trailer[0] = static_cast<char>(trailer[0] ^ 1);
-  resp.set_blob(trailer);
   resp.set_remaining_bytes(0);
+  if (options_.split_trailer) {
+    resp.set_blob(trailer.substr(0, 16));
+    writer->Write(resp);
+    trailer = trailer.substr(16);
+  }
+  resp.set_blob(trailer);
   writer->Write(resp);
   return grpc::Status::OK;
 }

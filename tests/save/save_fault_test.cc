@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdio>
 
 #include <thread>
 
@@ -50,6 +53,56 @@ TEST_F(SaveFaultTest, GoodStreamIsSavedByteForByte) {
   const std::string file = Path("snap.db");
   const CommandResult r = Etcdsnap(Args(file));
   ASSERT_TRUE(SavedCompleteSnapshot(r, file));
+  EXPECT_TRUE(ReadFileOrEmpty(file) == server_->ExpectedFile());
+}
+
+// Chunking is the server's business: odd chunk sizes, a chunk larger than gRPC's default 4 MiB
+// receive limit (etcdctl accepts up to 2 GiB), a trailer split over two messages.
+TEST_F(SaveFaultTest, StreamIsBytesWhateverTheMessageSizes) {
+  const struct {
+    const char* what;
+    FakeSnapshotOptions options;
+  } cases[] = {
+      {"100-byte chunks", {.chunks = 512, .chunk_size = 100}},
+      {"one 6 MiB chunk", {.chunks = 1, .chunk_size = 6 << 20}},
+      {"split trailer", {.chunks = 4, .split_trailer = true}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    Serve(c.options);
+    const std::string file = Path("snap.db");
+    ASSERT_TRUE(SavedCompleteSnapshot(Etcdsnap(Args(file)), file));
+    EXPECT_TRUE(ReadFileOrEmpty(file) == server_->ExpectedFile());
+    server_.reset();
+    std::remove(file.c_str());
+  }
+}
+
+// etcdctl's only check: size % 512 == 32. 3000 bytes of image + 32 fails it.
+TEST_F(SaveFaultTest, SizeNotAMultipleOf512PlusTrailerExits5) {
+  Serve({.chunks = 3, .chunk_size = 1000});
+  const std::string file = Path("snap.db");
+  const CommandResult r = Etcdsnap(Args(file));
+  EXPECT_TRUE(FailedCleanly(r, file));
+  EXPECT_EQ(r.exit_code, 5) << r.Describe();
+}
+
+TEST_F(SaveFaultTest, RelativePathIsReportedAsGiven) {
+  Serve({});
+  SubprocessOptions in_work_dir;
+  in_work_dir.cwd = Path("");
+  const CommandResult r = Etcdsnap(Args("snap.db"), in_work_dir);
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, "Snapshot saved at snap.db\n") << r.Describe();
+  EXPECT_TRUE(ReadFileOrEmpty(Path("snap.db")) == server_->ExpectedFile());
+}
+
+TEST_F(SaveFaultTest, SuccessfulSaveReplacesAnExistingFileWithMode0600) {
+  Serve({});
+  const std::string file = Path("snap.db");
+  WriteFileOrDie(file, "old");
+  ASSERT_EQ(::chmod(file.c_str(), 0644), 0);
+  EXPECT_TRUE(SavedCompleteSnapshot(Etcdsnap(Args(file)), file));
   EXPECT_TRUE(ReadFileOrEmpty(file) == server_->ExpectedFile());
 }
 
