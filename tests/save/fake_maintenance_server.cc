@@ -85,6 +85,7 @@ grpc::Status FakeMaintenanceServer::Snapshot(
   size_t sent = 0;
   etcdserverpb::SnapshotResponse resp;
   for (int i = 0; i < chunks; ++i) {
+    if (options_.chunk_delay.count() > 0) std::this_thread::sleep_for(options_.chunk_delay);
     resp.set_blob(image_.substr(sent, options_.chunk_size));
     sent += resp.blob().size();
     resp.set_remaining_bytes(total - sent);

@@ -30,6 +30,8 @@ struct FakeSnapshotOptions {
   int chunks = 64;          // data chunks in the whole image
   int chunk_size = 32768;   // bytes per chunk (a multiple of 512, like etcd's)
   int chunks_before_fault = 8;  // for the cut and stall faults
+  // Pause before each data chunk: a slow server.
+  std::chrono::milliseconds chunk_delay{0};
   // Sends the sha256 trailer as two 16-byte messages (the stream is bytes, not messages).
   bool split_trailer = false;
   // How long a stall lasts at most (the handler also ends when the client cancels).

@@ -106,6 +106,44 @@ TEST_F(SaveFaultTest, SuccessfulSaveReplacesAnExistingFileWithMode0600) {
   EXPECT_TRUE(ReadFileOrEmpty(file) == server_->ExpectedFile());
 }
 
+// Two saves racing for one target (two cron jobs overlapping): a slow one that succeeds and a
+// second one, started while the first runs, that stalls and times out. The target must end up
+// as the first one's complete snapshot, never as the second one's partial .part.
+TEST_F(SaveFaultTest, OverlappingSavesToOneTargetNeverTearIt) {
+  Serve({.chunks = 64, .chunk_delay = std::chrono::milliseconds(40)});  // ~2.6 s
+  FakeMaintenanceServer stalling({.fault = SnapshotFault::kStall});
+  ASSERT_TRUE(stalling.Start());
+  const std::string file = Path("snap.db");
+  const auto start = [&](const std::string& endpoint, const std::string& err) {
+    std::vector<std::string> argv = {EtcdsnapBinary(), "--endpoints", "http://" + endpoint,
+                                     "snapshot", "save", "--idle-timeout", "3s", file};
+    SubprocessOptions io;
+    io.stdout_path = Path(err + ".out");
+    io.stderr_path = Path(err);
+    return std::make_unique<Subprocess>(argv, io);
+  };
+  auto slow = start(server_->Endpoint(), "slow.err");
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (!PathExists(file + ".part") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto stalled = start(stalling.Endpoint(), "stalled.err");
+  ASSERT_TRUE(slow->WaitFor(kCommandTimeout));
+  ASSERT_TRUE(stalled->WaitFor(kCommandTimeout));
+  const std::string logs = "--- slow save ---\n" + ReadFileOrEmpty(Path("slow.err")) +
+                           "--- stalled save ---\n" + ReadFileOrEmpty(Path("stalled.err"));
+  ASSERT_TRUE(stalling.stalling()) << "the second save never started its transfer\n" << logs;
+  EXPECT_NE(stalled->exit_code(), 0) << logs;
+  if (slow->exit_code() == 0) {
+    EXPECT_TRUE(ReadFileOrEmpty(file) == server_->ExpectedFile())
+        << "the first save reported success but " << file << " holds " << FileSize(file)
+        << " bytes that are not its snapshot\n" << logs;
+  } else {
+    EXPECT_FALSE(PathExists(file)) << "both saves failed yet the target exists\n" << logs;
+  }
+  EXPECT_FALSE(PathExists(file + ".part")) << logs;
+}
+
 TEST_F(SaveFaultTest, WrongTrailingHashExits5MentioningSha256) {
   const CommandResult r = ExpectFailsWith5(SnapshotFault::kWrongHash);
   EXPECT_NE(r.err.find("sha256"), std::string::npos) << r.Describe();
