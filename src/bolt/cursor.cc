@@ -22,6 +22,10 @@ std::string Quote(Bytes b) {
   return out + "\"";
 }
 
+std::string_view View(Bytes b) {
+  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
 int CompareBytes(Bytes a, std::string_view b) {
   const size_t n = std::min(a.size(), b.size());
   const int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
@@ -67,8 +71,39 @@ bool Cursor::Push(Pgid id, Status* fatal) {
   f.id = id;
   f.view = *v;
   f.index = 0;
+  f.has_lo = f.has_hi = false;
   ++depth_;
   return true;
+}
+
+bool Cursor::PushChild(Status* fatal) {
+  const Frame& parent = frames_[depth_ - 1];
+  const uint16_t i = static_cast<uint16_t>(parent.index);
+  const BranchElement el = parent.view.branch(i);
+  Bytes hi = parent.hi;
+  bool has_hi = parent.has_hi;
+  if (i + 1 < parent.view.count()) {
+    hi = parent.view.branch(static_cast<uint16_t>(i + 1)).key;
+    has_hi = true;
+  }
+  if (!Push(el.child, fatal)) return false;
+  Frame& child = frames_[depth_ - 1];
+  child.lo = el.key;
+  child.has_lo = true;
+  child.hi = hi;
+  child.has_hi = has_hi;
+  return true;
+}
+
+Status Cursor::CheckRange(Bytes key) {
+  const Frame& f = frames_[depth_ - 1];
+  const bool below = f.has_lo && CompareBytes(key, View(f.lo)) < 0;
+  const bool above = f.has_hi && CompareBytes(key, View(f.hi)) >= 0;
+  if (!below && !above) return Status::Ok();
+  return Problem(Status::Corruption(
+      "page " + std::to_string(f.id) + ": key " + Quote(key) +
+      (below ? " is less than the key " + Quote(f.lo) + " its parent branch element holds"
+             : " is not less than the key " + Quote(f.hi) + " of the next branch element")));
 }
 
 bool Cursor::PushInline(Status* fatal) {
@@ -86,6 +121,7 @@ bool Cursor::PushInline(Status* fatal) {
   frames_[0].id = 0;
   frames_[0].view = *v;
   frames_[0].index = 0;
+  frames_[0].has_lo = frames_[0].has_hi = false;
   depth_ = 1;
   return true;
 }
@@ -117,6 +153,8 @@ Status Cursor::Settle() {
     }
     if (f.view.is_leaf()) {
       current_ = f.view.leaf(static_cast<uint16_t>(f.index));
+      if (check_order_ && (f.has_lo || f.has_hi))
+        ETCDSNAP_RETURN_IF_ERROR(CheckRange(current_.key));
       if (check_order_ && have_previous_ && CompareBytes(current_.key, previous_key_) <= 0) {
         const std::string where = is_inline_ ? label_ : "page " + std::to_string(f.id);
         Status s = Problem(Status::Corruption(
@@ -134,9 +172,11 @@ Status Cursor::Settle() {
       --depth_;
       continue;
     }
-    const Pgid child = f.view.branch(static_cast<uint16_t>(f.index)).child;
+    if (check_order_ && (f.has_lo || f.has_hi)) {
+      ETCDSNAP_RETURN_IF_ERROR(CheckRange(f.view.branch(static_cast<uint16_t>(f.index)).key));
+    }
     Status fatal;
-    if (!Push(child, &fatal)) {
+    if (!PushChild(&fatal)) {
       if (!fatal.ok()) return fatal;
       frames_[depth_ - 1].index++;  // skipped: reported to the observer, or vetoed by it
     }

@@ -96,6 +96,29 @@ TEST_F(CursorTest, KeysOutOfOrderAreCorruption) {
   EXPECT_NE(st.message().find("is not greater than the previous key"), std::string::npos);
 }
 
+TEST_F(CursorTest, KeyOutsideItsBranchRangeIsCorruption) {
+  TestDb db;
+  Pgid l1 = db.AddLeaf({{"a", "1"}});
+  Pgid l2 = db.AddLeaf({{"b", "2"}});  // the branch says this subtree starts at "c"
+  Pgid root = db.AddBranch({{"a", l1}, {"c", l2}});
+  auto f = Open(db.Finish(root));
+  Cursor c(*f, root);
+  Status st;
+  Keys(c, &st);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("is less than the key \"c\""), std::string::npos) << st.message();
+
+  TestDb db2;
+  l1 = db2.AddLeaf({{"a", "1"}, {"d", "2"}});  // "d" belongs right of "c"
+  l2 = db2.AddLeaf({{"e", "3"}});
+  root = db2.AddBranch({{"a", l1}, {"c", l2}});
+  f = Open(db2.Finish(root));
+  Cursor c2(*f, root);
+  Keys(c2, &st);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("is not less than the key \"c\""), std::string::npos) << st.message();
+}
+
 TEST_F(CursorTest, SelfReferencingBranchStopsAtMaxDepth) {
   TestDb db;
   // Page 2 is a branch whose only child is page 2.

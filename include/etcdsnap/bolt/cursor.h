@@ -3,10 +3,11 @@
 // inline page image carried in the parent's value; both are handled.
 //
 // Without an observer, the first problem met (a page out of bounds, a bad element, keys out of
-// order, a tree deeper than kMaxDepth) stops the walk with a Corruption status. With a
-// PageObserver (how Check() uses it), problems are reported to the observer and the offending
-// subtree is skipped, so a walk over a damaged file still visits everything it can; the
-// observer may also veto descending into a page (to stop at pages already seen: cycles).
+// order or outside the range their parent branch element gives, a tree deeper than kMaxDepth) stops
+// the walk with a Corruption status. With a PageObserver (how Check() uses it), problems are
+// reported to the observer and the offending subtree is skipped, so a walk over a damaged file
+// still visits everything it can; the observer may also veto descending into a page (to stop at
+// pages already seen: cycles).
 //
 // key() and value() stay valid until the next call to First() or Next(). Not thread-safe.
 #pragma once
@@ -62,12 +63,20 @@ class Cursor {
     std::vector<uint8_t> buf;
     PageView view;
     uint32_t index = 0;
+    // The key range [lo, hi) the parent branch element gives this page's keys (bbolt's
+    // search relies on it); unbounded at the root.
+    Bytes lo, hi;
+    bool has_lo = false, has_hi = false;
   };
 
   // Reads page `id` into a new top frame. Returns true when the frame was pushed; false when it
   // was skipped (with the problem already handed to the observer) or when the walk must stop
   // (*fatal set).
   bool Push(Pgid id, Status* fatal);
+  // Pushes the child of the top (branch) frame's current element, with its key range.
+  bool PushChild(Status* fatal);
+  // Checks that `key` (element i of the top frame) lies in the frame's range.
+  Status CheckRange(Bytes key);
   bool PushInline(Status* fatal);
   // Advances from the top frame's index to the next leaf element, or to the end.
   Status Settle();
