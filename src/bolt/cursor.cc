@@ -55,6 +55,14 @@ bool Cursor::Push(Pgid id, Status* fatal) {
                                         std::to_string(kMaxDepth) + " levels (a cycle?)"));
     return false;
   }
+  // A tree reaches each page once: more reads than the file has pages means shared subtrees
+  // or a cycle, which could otherwise make the walk exponential. (An observer dedups pages.)
+  if (observer_ == nullptr && ++pages_read_ > file_.high_water()) {
+    *fatal = Status::Corruption("page " + std::to_string(id) +
+                                ": reached more pages than the file holds (a page is referenced "
+                                "more than once)");
+    return false;
+  }
   if (frames_.size() <= depth_) frames_.resize(depth_ + 1);
   Frame& f = frames_[depth_];
   Result<PageView> v = file_.ReadPage(id, &f.buf);
@@ -128,6 +136,7 @@ bool Cursor::PushInline(Status* fatal) {
 
 Status Cursor::First() {
   depth_ = 0;
+  pages_read_ = 0;
   valid_ = false;
   have_previous_ = false;
   Status fatal;

@@ -119,7 +119,36 @@ TEST_F(CursorTest, KeyOutsideItsBranchRangeIsCorruption) {
   EXPECT_NE(st.message().find("is not less than the key \"c\""), std::string::npos) << st.message();
 }
 
-TEST_F(CursorTest, SelfReferencingBranchStopsAtMaxDepth) {
+TEST_F(CursorTest, SharedSubtreesDoNotExplode) {
+  // Each level's branch points 200 times at the next level: 200^5 paths without a guard.
+  TestDb db;
+  Pgid child = db.AddLeaf({});
+  for (int level = 0; level < 5; ++level) {
+    std::vector<std::pair<std::string, Pgid>> kids(200, {"k", child});
+    child = db.AddBranch(kids);
+  }
+  auto f = Open(db.Finish(child));
+  Cursor c(*f, child);
+  c.set_check_order(false);
+  Status st;
+  Keys(c, &st);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("more pages than the file holds"), std::string::npos) << st.message();
+}
+
+TEST_F(CursorTest, DeepChainStopsAtMaxDepth) {
+  TestDb db;
+  Pgid child = db.AddLeaf({{"k", "v"}});
+  for (size_t i = 0; i < Cursor::kMaxDepth + 5; ++i) child = db.AddBranch({{"k", child}});
+  auto f = Open(db.Finish(child));
+  Cursor c(*f, child);
+  Status st;
+  Keys(c, &st);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("deeper than"), std::string::npos) << st.message();
+}
+
+TEST_F(CursorTest, SelfReferencingBranchStops) {
   TestDb db;
   // Page 2 is a branch whose only child is page 2.
   Pgid root = db.AddBranch({{"a", 2}});
@@ -128,7 +157,7 @@ TEST_F(CursorTest, SelfReferencingBranchStopsAtMaxDepth) {
   Status st;
   Keys(c, &st);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("deeper than"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("more pages than the file holds"), std::string::npos) << st.message();
 }
 
 TEST_F(CursorTest, ElementPastPageEndIsCorruption) {

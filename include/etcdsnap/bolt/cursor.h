@@ -93,6 +93,7 @@ class Cursor {
 
   std::vector<Frame> frames_;  // frames_[0, depth_) are live; the rest keep their buffers
   size_t depth_ = 0;
+  uint64_t pages_read_ = 0;
   bool valid_ = false;
   LeafElement current_;
   std::string previous_key_;
