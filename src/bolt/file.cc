@@ -102,7 +102,9 @@ Status File::LoadMetas() {
     }
     if (page_size_ == 0) {
       if (meta_state_.meta[0].magic != kMagic) {
-        return Status::Corruption("not a bbolt database (no valid meta page found)");
+        return Status::Corruption(
+            "not a bbolt database (no valid meta page found): expected an etcd snapshot or a "
+            "member/snap/db file");
       }
       return Status::Corruption("both meta pages are invalid (meta 0: " + meta_state_.error[0] +
                                 "; no valid meta 1 found)");
@@ -120,7 +122,8 @@ Status File::LoadMetas() {
   ETCDSNAP_RETURN_IF_ERROR(read_meta(page_size_, 1));
   if (!meta_state_.valid[0] && !meta_state_.valid[1]) {
     return Status::Corruption("both meta pages are invalid (meta 0: " + meta_state_.error[0] +
-                              ", meta 1: " + meta_state_.error[1] + ")");
+                              ", meta 1: " + meta_state_.error[1] +
+                              "): the file is damaged beyond repair, use another backup");
   }
   // bbolt's db.meta(): the higher txid, unless it fails validation.
   int chosen = meta_state_.meta[1].txid > meta_state_.meta[0].txid ? 1 : 0;
@@ -144,7 +147,8 @@ Status File::LoadMetas() {
     return Status::Corruption("file is truncated: " + std::to_string(file_size_) +
                               " bytes, but the meta page says " + std::to_string(m.pgid) +
                               " pages of " + std::to_string(page_size_) + " bytes (" +
-                              std::to_string(m.pgid * page_size_) + " bytes)");
+                              std::to_string(m.pgid * page_size_) +
+                              " bytes): an incomplete copy, take the snapshot again");
   }
   return Status::Ok();
 }
