@@ -16,6 +16,17 @@ class SaveAuthTest : public SaveTest {
     StartEtcd();
     ASSERT_TRUE(etcd().Client().EnableAuth(kRootPassword, "alice", kUserPassword).ok());
   }
+  // `--user root` with no password on a terminal; the password typed `delay` after the prompt.
+  void ExpectPromptedSave(std::chrono::milliseconds delay) {
+    const std::string file = Path("snap.db");
+    std::vector<std::string> argv = {EtcdsnapBinary(), "--user", "root"};
+    for (const auto& a : SaveArgs(file)) argv.push_back(a);
+    const CommandResult r = RunInTerminal(argv, "Password", std::string(kRootPassword) + "\n",
+                                          delay, std::chrono::seconds(30));
+    EXPECT_EQ(r.exit_code, 0) << r.Describe();
+    EXPECT_EQ(r.out.find(kRootPassword), std::string::npos) << "password echoed\n" << r.Describe();
+    EXPECT_EQ(ReadFileOrEmpty(file).size() % 512, 32u) << r.Describe();
+  }
   // mTLS flags plus `extra`, then `snapshot save <file>`.
   CommandResult SaveWith(std::vector<std::string> extra, const std::string& file,
                          const SubprocessOptions& options = {}) {
@@ -58,6 +69,17 @@ TEST_F(SaveAuthTest, UserWithoutPasswordAndNoTerminalFailsClearly) {
   const CommandResult save = SaveWith({"--user", "root"}, file);
   EXPECT_TRUE(FailedCleanly(save, file));
   EXPECT_LT(save.wall, std::chrono::seconds(20)) << save.Describe();
+}
+
+// With a terminal, `--user root` prompts for the password and reads it without echo.
+TEST_F(SaveAuthTest, UserWithoutPasswordPromptsOnTheTerminalWithoutEcho) {
+  ExpectPromptedSave(std::chrono::milliseconds(300));
+}
+
+// An `expect` script (or a paste) types the moment the prompt shows: the password must be
+// neither echoed nor discarded (discarding it leaves the save waiting for input for ever).
+TEST_F(SaveAuthTest, PasswordTypedAsSoonAsThePromptShowsIsNotEchoedNorLost) {
+  ExpectPromptedSave(std::chrono::milliseconds(0));
 }
 
 TEST_F(SaveAuthTest, PasswordNeverAppearsInOutputEvenWithDebug) {

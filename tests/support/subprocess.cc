@@ -1,6 +1,8 @@
 #include "subprocess.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -189,6 +191,56 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const SubprocessO
   result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   result.out = ReadFileOrEmpty(opts.stdout_path);
   result.err = ReadFileOrEmpty(opts.stderr_path);
+  return result;
+}
+
+CommandResult RunInTerminal(const std::vector<std::string>& argv, const std::string& prompt,
+                            const std::string& answer, std::chrono::milliseconds answer_delay,
+                            std::chrono::milliseconds timeout) {
+  std::string path = FindExecutable(argv.at(0));
+  std::vector<std::string> args = argv;
+  std::vector<std::string> env = BuildEnvironment({});
+  std::vector<char*> c_args = CStrings(args);
+  std::vector<char*> c_env = CStrings(env);
+  CommandResult result;
+  const auto start = Clock::now();
+  int master = -1;
+  const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid < 0) {
+    std::perror("forkpty");
+    std::abort();
+  }
+  if (pid == 0) {
+    ::execve(path.c_str(), c_args.data(), c_env.data());
+    ::_exit(127);
+  }
+  bool answered = false;
+  char buf[4096];
+  while (true) {
+    if (Clock::now() - start > timeout) {
+      result.timed_out = true;
+      break;
+    }
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 20) > 0) {
+      const ssize_t n = ::read(master, buf, sizeof(buf));
+      if (n <= 0) break;  // EIO: the child closed the terminal
+      result.out.append(buf, n);
+    }
+    if (!answered && result.out.find(prompt) != std::string::npos) {
+      answered = true;
+      std::this_thread::sleep_for(answer_delay);
+      if (::write(master, answer.data(), answer.size()) < 0) break;
+    }
+  }
+  ::kill(pid, SIGKILL);  // no-op when it has exited
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(master);
+  if (!result.timed_out) {
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   return result;
 }
 

@@ -72,6 +72,14 @@ struct CommandResult {
 CommandResult RunCommand(const std::vector<std::string>& argv, const SubprocessOptions& options,
                          std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+// Runs a command on a fresh pseudo-terminal (stdin, stdout and stderr all on it, so `out` holds
+// everything it printed and everything the terminal echoed). `answer_delay` after `prompt`
+// appears in the output, `answer` is typed (0: at once, as an `expect` script does; a person
+// takes a few hundred ms). Hard timeout as RunCommand.
+CommandResult RunInTerminal(const std::vector<std::string>& argv, const std::string& prompt,
+                            const std::string& answer, std::chrono::milliseconds answer_delay,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
 // The etcdsnap binary under test: ${ETCDSNAP_BINARY_DIR}/etcdsnap.
 std::string EtcdsnapBinary();
 // Absolute path of `name` in PATH (or an absolute path that is executable), "" if absent.

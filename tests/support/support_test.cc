@@ -84,7 +84,13 @@ TEST(EtcdClusterTest, ThreeMembersKeepServingWithOneKilled) {
   ASSERT_TRUE(etcd.Start());
   etcd.member(0).Kill();
   EXPECT_FALSE(etcd.member(0).running());
-  EXPECT_TRUE(etcd.Client(1).Put("k", "v").ok());
+  // If the killed member led, writes fail until the others elect a new leader.
+  grpc::Status put;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  do {
+    put = etcd.Client(1).Put("k", "v");
+  } while (!put.ok() && std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(put.ok()) << put.error_message();
   std::string value;
   ASSERT_TRUE(etcd.Client(2).Get("k", &value).ok());
   EXPECT_EQ(value, "v");
