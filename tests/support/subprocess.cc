@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,9 +46,17 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
   return out;
 }
 
+// In the child: dies with the test. A test binary killed by CTest's timeout (or by SIGPIPE, or
+// a crash) runs no destructors; without this its etcd servers would outlive it.
+void DieWithParent(pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(126);  // the parent died before prctl
+}
+
 // In the child, between fork and exec: async-signal-safe calls only.
-[[noreturn]] void ExecChild(const char* path, char** argv, char** envp, const char* in,
-                            const char* out, const char* err, const char* cwd) {
+[[noreturn]] void ExecChild(pid_t parent, const char* path, char** argv, char** envp,
+                            const char* in, const char* out, const char* err, const char* cwd) {
+  DieWithParent(parent);
   ::setsid();
   const int in_fd = ::open(in, O_RDONLY);
   const int out_fd = ::open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -107,13 +116,14 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, const SubprocessOpt
   }
   const std::string out = options.stdout_path.empty() ? "/dev/null" : options.stdout_path;
   const std::string err = options.stderr_path.empty() ? "/dev/null" : options.stderr_path;
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) {
     std::perror("fork");
     std::abort();
   }
   if (pid_ == 0) {
-    ExecChild(path.c_str(), c_args.data(), c_env.data(), in_path.c_str(), out.c_str(),
+    ExecChild(parent, path.c_str(), c_args.data(), c_env.data(), in_path.c_str(), out.c_str(),
               err.c_str(), options.cwd.c_str());
   }
   // Unlinked only after the child is reaped: it may not have opened the file yet.
@@ -205,12 +215,14 @@ CommandResult RunInTerminal(const std::vector<std::string>& argv, const std::str
   CommandResult result;
   const auto start = Clock::now();
   int master = -1;
+  const pid_t parent = ::getpid();
   const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
   if (pid < 0) {
     std::perror("forkpty");
     std::abort();
   }
   if (pid == 0) {
+    DieWithParent(parent);
     ::execve(path.c_str(), c_args.data(), c_env.data());
     ::_exit(127);
   }

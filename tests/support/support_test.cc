@@ -2,6 +2,11 @@
 // the harness: subprocess timeouts, the generated PKI, and real etcd clusters that etcdctl can
 // back up.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
 
 #include "etcd_cluster.h"
 #include "pki.h"
@@ -42,6 +47,30 @@ TEST(RunCommandTest, PassesEnvironmentAndStdinButNotTheCallersEtcdctlVariables) 
 TEST(RunCommandTest, ChildHasNoControllingTerminal) {
   const CommandResult r = RunCommand({"/bin/sh", "-c", "exec 3</dev/tty"}, {});
   EXPECT_NE(r.exit_code, 0) << r.Describe();
+}
+
+// A test binary killed outright runs no destructors: its children must die with it anyway.
+TEST(SubprocessTest, ChildDiesWhenTheTestProcessDies) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t test_process = ::fork();
+  ASSERT_GE(test_process, 0);
+  if (test_process == 0) {
+    Subprocess sleeper({"sleep", "60"}, {});
+    const pid_t pid = sleeper.pid();
+    if (::write(fds[1], &pid, sizeof(pid)) != sizeof(pid)) ::_exit(1);
+    ::_exit(0);  // no destructors, as if SIGKILLed
+  }
+  pid_t child = -1;
+  ASSERT_EQ(::read(fds[0], &child, sizeof(child)), static_cast<ssize_t>(sizeof(child)));
+  ::close(fds[0]);
+  ::close(fds[1]);
+  ::waitpid(test_process, nullptr, 0);
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  while (::kill(child, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_NE(::kill(child, 0), 0) << "pid " << child << " outlived the process that started it";
 }
 
 TEST(PkiTest, CertificatesVerifyAsIntended) {
