@@ -1,6 +1,7 @@
 #include "etcdsnap/util/file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,15 +53,25 @@ Result<PartFile> PartFile::Create(const std::string& target) {
     return Status::InvalidArgument(target + " is a directory; give a file name");
   }
   std::string part = target + ".part";
-  // A stale .part from a killed run is ours to replace; O_EXCL then guards against races.
-  ::unlink(part.c_str());
-  UniqueFd fd(::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  // The .part is locked while a save owns it. A leftover from a killed run is unlocked and is
+  // reused (truncated); one that another running save holds is left alone, so two saves to one
+  // target can never rename each other's partial data into place. O_NOFOLLOW: never write
+  // through a link planted at the .part path.
+  UniqueFd fd(::open(part.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd.valid()) {
     return Status::FromErrno("could not open " + part + " (check that directory " +
                                  DirName(target) + " exists and is writable)",
                              errno);
   }
-  // The umask cannot widen 0600, but an inherited ACL might; make it exact.
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return Status::IOError("another save to " + target + " is in progress (" + part +
+                             " is locked); wait for it to finish or choose another file name");
+    }
+    return Status::FromErrno("lock " + part, errno);
+  }
+  if (::ftruncate(fd.get(), 0) != 0) return Status::FromErrno("truncate " + part, errno);
+  // The umask cannot widen 0600, but a reused file may have had another mode.
   ::fchmod(fd.get(), 0600);
   return PartFile(target, std::move(part), std::move(fd));
 }
@@ -79,8 +90,13 @@ PartFile::~PartFile() { Abandon(); }
 void PartFile::Abandon() {
   if (done_) return;
   done_ = true;
+  // Unlink while still holding the lock, and only if the path still names our file.
+  struct stat ours {}, there {};
+  if (::fstat(fd_.get(), &ours) == 0 && ::stat(part_path_.c_str(), &there) == 0 &&
+      ours.st_dev == there.st_dev && ours.st_ino == there.st_ino) {
+    ::unlink(part_path_.c_str());
+  }
   fd_.Reset();
-  ::unlink(part_path_.c_str());
 }
 
 Status PartFile::Append(std::span<const uint8_t> data) {
@@ -92,12 +108,19 @@ Status PartFile::Append(std::span<const uint8_t> data) {
 Status PartFile::Commit() {
   if (done_) return Status::Internal("commit of an abandoned " + part_path_);
   if (::fsync(fd_.get()) != 0) return Status::FromErrno("fsync " + part_path_, errno);
-  if (::close(fd_.Release()) != 0) return Status::FromErrno("close " + part_path_, errno);
+  // Rename only the file this object wrote: the path must still name our (locked) inode.
+  struct stat ours {}, there {};
+  if (::fstat(fd_.get(), &ours) != 0 || ::stat(part_path_.c_str(), &there) != 0 ||
+      ours.st_dev != there.st_dev || ours.st_ino != there.st_ino) {
+    return Status::IOError(part_path_ + " was replaced or removed by another process during the "
+                           "save; nothing was saved");
+  }
   if (::rename(part_path_.c_str(), target_.c_str()) != 0) {
     return Status::FromErrno("could not rename " + part_path_ + " to " + target_, errno);
   }
   done_ = true;
+  // Closing releases the lock, now that the data has its final name.
+  if (::close(fd_.Release()) != 0) return Status::FromErrno("close " + target_, errno);
   return FsyncParentDir(target_);
 }
-
 }  // namespace etcdsnap

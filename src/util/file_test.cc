@@ -73,5 +73,42 @@ TEST_F(PartFileTest, DirectoryTargetIsRefusedBeforeDownloading) {
   EXPECT_EQ(pf.status().code(), Code::kInvalidArgument);
 }
 
+TEST_F(PartFileTest, SecondWriterIsRefusedWhileFirstHoldsThePart) {
+  const std::string target = (dir_ / "out.db").string();
+  auto first = PartFile::Create(target);
+  ASSERT_TRUE(first.ok());
+  auto second = PartFile::Create(target);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("in progress"), std::string::npos);
+  // The refused writer must not have removed the first one's file.
+  EXPECT_TRUE(fs::exists(target + ".part"));
+  const uint8_t data[] = {'a'};
+  ASSERT_TRUE(first->Append(data).ok());
+  ASSERT_TRUE(first->Commit().ok());
+  EXPECT_EQ(Read(target), "a");
+}
+
+TEST_F(PartFileTest, StaleLeftoverPartIsReusedAndTruncated) {
+  const std::string target = (dir_ / "out.db").string();
+  std::ofstream(target + ".part") << "stale bytes from a killed run";
+  auto pf = PartFile::Create(target);
+  ASSERT_TRUE(pf.ok()) << pf.status().message();
+  const uint8_t data[] = {'o', 'k'};
+  ASSERT_TRUE(pf->Append(data).ok());
+  ASSERT_TRUE(pf->Commit().ok());
+  EXPECT_EQ(Read(target), "ok");
+}
+
+TEST_F(PartFileTest, SymlinkAtPartPathIsNotFollowed) {
+  const std::string target = (dir_ / "out.db").string();
+  const std::string victim = (dir_ / "victim").string();
+  std::ofstream(victim) << "precious";
+  fs::create_symlink(victim, target + ".part");
+  auto pf = PartFile::Create(target);
+  EXPECT_FALSE(pf.ok());
+  EXPECT_EQ(Read(victim), "precious");
+}
+
+
 }  // namespace
 }  // namespace etcdsnap
