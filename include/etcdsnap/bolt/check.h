@@ -37,6 +37,7 @@ class EntryVisitor {
   virtual void OnEntry(const Entry& entry) = 0;
 };
 
+// How Check() runs: how many messages to keep, and who sees the entries.
 struct CheckOptions {
   // Errors past this many are counted but not kept.
   size_t max_errors = 100000;

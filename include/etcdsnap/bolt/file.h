@@ -27,6 +27,7 @@ struct MetaState {
 
 class File {
  public:
+  // Limits that protect the reader from hostile files.
   struct Options {
     // Logical pages (a page plus its overflow) larger than this are refused rather than read
     // into memory: a hostile header cannot make us allocate the whole file.

@@ -18,6 +18,7 @@
 
 namespace etcdsnap::etcd {
 
+// Which etcd's `snapshot status` to reproduce: 3.4/3.5 (etcdctl) or 3.6 (etcdutl).
 enum class StatusLayout { kEtcd34, kEtcd36 };
 
 // etcdctl's snapshot.Status.

@@ -11,6 +11,7 @@
 
 namespace etcdsnap::snapshot {
 
+// What GetStatus() reads and which etcd version's figures it computes.
 struct StatusOptions {
   std::string path;
   etcd::StatusLayout layout = etcd::StatusLayout::kEtcd34;

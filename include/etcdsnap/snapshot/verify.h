@@ -18,12 +18,14 @@
 
 namespace etcdsnap::snapshot {
 
+// What Verify() reads and how much it checks and lists.
 struct VerifyOptions {
   std::string path;
   bool check_schema = true;  // off for a bbolt file that is not an etcd backend
   size_t max_errors = 100;   // per section; the rest are counted
 };
 
+// The sha256 trailer: absent (size % 512 != 32), or present and matching or not.
 enum class TrailerState { kAbsent, kMatch, kMismatch };
 
 // What Verify() checked and found. ok() when all is well.
