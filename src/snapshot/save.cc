@@ -169,6 +169,12 @@ std::optional<size_t> ChooseMember(const std::vector<Candidate>& candidates) {
       continue;
     }
     const auto& b = candidates[*best].status;
+    // Voters first (a learner may lag, and 3.4 learners refuse the Snapshot RPC), then the
+    // highest applied index, then a follower over the leader.
+    if (c.status.is_learner != b.is_learner) {
+      if (!c.status.is_learner) best = i;
+      continue;
+    }
     if (c.status.applied_index > b.applied_index ||
         (c.status.applied_index == b.applied_index && b.is_leader() && !c.status.is_leader())) {
       best = i;

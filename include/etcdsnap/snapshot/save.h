@@ -43,8 +43,8 @@ struct SaveResult {
   std::string sha256_hex;
 };
 
-// Member selection for several endpoints: the reachable member with the highest raft applied
-// index, a follower over the leader on a tie. Returns the index into `statuses` of the chosen
+// Member selection for several endpoints: among the reachable members, voters before learners,
+// then the highest raft applied index, then a follower over the leader. Returns the index into `statuses` of the chosen
 // one, or nullopt when none is reachable. Entries without a value are unreachable.
 struct Candidate {
   bool reachable = false;
