@@ -84,6 +84,18 @@ TEST_F(CheckTest, PersistedFreelistIsHonoured) {
   EXPECT_EQ(res.free_pages, 1u);
 }
 
+TEST_F(CheckTest, WideFreelistCountAndOverflowFreelistPages) {
+  TestDb db;
+  Pgid root = db.AddLeaf({});
+  std::vector<Pgid> free;
+  for (int i = 0; i < 600; ++i) free.push_back(db.AddEmpty());  // 600 ids need two pages
+  Pgid fl = db.AddFreelist(free, /*wide=*/true);
+  CheckResult res = CheckBytes(db.Finish(root, fl));
+  EXPECT_TRUE(res.ok()) << (res.errors.empty() ? "" : res.errors[0]);
+  EXPECT_EQ(res.free_pages, 600u);
+  EXPECT_EQ(res.reachable_pages, 2u + 1u + 2u);  // metas, root, freelist and its overflow
+}
+
 TEST_F(CheckTest, UnreachableUnfreed) {
   TestDb db;
   Pgid root = db.AddLeaf({});

@@ -56,9 +56,16 @@ class TestDb {
     return AddPage(p);
   }
 
-  Pgid AddFreelist(const std::vector<Pgid>& ids) {
+  // `wide` writes the count as bbolt does past 0xFFFE ids: 0xFFFF, then a uint64 count.
+  Pgid AddFreelist(const std::vector<Pgid>& ids, bool wide = false) {
     std::string p(kPageHeaderSize, '\0');
-    PutHeader(p, Next(), kFreelistPageFlag, static_cast<uint16_t>(ids.size()), 0);
+    PutHeader(p, Next(), kFreelistPageFlag,
+              wide ? kFreelistCountOverflow : static_cast<uint16_t>(ids.size()), 0);
+    if (wide) {
+      std::string n(8, '\0');
+      Put64(n, 0, ids.size());
+      p += n;
+    }
     for (Pgid id : ids) {
       std::string b(8, '\0');
       Put64(b, 0, id);
