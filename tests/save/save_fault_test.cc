@@ -195,6 +195,37 @@ void SaveFaultTest::ExpectStallAbortedWithin2sBy(const std::vector<std::string>&
   EXPECT_LT(r.wall, seconds(2) + seconds(10)) << r.Describe();
 }
 
+// ETCDCTL_COMMAND_TIMEOUT counts as setting --command-timeout explicitly, as in etcdctl.
+TEST_F(SaveFaultTest, CommandTimeoutFromEnvironmentBoundsTheTransfer) {
+  Serve({.fault = SnapshotFault::kStall});
+  const std::string file = Path("snap.db");
+  SubprocessOptions env;
+  env.env = {{"ETCDCTL_COMMAND_TIMEOUT", "2s"}};
+  const CommandResult r = Etcdsnap(Args(file), env);
+  EXPECT_TRUE(FailedCleanly(r, file));
+  EXPECT_EQ(r.exit_code, 5) << r.Describe();
+  EXPECT_LT(r.wall, seconds(2) + seconds(10)) << r.Describe();
+}
+
+// SIGTERM while still connecting (a listener that never answers, a long dial timeout).
+TEST_F(SaveFaultTest, SigtermWhileConnectingExitsPromptlyAndLeavesNothing) {
+  SilentListener silent;
+  const std::string file = Path("snap.db");
+  std::vector<std::string> argv = {EtcdsnapBinary(), "--endpoints", silent.Endpoint(),
+                                   "--dial-timeout", "60s", "snapshot", "save", file};
+  SubprocessOptions io;
+  io.stderr_path = Path("save.err");
+  Subprocess save(argv, io);
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_FALSE(save.Poll()) << ReadFileOrEmpty(io.stderr_path);
+  save.Signal(SIGTERM);
+  ASSERT_TRUE(save.WaitFor(seconds(10))) << "still running 10 s after SIGTERM";
+  const std::string err = ReadFileOrEmpty(io.stderr_path);
+  EXPECT_NE(save.exit_code(), 0) << err;
+  EXPECT_EQ(save.term_signal(), 0) << "killed by the signal instead of handling it\n" << err;
+  EXPECT_TRUE(LeftNothingBehind(file)) << err;
+}
+
 void SaveFaultTest::SignalDuringTransfer(int sig) {
   FakeSnapshotOptions options;
   options.fault = SnapshotFault::kStall;

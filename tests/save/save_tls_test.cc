@@ -2,11 +2,6 @@
 // when the certificates are wrong or the transport does not match.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "save_fixture.h"
 
 namespace etcdsnap::testing {
@@ -138,6 +133,39 @@ TEST_F(SaveTlsTest, ExpiredClientCertFailsCleanly) {
   ExpectTlsRefused(TlsFlags(pki().expired_client));
 }
 
+TEST_F(SaveTlsTest, InsecureSkipTlsVerifySavesWithoutTheCa) {
+  StartEtcd();
+  const std::string file = Path("snap.db");
+  const CommandResult r = Etcdsnap(SaveCommand(
+      {"--endpoints", etcd().member(0).ClientUrl(), "--insecure-skip-tls-verify", "--cert",
+       pki().client.cert, "--key", pki().client.key},
+      file));
+  EXPECT_TRUE(SavedCompleteSnapshot(r, file));
+}
+
+// https:// with no --cacert means the system roots, which do not know the test CA.
+TEST_F(SaveTlsTest, HttpsEndpointWithoutCaUsesSystemRootsAndFailsCleanly) {
+  StartEtcd();
+  const std::string file = Path("snap.db");
+  const CommandResult r = Etcdsnap(SaveCommand(
+      {"--endpoints", etcd().member(0).ClientUrl(), "--dial-timeout", "2s"}, file));
+  EXPECT_TRUE(FailedCleanly(r, file));
+  EXPECT_LT(r.wall, seconds(2) + kDialSlack) << r.Describe();
+}
+
+// A frozen server (SIGSTOP): the kernel still accepts the TCP connection, nothing answers.
+TEST_F(SaveTlsTest, FrozenServerFailsWithinDialTimeout) {
+  StartEtcd();
+  etcd().member(0).Pause();
+  const std::string file = Path("snap.db");
+  const CommandResult r = Etcdsnap(SaveCommand(MtlsFlags(etcd().member(0).ClientUrl(),
+                                                         pki().client), file));
+  etcd().member(0).Resume();
+  EXPECT_TRUE(FailedCleanly(r, file));
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  EXPECT_LT(r.wall, seconds(2) + kDialSlack) << r.Describe();
+}
+
 // etcdctl hangs forever here; we must give up once the dial timeout has passed.
 TEST_F(SaveTlsTest, HttpEndpointAgainstTlsServerFailsWithinDialTimeout) {
   StartEtcd();
@@ -162,19 +190,10 @@ TEST_F(SaveTlsTest, UnreachableEndpointExits2WithinDialTimeout) {
 // A listener that never accepts: TCP connects (the kernel completes the handshake) but no TLS
 // or HTTP/2 bytes ever come back.
 TEST_F(SaveTlsTest, SilentListenerFailsWithinDialTimeout) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(::listen(fd, 16), 0);
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  SilentListener silent;
   const std::string file = Path("snap.db");
-  const auto flags =
-      MtlsFlags("https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), pki().client);
-  const CommandResult r = Etcdsnap(SaveCommand(flags, file));
-  ::close(fd);
+  const CommandResult r =
+      Etcdsnap(SaveCommand(MtlsFlags("https://" + silent.Endpoint(), pki().client), file));
   EXPECT_TRUE(FailedCleanly(r, file));
   EXPECT_LT(r.wall, seconds(2) + kDialSlack) << r.Describe();
 }

@@ -13,13 +13,12 @@
 #include <thread>
 
 namespace etcdsnap::testing {
-namespace {
-
 using Clock = std::chrono::steady_clock;
 
-}  // namespace
+namespace {
 
-int FreeLoopbackPort() {
+// A TCP socket bound to 127.0.0.1 on a port the kernel picks; sets *port.
+int BindLoopback(int* port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -28,12 +27,30 @@ int FreeLoopbackPort() {
   socklen_t len = sizeof(addr);
   if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    std::perror("finding a free loopback port");
+    std::perror("binding a loopback port");
     std::abort();
   }
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  *port = ntohs(addr.sin_port);
+  return fd;
 }
+
+}  // namespace
+
+int FreeLoopbackPort() {
+  int port = 0;
+  ::close(BindLoopback(&port));
+  return port;
+}
+
+SilentListener::SilentListener() {
+  fd_ = BindLoopback(&port_);
+  if (::listen(fd_, 64) != 0) {
+    std::perror("listen");
+    std::abort();
+  }
+}
+
+SilentListener::~SilentListener() { ::close(fd_); }
 
 std::string EtcdBinary() {
   const char* env = std::getenv("ETCDSNAP_ETCD");
@@ -72,6 +89,14 @@ void EtcdServer::Stop() {
   if (process_ == nullptr) return;
   process_->Signal(SIGTERM);
   if (!process_->WaitFor(std::chrono::seconds(10))) process_->Kill();
+}
+
+void EtcdServer::Pause() {
+  if (process_ != nullptr) process_->Signal(SIGSTOP);
+}
+
+void EtcdServer::Resume() {
+  if (process_ != nullptr) process_->Signal(SIGCONT);
 }
 
 void EtcdServer::Reset() {

@@ -33,6 +33,22 @@ struct EtcdOptions {
 
 // A free TCP port on 127.0.0.1 (bound to port 0 and released; racy only in theory).
 int FreeLoopbackPort();
+// A loopback TCP listener that never accepts: connections complete (the kernel queues them)
+// but no byte ever comes back, like a frozen server or a black-holing proxy.
+class SilentListener {
+ public:
+  SilentListener();  // aborts the test binary if it cannot listen
+  ~SilentListener();
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  int port() const { return port_; }
+  std::string Endpoint() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 // The etcd binary: $ETCDSNAP_ETCD, else `etcd` in PATH; "" when absent.
 std::string EtcdBinary();
 
@@ -54,6 +70,9 @@ class EtcdServer {
   void Start(const std::vector<std::string>& argv);
   void Kill();  // SIGKILL
   void Stop();  // SIGTERM, then SIGKILL after 10 s
+  // SIGSTOP / SIGCONT: a frozen server keeps its sockets open but never answers.
+  void Pause();
+  void Resume();
   // Picks new ports and wipes the data dir (after a failed start).
   void Reset();
 

@@ -73,6 +73,16 @@ TEST(SubprocessTest, ChildDiesWhenTheTestProcessDies) {
   EXPECT_NE(::kill(child, 0), 0) << "pid " << child << " outlived the process that started it";
 }
 
+TEST(SilentListenerTest, AcceptsConnectionsButNeverAnswers) {
+  SilentListener silent;
+  ASSERT_NE(silent.port(), 0);
+  const CommandResult r = RunCommand(
+      {"/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(silent.port()) +
+                            " && timeout 1 cat <&3; echo rc=$?"},
+      {});
+  EXPECT_EQ(r.out, "rc=124\n") << r.Describe();  // connected, then read nothing until killed
+}
+
 TEST(PkiTest, CertificatesVerifyAsIntended) {
   Pki pki;
   const auto verify = [&](const std::string& ca, const std::string& cert) {
