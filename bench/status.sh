@@ -89,21 +89,22 @@ for i in $(seq "$RUNS"); do
   measure etcdsnap-verify "$ETCDSNAP" snapshot verify "$SNAP"
 done
 
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
 median() { sort -n -k"$2" "$1" | awk -v c="$2" '{v[NR]=$c} END {print v[int((NR+1)/2)]}'; }
 echo
 printf "%-16s %10s %14s\n" "median" "wall (s)" "peak RSS (MiB)"
 for n in etcdsnap-status etcdctl-status etcdsnap-verify; do
   f=$BENCH_DIR/$n.times
   [ -f "$f" ] || continue
-  printf "%-16s %10s %14.1f\n" "$n" "$(median "$f" 1)" "$(echo "$(median "$f" 2)/1024" | bc -l)"
+  printf "%-16s %10s %14.1f\n" "$n" "$(median "$f" 1)" "$(div "$(median "$f" 2)" 1024)"
 done
 if [ -f "$BENCH_DIR/etcdctl-status.times" ]; then
   ow=$(median "$BENCH_DIR/etcdsnap-status.times" 1); tw=$(median "$BENCH_DIR/etcdctl-status.times" 1)
   orss=$(median "$BENCH_DIR/etcdsnap-status.times" 2); trss=$(median "$BENCH_DIR/etcdctl-status.times" 2)
   vw=$(median "$BENCH_DIR/etcdsnap-verify.times" 1)
   echo
-  echo "status wall ratio etcdsnap/etcdctl: $(echo "scale=3; $ow/$tw" | bc) (target <= 0.5)"
-  echo "status RSS ratio etcdsnap/etcdctl:  $(echo "scale=4; $orss/$trss" | bc)"
-  echo "verify wall / etcdctl status wall:  $(echo "scale=3; $vw/$tw" | bc)"
+  echo "status wall ratio etcdsnap/etcdctl: $(div "$ow" "$tw") (target <= 0.5)"
+  echo "status RSS ratio etcdsnap/etcdctl:  $(div "$orss" "$trss")"
+  echo "verify wall / etcdctl status wall:  $(div "$vw" "$tw")"
 fi
 echo "RSS target: <= 64 MiB for etcdsnap status and verify"
