@@ -38,6 +38,9 @@ die() { echo "bench: $*" >&2; exit 1; }
 [ -n "$ETCD" ] || die "etcd not found (apt-get install etcd-server)"
 [ -x "$FILL" ] || die "$FILL not built (cmake --build $BUILD_DIR --target etcdsnap-fill)"
 mkdir -p "$BENCH_DIR"
+# One bench at a time: runs share the data dir and the ports.
+exec 9>"$BENCH_DIR/lock"
+flock 9
 
 # An unfinished fill is not trusted: start again from an empty data dir.
 if [ ! -f "$MARKER" ]; then rm -rf "$DATA" "$BENCH_DIR"/filled-*MB "$SNAP"; fi
@@ -98,8 +101,10 @@ timed() {
 : >"$BENCH_DIR/ours.txt"
 : >"$BENCH_DIR/theirs.txt"
 printf '%-4s %-9s %8s %8s %10s\n' run tool wall_s cpu_s rss_MiB
+# Timed runs write their own files: $SNAP stays stable for whoever reads it meanwhile.
+OURS_DB=$BENCH_DIR/run-etcdsnap.db
 for i in $(seq 1 "$RUNS"); do
-  read -r w c m < <(timed "$SNAP" "$ETCDSNAP" --endpoints "$ENDPOINT")
+  read -r w c m < <(timed "$OURS_DB" "$ETCDSNAP" --endpoints "$ENDPOINT")
   echo "$w $c $m" >>"$BENCH_DIR/ours.txt"
   printf '%-4s %-9s %8s %8s %10.1f\n' "$i" etcdsnap "$w" "$c" "$(echo "$m / 1024" | bc -l)"
   read -r w c m < <(timed "$BENCH_DIR/etcdctl.db" "$ETCDCTL" --endpoints "$ENDPOINT")
@@ -107,6 +112,7 @@ for i in $(seq 1 "$RUNS"); do
   printf '%-4s %-9s %8s %8s %10.1f\n' "$i" etcdctl "$w" "$c" "$(echo "$m / 1024" | bc -l)"
 done
 rm -f "$BENCH_DIR/etcdctl.db"
+if [ -f "$SNAP" ]; then rm -f "$OURS_DB"; else mv "$OURS_DB" "$SNAP"; fi
 
 median() {  # column
   awk -v c="$1" '{ print $c }' "$2" | sort -g | awk '{ v[NR] = $1 } END {
