@@ -35,6 +35,7 @@ MARKER=$BENCH_DIR/filled-${SIZE_MB}MB
 SNAP=$BENCH_DIR/snap.db
 
 die() { echo "bench: $*" >&2; exit 1; }
+calc() { awk "BEGIN { printf \"%.4f\", $* }"; }  # arithmetic without bc
 [ -n "$ETCD" ] || die "etcd not found (apt-get install etcd-server)"
 [ -x "$FILL" ] || die "$FILL not built (cmake --build $BUILD_DIR --target etcdsnap-fill)"
 mkdir -p "$BENCH_DIR"
@@ -106,10 +107,10 @@ OURS_DB=$BENCH_DIR/run-etcdsnap.db
 for i in $(seq 1 "$RUNS"); do
   read -r w c m < <(timed "$OURS_DB" "$ETCDSNAP" --endpoints "$ENDPOINT")
   echo "$w $c $m" >>"$BENCH_DIR/ours.txt"
-  printf '%-4s %-9s %8s %8s %10.1f\n' "$i" etcdsnap "$w" "$c" "$(echo "$m / 1024" | bc -l)"
+  printf '%-4s %-9s %8s %8s %10.1f\n' "$i" etcdsnap "$w" "$c" "$(calc "$m / 1024")"
   read -r w c m < <(timed "$BENCH_DIR/etcdctl.db" "$ETCDCTL" --endpoints "$ENDPOINT")
   echo "$w $c $m" >>"$BENCH_DIR/theirs.txt"
-  printf '%-4s %-9s %8s %8s %10.1f\n' "$i" etcdctl "$w" "$c" "$(echo "$m / 1024" | bc -l)"
+  printf '%-4s %-9s %8s %8s %10.1f\n' "$i" etcdctl "$w" "$c" "$(calc "$m / 1024")"
 done
 rm -f "$BENCH_DIR/etcdctl.db"
 if [ -f "$SNAP" ]; then rm -f "$OURS_DB"; else mv "$OURS_DB" "$SNAP"; fi
@@ -126,11 +127,11 @@ for spec in "1 wall_s 1.0" "2 cpu_s 0.5" "3 rss_MiB -"; do
   a=$(median "$col" "$BENCH_DIR/ours.txt")
   b=$(median "$col" "$BENCH_DIR/theirs.txt")
   if [ "$name" = rss_MiB ]; then
-    a=$(echo "$a / 1024" | bc -l); b=$(echo "$b / 1024" | bc -l)
+    a=$(calc "$a / 1024"); b=$(calc "$b / 1024")
     goal="etcdsnap <= 16 MiB"
   else
     goal="ratio <= $target"
   fi
-  printf '%-12s %10.2f %10.2f %8.2f  %s\n' "$name" "$a" "$b" "$(echo "$a / $b" | bc -l)" "$goal"
+  printf '%-12s %10.2f %10.2f %8.2f  %s\n' "$name" "$a" "$b" "$(calc "$a / $b")" "$goal"
 done
 echo "bench: snapshot left at $SNAP" >&2
