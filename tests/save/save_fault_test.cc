@@ -148,6 +148,50 @@ TEST_F(SaveFaultTest, OverlappingSavesToOneTargetNeverTearIt) {
   EXPECT_FALSE(PathExists(file + ".part")) << logs;
 }
 
+// A stale .part from a killed run does not block the next save.
+TEST_F(SaveFaultTest, StalePartFromAKilledRunIsReplaced) {
+  Serve({});
+  const std::string file = Path("snap.db");
+  WriteFileOrDie(file + ".part", "left by a save that was killed");
+  EXPECT_TRUE(SavedCompleteSnapshot(Etcdsnap(Args(file)), file));
+  EXPECT_TRUE(ReadFileOrEmpty(file) == server_->ExpectedFile());
+}
+
+// A .part planted as a symlink must not make the save write through it.
+TEST_F(SaveFaultTest, SymlinkedPartIsNotWrittenThrough) {
+  Serve({});
+  const std::string file = Path("snap.db");
+  const std::string victim = Path("victim");
+  WriteFileOrDie(victim, "must stay as it is");
+  ASSERT_EQ(::symlink(victim.c_str(), (file + ".part").c_str()), 0);
+  const CommandResult r = Etcdsnap(Args(file));
+  EXPECT_EQ(ReadFileOrEmpty(victim), "must stay as it is") << r.Describe();
+  if (r.exit_code == 0) {
+    EXPECT_TRUE(ReadFileOrEmpty(file) == server_->ExpectedFile()) << r.Describe();
+  } else {
+    EXPECT_TRUE(HasOneErrorLine(r));
+  }
+}
+
+// A file system that fills up mid-transfer: a 1 MiB tmpfs for a 4 MiB snapshot. Needs root
+// (mount); skipped otherwise.
+TEST_F(SaveFaultTest, FullFileSystemFailsCleanly) {
+  const std::string dir = Path("small-fs");
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  const CommandResult mount =
+      RunCommand({"mount", "-t", "tmpfs", "-o", "size=1m", "etcdsnap-test", dir}, {});
+  if (mount.exit_code != 0) GTEST_SKIP() << "cannot mount a tmpfs: " << mount.Describe();
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { RunCommand({"umount", "-l", dir}, {}); }
+  } unmount{dir};
+  Serve({.chunks = 128});  // 4 MiB
+  const std::string file = dir + "/snap.db";
+  const CommandResult r = Etcdsnap(Args(file));
+  EXPECT_TRUE(FailedCleanly(r, file));
+  EXPECT_EQ(r.exit_code, 5) << r.Describe();
+}
+
 TEST_F(SaveFaultTest, WrongTrailingHashExits5MentioningSha256) {
   const CommandResult r = ExpectFailsWith5(SnapshotFault::kWrongHash);
   EXPECT_NE(r.err.find("sha256"), std::string::npos) << r.Describe();
