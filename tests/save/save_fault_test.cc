@@ -192,6 +192,33 @@ TEST_F(SaveFaultTest, FullFileSystemFailsCleanly) {
   EXPECT_EQ(r.exit_code, 5) << r.Describe();
 }
 
+// For cron: plain log lines only, ending with size, duration and throughput.
+TEST_F(SaveFaultTest, NoProgressBarWhenStderrIsNotATerminal) {
+  Serve({.chunks = 32, .chunk_delay = std::chrono::milliseconds(30)});
+  const std::string file = Path("snap.db");
+  const CommandResult r = Etcdsnap(Args(file));
+  ASSERT_TRUE(SavedCompleteSnapshot(r, file));
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.Describe();
+  EXPECT_NE(r.err.find("throughput"), std::string::npos) << r.Describe();
+}
+
+TEST_F(SaveFaultTest, ProgressBarWithPercentOnATerminal) {
+  Serve({.chunks = 64, .chunk_delay = std::chrono::milliseconds(30)});  // ~2 s
+  const std::string file = Path("snap.db");
+  std::vector<std::string> argv = {EtcdsnapBinary()};
+  for (const auto& a : Args(file)) argv.push_back(a);
+  const CommandResult r =
+      RunInTerminal(argv, "no prompt expected", "", std::chrono::milliseconds(0), kCommandTimeout);
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  // The terminal turns every \n into \r\n; a progress line rewrites itself with a bare \r.
+  bool rewrites_line = false;
+  for (size_t i = r.out.find('\r'); i != std::string::npos; i = r.out.find('\r', i + 1)) {
+    rewrites_line = rewrites_line || (i + 1 < r.out.size() && r.out[i + 1] != '\n');
+  }
+  EXPECT_TRUE(rewrites_line) << "no progress line\n" << r.Describe();
+  EXPECT_NE(r.out.find('%'), std::string::npos) << "no percentage\n" << r.Describe();
+}
+
 TEST_F(SaveFaultTest, WrongTrailingHashExits5MentioningSha256) {
   const CommandResult r = ExpectFailsWith5(SnapshotFault::kWrongHash);
   EXPECT_NE(r.err.find("sha256"), std::string::npos) << r.Describe();
