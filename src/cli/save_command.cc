@@ -26,21 +26,41 @@ struct SaveFlags {
   bool verify = false;
 };
 
+termios g_saved_termios;
+
+// Restores the terminal's echo if the user interrupts the prompt, then dies of the signal.
+void RestoreTerminalAndDie(int sig) {
+  tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
 // Reads a password from the terminal without echo. Only called when stdin is a terminal.
+// Echo goes off before the prompt is shown and with TCSANOW (not TCSAFLUSH), so that a password
+// typed as soon as the prompt appears is neither echoed nor discarded.
 std::string PromptPassword() {
+  const bool have_tty = tcgetattr(STDIN_FILENO, &g_saved_termios) == 0;
+  struct sigaction old_int {}, old_term {}, sa {};
+  if (have_tty) {
+    sa.sa_handler = RestoreTerminalAndDie;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    termios quiet = g_saved_termios;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    quiet.c_lflag |= ECHONL;
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
   std::fprintf(stderr, "Password: ");
   std::fflush(stderr);
-  termios old {};
-  const bool have_tty = tcgetattr(STDIN_FILENO, &old) == 0;
-  if (have_tty) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-  }
   std::string pw;
   std::getline(std::cin, pw);
-  if (have_tty) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-  std::fprintf(stderr, "\n");
+  if (have_tty) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+  } else {
+    std::fprintf(stderr, "\n");
+  }
   return pw;
 }
 
