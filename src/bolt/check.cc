@@ -50,8 +50,9 @@ class Checker : public PageObserver {
     return std::move(result_);
   }
 
-  bool OnPage(Pgid id, const PageView& page) override {
-    const PageHeader& h = page.header();
+  bool OnPage(Pgid id, const PageHeader& h) override {
+    const bool is_leaf = (h.flags & kLeafPageFlag) != 0;
+    const bool is_branch = !is_leaf && (h.flags & kBranchPageFlag) != 0;
     // File::ReadPage already refused pages at or past the high-water mark.
     const bool seen = reachable_.Test(id);
     for (uint64_t i = 0; i <= h.overflow; ++i) {
@@ -61,11 +62,11 @@ class Checker : public PageObserver {
     if (seen) return false;  // a cycle or a shared subtree: walk it once
     if (freed_.Test(id)) {
       Error(PageMsg(id, "reachable freed"));
-    } else if (!page.is_branch() && !page.is_leaf()) {
+    } else if (!is_branch && !is_leaf) {
       Error(PageMsg(id, "invalid type: " + PageTypeName(h.flags)));
       return false;
     }
-    if (page.is_branch() && page.count() == 0) Error(PageMsg(id, "branch page has no elements"));
+    if (is_branch && h.count == 0) Error(PageMsg(id, "branch page has no elements"));
     return true;
   }
 

@@ -96,6 +96,18 @@ TEST_F(CheckTest, WideFreelistCountAndOverflowFreelistPages) {
   EXPECT_EQ(res.reachable_pages, 2u + 1u + 2u);  // metas, root, freelist and its overflow
 }
 
+TEST_F(CheckTest, BadElementsAreOneErrorNotACascade) {
+  TestDb db;
+  Pgid leaf = db.AddLeaf({{"k", std::string(6000, 'v')}});  // two pages
+  Pgid root = db.AddLeaf({TestDb::Bucket("a", TestDb::BucketValue(leaf))});
+  Pgid fl = db.AddFreelist({});
+  std::string bytes = db.Finish(root, fl);
+  TestDb::Put32(bytes, leaf * 4096 + 16 + 12, 1u << 20);  // vsize past the page
+  CheckResult res = CheckBytes(bytes);
+  ASSERT_EQ(res.error_count, 1u) << (res.errors.empty() ? "" : res.errors.back());
+  EXPECT_NE(res.errors[0].find("page 2: element 0"), std::string::npos) << res.errors[0];
+}
+
 TEST_F(CheckTest, UnreachableUnfreed) {
   TestDb db;
   Pgid root = db.AddLeaf({});

@@ -65,15 +65,20 @@ bool Cursor::Push(Pgid id, Status* fatal) {
   }
   if (frames_.size() <= depth_) frames_.resize(depth_ + 1);
   Frame& f = frames_[depth_];
-  Result<PageView> v = file_.ReadPage(id, &f.buf);
-  if (!v.ok()) {
-    *fatal = Problem(v.status());
+  Result<PageHeader> h = file_.ReadPageBytes(id, &f.buf);
+  if (!h.ok()) {
+    *fatal = Problem(h.status());
     return false;
   }
-  if (observer_ != nullptr && !observer_->OnPage(id, *v)) return false;
-  if (!v->is_leaf() && !v->is_branch()) {
+  if (observer_ != nullptr && !observer_->OnPage(id, *h)) return false;
+  if ((h->flags & (kLeafPageFlag | kBranchPageFlag)) == 0) {
     *fatal = Problem(Status::Corruption("page " + std::to_string(id) +
-                                        ": invalid type: " + PageTypeName(v->header().flags)));
+                                        ": invalid type: " + PageTypeName(h->flags)));
+    return false;
+  }
+  Result<PageView> v = PageView::Parse(f.buf);
+  if (!v.ok()) {
+    *fatal = Problem(v.status().Annotate("page " + std::to_string(id)));
     return false;
   }
   f.id = id;

@@ -154,6 +154,13 @@ Status File::LoadMetas() {
 }
 
 Result<PageView> File::ReadPage(Pgid id, std::vector<uint8_t>* buf) const {
+  ETCDSNAP_RETURN_IF_ERROR(ReadPageBytes(id, buf).status());
+  Result<PageView> v = PageView::Parse(*buf);
+  if (!v.ok()) return v.status().Annotate("page " + std::to_string(id));
+  return v;
+}
+
+Result<PageHeader> File::ReadPageBytes(Pgid id, std::vector<uint8_t>* buf) const {
   const Pgid hwm = high_water();
   auto where = [&] { return "page " + std::to_string(id) + ": "; };
   if (id >= hwm) {
@@ -181,9 +188,7 @@ Result<PageView> File::ReadPage(Pgid id, std::vector<uint8_t>* buf) const {
     ETCDSNAP_RETURN_IF_ERROR(
         ReadAt((id + 1) * page_size_, std::span<uint8_t>(*buf).subspan(page_size_)));
   }
-  Result<PageView> v = PageView::Parse(*buf);
-  if (!v.ok()) return v.status().Annotate("page " + std::to_string(id));
-  return v;
+  return h;
 }
 
 }  // namespace etcdsnap::bolt

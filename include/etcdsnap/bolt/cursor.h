@@ -28,8 +28,8 @@ class PageObserver {
  public:
   virtual ~PageObserver() = default;
   // Called once per page read from the file (never for inline pages), before its elements are
-  // used. Returning false skips the page and its subtree.
-  virtual bool OnPage(Pgid id, const PageView& page) = 0;
+  // checked or used. Returning false skips the page and its subtree.
+  virtual bool OnPage(Pgid id, const PageHeader& header) = 0;
   virtual void OnError(const Status& problem) = 0;
 };
 

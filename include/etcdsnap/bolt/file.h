@@ -51,6 +51,8 @@ class File {
   // another page id, or when it is larger than Options::max_page_bytes. Leaf and branch
   // elements are bounds-checked (PageView::Parse).
   Result<PageView> ReadPage(Pgid id, std::vector<uint8_t>* buf) const;
+  // ReadPage's first half: the same checks and reads, but the elements are not checked yet.
+  Result<PageHeader> ReadPageBytes(Pgid id, std::vector<uint8_t>* buf) const;
 
   // pread of exactly out.size() bytes at `offset`.
   Status ReadAt(uint64_t offset, std::span<uint8_t> out) const;
