@@ -99,6 +99,13 @@ void PartFile::Abandon() {
   fd_.Reset();
 }
 
+bool PartFile::SetDirectIO(bool on) {
+  const int flags = ::fcntl(fd_.get(), F_GETFL);
+  if (flags < 0) return false;
+  const int want = on ? (flags | O_DIRECT) : (flags & ~O_DIRECT);
+  return ::fcntl(fd_.get(), F_SETFL, want) == 0;
+}
+
 Status PartFile::Append(std::span<const uint8_t> data) {
   ETCDSNAP_RETURN_IF_ERROR(WriteAll(fd_.get(), data, part_path_));
   size_ += data.size();

@@ -63,6 +63,10 @@ class PartFile {
   PartFile& operator=(const PartFile&) = delete;
 
   Status Append(std::span<const uint8_t> data);
+  // Switches O_DIRECT on or off for later appends. Returns false when the file system refuses
+  // it (tmpfs, some overlays); the file is then written through the page cache as before.
+  // With it on, Append() needs a 4096-aligned buffer, length and file offset.
+  bool SetDirectIO(bool on);
   uint64_t size() const { return size_; }
   const std::string& path() const { return part_path_; }
   const std::string& target() const { return target_; }
