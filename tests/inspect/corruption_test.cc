@@ -95,7 +95,7 @@ Generated Generate() {
 class CorruptionTest : public ::testing::Test {
  protected:
   RunResult Cmd(const std::string& verb, const std::string& bytes) {
-    const std::string path = dir_.File("db");
+    const std::string path = dir_.Join("db");
     WriteFile(path, bytes);
     return RunProgram({Etcdsnap(), "snapshot", verb, path}, 30);
   }

@@ -74,7 +74,7 @@ std::string FindProgram(const std::string& name) {
 RunResult RunProgram(const std::vector<std::string>& argv, int timeout_seconds) {
   RunResult r;
   TempDir io;
-  const int pid = Spawn(argv, io.File("out"), io.File("err"));
+  const int pid = Spawn(argv, io.Join("out"), io.Join("err"));
   if (pid < 0) {
     r.err = "cannot start " + argv[0];
     return r;
@@ -100,20 +100,9 @@ RunResult RunProgram(const std::vector<std::string>& argv, int timeout_seconds) 
       r.exit_code = WEXITSTATUS(status);
     }
   }
-  r.out = ReadFile(io.File("out"));
-  r.err = ReadFile(io.File("err"));
+  r.out = ReadFile(io.Join("out"));
+  r.err = ReadFile(io.Join("err"));
   return r;
-}
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/etcdsnap-inspect.XXXXXX";
-  const char* p = ::mkdtemp(tmpl);
-  path_ = p ? p : "/tmp";
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  if (path_ != "/tmp") std::filesystem::remove_all(path_, ec);
 }
 
 std::string ReadFile(const std::string& path) {
@@ -154,11 +143,11 @@ bool PlainEtcd::Start(std::string* why) {
     const std::string peer = "http://127.0.0.1:" + std::to_string(FreePort());
     endpoint_ = client;
     pid_ =
-        Spawn({etcd, "--name", "default", "--data-dir", dir_.File("data"), "--listen-client-urls",
+        Spawn({etcd, "--name", "default", "--data-dir", dir_.Join("data"), "--listen-client-urls",
                client, "--advertise-client-urls", client, "--listen-peer-urls", peer,
                "--initial-advertise-peer-urls", peer, "--initial-cluster", "default=" + peer,
                "--max-txn-ops", "10000", "--quota-backend-bytes", "1073741824"},
-              dir_.File("etcd.out"), dir_.File("etcd.log"));
+              dir_.Join("etcd.out"), dir_.Join("etcd.log"));
     if (pid_ < 0) {
       *why = "cannot start etcd";
       return false;
@@ -174,7 +163,7 @@ bool PlainEtcd::Start(std::string* why) {
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
   }
-  *why = "etcd did not become healthy: " + ReadFile(dir_.File("etcd.log")).substr(0, 2000);
+  *why = "etcd did not become healthy: " + ReadFile(dir_.Join("etcd.log")).substr(0, 2000);
   return false;
 }
 

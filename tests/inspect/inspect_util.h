@@ -1,10 +1,12 @@
 // Helpers for the status/verify black-box tests: run a program with a hard timeout, temp
 // directories, file bytes, and a throwaway plaintext etcd on loopback filled with etcdctl.
-// Kept inside tests/inspect so these tests do not depend on the TLS harness in tests/support.
+// Temp directories come from tests/support; the rest stays here, independent of its TLS harness.
 #pragma once
 
 #include <string>
 #include <vector>
+
+#include "temp_dir.h"
 
 namespace etcdsnap::inspect_test {
 
@@ -24,19 +26,8 @@ std::string Etcdsnap();
 // Path of a program in PATH or /usr/bin, or "" when absent.
 std::string FindProgram(const std::string& name);
 
-// A directory under /tmp removed (recursively) on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+// A directory under /tmp removed (recursively) on destruction: the shared test-support one.
+using TempDir = ::etcdsnap::testing::TempDir;
 
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& bytes);

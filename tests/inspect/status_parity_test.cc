@@ -108,10 +108,10 @@ class RealEtcdTest : public ::testing::Test {
       txn += "put key-" + std::to_string(100000 + i) + " value-of-key-" + std::to_string(i) +
              "-padding-padding-padding\n";
     }
-    WriteFile(dir_->File("txn"), txn + "\n\n");
+    WriteFile(dir_->Join("txn"), txn + "\n\n");
     RunResult r = RunProgram({"sh", "-c",
                               FindProgram("etcdctl") + " --endpoints " + etcd_->endpoint() +
-                                  " txn < " + dir_->File("txn")});
+                                  " txn < " + dir_->Join("txn")});
     if (r.exit_code != 0) {
       why_ = "txn failed: " + r.err;
       return;
@@ -157,7 +157,7 @@ class RealEtcdTest : public ::testing::Test {
   }
 
   static void Snap(const std::string& name) {
-    const std::string path = dir_->File(name + ".db");
+    const std::string path = dir_->Join(name + ".db");
     RunResult r = etcd_->Ctl({"snapshot", "save", path});
     if (r.exit_code != 0) why_ = "snapshot save " + name + ": " + r.err;
   }
@@ -166,7 +166,7 @@ class RealEtcdTest : public ::testing::Test {
     if (!ready_) GTEST_SKIP() << "no real etcd: " << why_;
   }
 
-  static std::string SnapPath(const std::string& name) { return dir_->File(name + ".db"); }
+  static std::string SnapPath(const std::string& name) { return dir_->Join(name + ".db"); }
 
   static void ParityAndVerify(const std::string& name) {
     ExpectParity(SnapPath(name));
