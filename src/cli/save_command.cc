@@ -91,11 +91,10 @@ void PrintDebugFlags(const GlobalOptions& g, const SaveFlags& f) {
 
 // Converts flags into SaveOptions. Returns an exit code (non-zero) after printing on error.
 int BuildOptions(const GlobalOptions& g, const SaveFlags& f, snapshot::SaveOptions& o) {
-  for (const char* flag : {"cert", "key", "cacert"}) {
-    const std::string& v = std::string(flag) == "cert"  ? g.cert
-                           : std::string(flag) == "key" ? g.key
-                                                        : g.cacert;
-    if (g.WasSet(flag) && v.empty()) {
+  const std::pair<const char*, const std::string*> tls_files[] = {
+      {"cert", &g.cert}, {"key", &g.key}, {"cacert", &g.cacert}};
+  for (const auto& [flag, value] : tls_files) {
+    if (g.WasSet(flag) && value->empty()) {
       return ExitWithError(kExitBadArgs, std::string("empty string is passed to --") + flag +
                                              " option");
     }
