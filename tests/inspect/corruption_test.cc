@@ -94,15 +94,15 @@ Generated Generate() {
 
 class CorruptionTest : public ::testing::Test {
  protected:
-  RunResult Cmd(const std::string& verb, const std::string& bytes) {
+  CommandResult Cmd(const std::string& verb, const std::string& bytes) {
     const std::string path = dir_.Join("db");
-    WriteFile(path, bytes);
-    return RunProgram({Etcdsnap(), "snapshot", verb, path}, 30);
+    WriteFileOrDie(path, bytes);
+    return RunProgram({EtcdsnapBinary(), "snapshot", verb, path}, 30);
   }
 
   // Not a crash, not a hang; exit 0, or exit 1 with an "Error: " message.
-  static void ExpectClean(const RunResult& r, const std::string& what) {
-    ASSERT_FALSE(r.signaled) << what << ": killed by signal " << r.signal << "\n" << r.err;
+  static void ExpectClean(const CommandResult& r, const std::string& what) {
+    ASSERT_EQ(r.term_signal, 0) << what << ": killed by signal " << r.term_signal << "\n" << r.err;
     ASSERT_FALSE(r.timed_out) << what << ": hung";
     ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << what << ": exit " << r.exit_code;
     if (r.exit_code == 1 && r.out.empty()) {
@@ -111,7 +111,7 @@ class CorruptionTest : public ::testing::Test {
   }
 
   // Exit 1 with exactly one line "Error: ..." on stderr and nothing on stdout.
-  static void ExpectOneLineError(const RunResult& r, const std::string& what) {
+  static void ExpectOneLineError(const CommandResult& r, const std::string& what) {
     ExpectClean(r, what);
     EXPECT_EQ(r.exit_code, 1) << what;
     EXPECT_EQ(r.out, "") << what;
@@ -124,11 +124,11 @@ class CorruptionTest : public ::testing::Test {
 
 TEST_F(CorruptionTest, GeneratedFileIsSound) {
   const Generated g = Generate();
-  RunResult s = Cmd("status", WithTrailer(g.bytes));
+  CommandResult s = Cmd("status", WithTrailer(g.bytes));
   EXPECT_EQ(s.exit_code, 0) << s.err;
   // Revisions 2..25; 24 revisions + meta/consistent_index; 11 pages.
   EXPECT_NE(s.out.find(", 25, 25, 45 kB\n"), std::string::npos) << s.out;
-  RunResult v = Cmd("verify", WithTrailer(g.bytes));
+  CommandResult v = Cmd("verify", WithTrailer(g.bytes));
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
   EXPECT_NE(v.out.find("freelist persisted"), std::string::npos) << v.out;
 }
@@ -153,7 +153,7 @@ TEST_F(CorruptionTest, FlipsInEveryPageKind) {
         bytes[page * 4096 + off] = static_cast<char>(bytes[page * 4096 + off] ^ mask);
         const std::string what = kind + " +" + std::to_string(off) + " ^" + std::to_string(mask);
         ExpectClean(Cmd("status", bytes), "status " + what);
-        RunResult v = Cmd("verify", bytes + trailer);  // the trailer of the undamaged file
+        CommandResult v = Cmd("verify", bytes + trailer);  // the trailer of the undamaged file
         ExpectClean(v, "verify " + what);
         EXPECT_EQ(v.exit_code, 1) << "verify missed " << what << "\n" << v.out;
       }
@@ -182,13 +182,13 @@ TEST_F(CorruptionTest, StructuralFlipsFailStatusToo) {
   for (const Case& c : cases) {
     std::string bytes = g.bytes;
     bytes[c.at] = static_cast<char>(bytes[c.at] ^ c.mask);
-    RunResult s = Cmd("status", bytes);
+    CommandResult s = Cmd("status", bytes);
     ExpectClean(s, c.name);
     EXPECT_EQ(s.exit_code, 1) << c.name;
     EXPECT_EQ(s.err.rfind("Error: snapshot file integrity check failed. ", 0), 0u)
         << c.name << s.err;
     EXPECT_NE(s.err.find(c.expect), std::string::npos) << c.name << ": " << s.err;
-    RunResult v = Cmd("verify", bytes);
+    CommandResult v = Cmd("verify", bytes);
     EXPECT_EQ(v.exit_code, 1) << c.name;
     EXPECT_NE(v.out.find(c.expect), std::string::npos) << c.name << ": " << v.out;
   }
@@ -207,11 +207,11 @@ TEST_F(CorruptionTest, PageThatPointsAtItselfAndACycle) {
   ASSERT_NE(at, std::string::npos);
   TestDb::Put64(cycle, at + 3, g.pages.at("root"));
   for (const auto& [name, bytes] : {std::pair{"self", self}, std::pair{"cycle", cycle}}) {
-    RunResult s = Cmd("status", bytes);
+    CommandResult s = Cmd("status", bytes);
     ExpectClean(s, name);
     EXPECT_EQ(s.exit_code, 1) << name;
     EXPECT_NE(s.err.find("multiple references"), std::string::npos) << name << ": " << s.err;
-    RunResult v = Cmd("verify", bytes);
+    CommandResult v = Cmd("verify", bytes);
     ExpectClean(v, name);
     EXPECT_EQ(v.exit_code, 1) << name;
     EXPECT_NE(v.out.find("multiple references"), std::string::npos) << name << ": " << v.out;
@@ -219,7 +219,7 @@ TEST_F(CorruptionTest, PageThatPointsAtItselfAndACycle) {
 }
 
 TEST_F(CorruptionTest, TruncationAtManyOffsets) {
-  const std::string s1 = ReadFile(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
+  const std::string s1 = ReadFileOrEmpty(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
   ASSERT_EQ(s1.size(), 24608u);
   for (size_t len = 0; len < 24576; len += (len < 8300 ? 317 : 1531)) {
     const std::string what = "truncated to " + std::to_string(len);
@@ -231,27 +231,27 @@ TEST_F(CorruptionTest, TruncationAtManyOffsets) {
 }
 
 TEST_F(CorruptionTest, EveryFewBytesOfS1) {
-  const std::string s1 = ReadFile(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
+  const std::string s1 = ReadFileOrEmpty(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
   for (size_t at = 0; at < 24576; at += 241) {
     std::string bytes = s1;
     bytes[at] = static_cast<char>(bytes[at] ^ 0xa5);
     const std::string what = "flip at " + std::to_string(at);
     ExpectClean(Cmd("status", bytes), "status " + what);
-    RunResult v = Cmd("verify", bytes);
+    CommandResult v = Cmd("verify", bytes);
     ExpectClean(v, "verify " + what);
     EXPECT_EQ(v.exit_code, 1) << "verify missed " << what;
   }
 }
 
 TEST_F(CorruptionTest, TornAndWrongMetas) {
-  const std::string s1 = ReadFile(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
+  const std::string s1 = ReadFileOrEmpty(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
   // One torn meta: bbolt (and etcdctl) read through the other; verify flags it.
   std::string torn = s1;
   torn[16 + 50] ^= 0x10;
-  RunResult s = Cmd("status", torn);
+  CommandResult s = Cmd("status", torn);
   EXPECT_EQ(s.exit_code, 0) << s.err;
   EXPECT_EQ(s.out, "461b96a9, 6, 9, 25 kB\n");
-  RunResult v = Cmd("verify", torn);
+  CommandResult v = Cmd("verify", torn);
   EXPECT_EQ(v.exit_code, 1);
   EXPECT_NE(v.out.find("meta page 0: checksum error"), std::string::npos) << v.out;
   // Both torn.
@@ -263,7 +263,7 @@ TEST_F(CorruptionTest, TornAndWrongMetas) {
   TestDb::Put32(odd, 16 + 8, 3000);
   bolt::Bytes raw(reinterpret_cast<const uint8_t*>(odd.data()) + 16, 64);
   TestDb::Put64(odd, 16 + 56, bolt::MetaChecksum(raw));
-  RunResult w = Cmd("status", odd);
+  CommandResult w = Cmd("status", odd);
   ExpectOneLineError(w, "page size 3000");
   EXPECT_NE(w.err.find("page size"), std::string::npos) << w.err;
 }
@@ -273,8 +273,8 @@ TEST_F(CorruptionTest, NotBboltEmptyAndDirectory) {
   ExpectOneLineError(Cmd("verify", ""), "empty");
   ExpectOneLineError(Cmd("status", std::string(100000, 'x')), "junk");
   ExpectOneLineError(Cmd("verify", "hello"), "tiny");
-  ExpectOneLineError(RunProgram({Etcdsnap(), "snapshot", "status", dir_.path()}), "directory");
-  ExpectOneLineError(RunProgram({Etcdsnap(), "snapshot", "verify", dir_.path()}), "directory");
+  ExpectOneLineError(RunProgram({EtcdsnapBinary(), "snapshot", "status", dir_.path()}), "directory");
+  ExpectOneLineError(RunProgram({EtcdsnapBinary(), "snapshot", "verify", dir_.path()}), "directory");
 }
 
 }  // namespace

@@ -16,8 +16,8 @@ namespace {
 const std::string kS1 = std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db";
 const char* kFormats[] = {"simple", "table", "json", "fields"};
 
-RunResult Status(const std::string& file, const std::string& format) {
-  return RunProgram({Etcdsnap(), "snapshot", "status", file, "-w", format});
+CommandResult Status(const std::string& file, const std::string& format) {
+  return RunProgram({EtcdsnapBinary(), "snapshot", "status", file, "-w", format});
 }
 
 TEST(StatusS1Test, ExpectedValuesInEveryFormat) {
@@ -32,7 +32,7 @@ TEST(StatusS1Test, ExpectedValuesInEveryFormat) {
        "| 461b96a9 |        6 |          9 |      25 kB |\n"
        "+----------+----------+------------+------------+\n"}};
   for (const auto& [format, out] : want) {
-    RunResult r = Status(kS1, format);
+    CommandResult r = Status(kS1, format);
     EXPECT_EQ(r.exit_code, 0) << format << ": " << r.err;
     EXPECT_EQ(r.out, out) << format;
     EXPECT_EQ(r.err, "") << format;
@@ -40,19 +40,19 @@ TEST(StatusS1Test, ExpectedValuesInEveryFormat) {
 }
 
 TEST(StatusS1Test, Etcd36Layout) {
-  RunResult r = RunProgram({Etcdsnap(), "snapshot", "status", kS1, "--etcd-version", "3.6"});
+  CommandResult r = RunProgram({EtcdsnapBinary(), "snapshot", "status", kS1, "--etcd-version", "3.6"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "461b96a9, 6, 2, 25 kB, \n");
-  r = RunProgram({Etcdsnap(), "snapshot", "status", kS1, "--etcd-version", "3.6", "-w", "json"});
+  r = RunProgram({EtcdsnapBinary(), "snapshot", "status", kS1, "--etcd-version", "3.6", "-w", "json"});
   EXPECT_EQ(r.out,
             "{\"hash\":1176213161,\"revision\":6,\"totalKey\":2,\"totalSize\":24576,"
             "\"version\":\"\"}\n");
-  r = RunProgram({Etcdsnap(), "snapshot", "status", kS1, "--etcd-version", "3.7"});
+  r = RunProgram({EtcdsnapBinary(), "snapshot", "status", kS1, "--etcd-version", "3.7"});
   EXPECT_EQ(r.exit_code, 128);
 }
 
 TEST(StatusS1Test, UnsupportedFormatsExitFour) {
-  RunResult r = Status(kS1, "protobuf");
+  CommandResult r = Status(kS1, "protobuf");
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_EQ(r.err, "Error: protobuf not supported as output format\n");
   EXPECT_EQ(r.out, "");
@@ -62,23 +62,23 @@ TEST(StatusS1Test, UnsupportedFormatsExitFour) {
 }
 
 TEST(StatusS1Test, ArgumentErrors) {
-  RunResult r = RunProgram({Etcdsnap(), "snapshot", "status"});
+  CommandResult r = RunProgram({EtcdsnapBinary(), "snapshot", "status"});
   EXPECT_EQ(r.exit_code, 128);
   EXPECT_EQ(r.err, "Error: snapshot status requires exactly one argument\n");
-  r = RunProgram({Etcdsnap(), "snapshot", "status", kS1, kS1});
+  r = RunProgram({EtcdsnapBinary(), "snapshot", "status", kS1, kS1});
   EXPECT_EQ(r.exit_code, 128);
-  r = RunProgram({Etcdsnap(), "snapshot", "status", "/nonexistent/nope.db"});
+  r = RunProgram({EtcdsnapBinary(), "snapshot", "status", "/nonexistent/nope.db"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "Error: stat /nonexistent/nope.db: no such file or directory\n");
 }
 
 // Compares every format with etcdctl's output on `file`.
 void ExpectParity(const std::string& file) {
-  const std::string etcdctl = FindProgram("etcdctl");
+  const std::string etcdctl = FindExecutable("etcdctl");
   if (etcdctl.empty()) GTEST_SKIP() << "etcdctl not installed";
   for (const char* format : kFormats) {
-    RunResult ours = Status(file, format);
-    RunResult theirs = RunProgram({etcdctl, "snapshot", "status", file, "-w", format});
+    CommandResult ours = Status(file, format);
+    CommandResult theirs = RunProgram({etcdctl, "snapshot", "status", file, "-w", format});
     ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
     EXPECT_EQ(ours.exit_code, 0) << format << ": " << ours.err;
     EXPECT_EQ(ours.out, theirs.out) << format << " on " << file;
@@ -96,7 +96,7 @@ class RealEtcdTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     etcd_ = new PlainEtcd();
-    if (FindProgram("etcdctl").empty()) {
+    if (FindExecutable("etcdctl").empty()) {
       why_ = "etcdctl not installed";
       return;
     }
@@ -108,9 +108,9 @@ class RealEtcdTest : public ::testing::Test {
       txn += "put key-" + std::to_string(100000 + i) + " value-of-key-" + std::to_string(i) +
              "-padding-padding-padding\n";
     }
-    WriteFile(dir_->Join("txn"), txn + "\n\n");
-    RunResult r = RunProgram({"sh", "-c",
-                              FindProgram("etcdctl") + " --endpoints " + etcd_->endpoint() +
+    WriteFileOrDie(dir_->Join("txn"), txn + "\n\n");
+    CommandResult r = RunProgram({"sh", "-c",
+                              FindExecutable("etcdctl") + " --endpoints " + etcd_->endpoint() +
                                   " txn < " + dir_->Join("txn")});
     if (r.exit_code != 0) {
       why_ = "txn failed: " + r.err;
@@ -158,7 +158,7 @@ class RealEtcdTest : public ::testing::Test {
 
   static void Snap(const std::string& name) {
     const std::string path = dir_->Join(name + ".db");
-    RunResult r = etcd_->Ctl({"snapshot", "save", path});
+    CommandResult r = etcd_->Ctl({"snapshot", "save", path});
     if (r.exit_code != 0) why_ = "snapshot save " + name + ": " + r.err;
   }
 
@@ -170,7 +170,7 @@ class RealEtcdTest : public ::testing::Test {
 
   static void ParityAndVerify(const std::string& name) {
     ExpectParity(SnapPath(name));
-    RunResult v = RunProgram({Etcdsnap(), "snapshot", "verify", SnapPath(name)});
+    CommandResult v = RunProgram({EtcdsnapBinary(), "snapshot", "verify", SnapPath(name)});
     EXPECT_EQ(v.exit_code, 0) << name << ":\n" << v.out << v.err;
     EXPECT_NE(v.out.find("sha256 trailer: ok"), std::string::npos) << v.out;
   }
@@ -193,12 +193,12 @@ TEST_F(RealEtcdTest, EveryStageMatchesEtcdctlAndVerifies) {
     SCOPED_TRACE(stage);
     ParityAndVerify(stage);
   }
-  RunResult v = RunProgram({Etcdsnap(), "snapshot", "verify", SnapPath("many_keys"), "-w", "json"});
+  CommandResult v = RunProgram({EtcdsnapBinary(), "snapshot", "verify", SnapPath("many_keys"), "-w", "json"});
   EXPECT_NE(v.out.find("\"revisions\":3000"), std::string::npos) << v.out;
 
   // 3.6 layout: 3000 keys - 100 (key-1001xx) + 4 big + leased + after-auth; key-100007 was
   // deleted and put back.
-  RunResult r = RunProgram({Etcdsnap(), "snapshot", "status", SnapPath("auth"), "--etcd-version",
+  CommandResult r = RunProgram({EtcdsnapBinary(), "snapshot", "status", SnapPath("auth"), "--etcd-version",
                             "3.6", "-w", "fields"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"Keys\" : 2906\n"), std::string::npos) << r.out;

@@ -196,6 +196,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const SubprocessO
       result.timed_out = true;
     } else {
       result.exit_code = child.exit_code();
+      result.term_signal = child.term_signal();
     }
   }
   result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);

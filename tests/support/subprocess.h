@@ -59,6 +59,7 @@ class Subprocess {
 
 struct CommandResult {
   int exit_code = -1;  // as Subprocess::exit_code(); -1 when timed out
+  int term_signal = 0;  // the signal that ended it, 0 if it exited (or timed out)
   bool timed_out = false;
   std::string out;
   std::string err;

@@ -33,6 +33,15 @@ TEST(RunCommandTest, KillsACommandThatOutlivesItsTimeout) {
   EXPECT_LT(r.wall, seconds(5));
 }
 
+TEST(RunCommandTest, ReportsTheSignalThatEndedTheCommandApartFromItsExitCode) {
+  // A crash must not read as an ordinary exit: etcdsnap itself exits 128 on bad arguments.
+  const CommandResult crashed = RunCommand({"/bin/sh", "-c", "kill -SEGV $$"}, {});
+  EXPECT_EQ(crashed.term_signal, SIGSEGV);
+  const CommandResult exited = RunCommand({"/bin/sh", "-c", "exit 128"}, {});
+  EXPECT_EQ(exited.term_signal, 0);
+  EXPECT_EQ(exited.exit_code, 128);
+}
+
 TEST(RunCommandTest, PassesEnvironmentAndStdinButNotTheCallersEtcdctlVariables) {
   ::setenv("ETCDCTL_ENDPOINTS", "leaked:1", 1);
   SubprocessOptions options;
