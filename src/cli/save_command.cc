@@ -139,10 +139,6 @@ int BuildOptions(const GlobalOptions& g, const SaveFlags& f, snapshot::SaveOptio
   for (const auto& e : g.endpoints) {
     auto ep = client::ParseEndpoint(e, tls_wanted);
     if (!ep.ok()) return ExitWithError(kExitBadArgs, ep.status().message());
-    if (ep->tls && !o.connection.tls) {
-      // https:// without any TLS flag: verify the server against the system roots.
-      o.connection.tls = client::TlsMaterial::Load({}).value();
-    }
     o.endpoints.push_back(std::move(ep).value());
   }
 

@@ -129,6 +129,7 @@ Connection::Connection(Endpoint endpoint, const ConnectionOptions& options)
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (endpoint_.tls) {
+    // An https:// endpoint with no TLS flags verifies the server against the system roots.
     creds = options.tls ? options.tls->Credentials() : TlsMaterial::Load({}).value().Credentials();
   } else {
     creds = grpc::InsecureChannelCredentials();

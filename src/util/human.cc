@@ -19,23 +19,6 @@ std::string HumanizeBytes(uint64_t n) {
   return buf;
 }
 
-std::string HumanizeBytesIec(uint64_t n) {
-  static constexpr const char* kSizes[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  double v = static_cast<double>(n);
-  int i = 0;
-  while (v >= 1024 && i < 6) {
-    v /= 1024;
-    ++i;
-  }
-  char buf[64];
-  if (i == 0) {
-    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
-  } else {
-    std::snprintf(buf, sizeof buf, v < 10 ? "%.2f %s" : "%.1f %s", v, kSizes[i]);
-  }
-  return buf;
-}
-
 Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view s) {
   const std::string orig(s);
   auto bad = [&] {

@@ -14,9 +14,6 @@ namespace etcdsnap {
 // ("2.1 MB"), none otherwise ("25 kB").
 std::string HumanizeBytes(uint64_t n);
 
-// IEC units for logs ("1.5 GiB", "300 KiB").
-std::string HumanizeBytesIec(uint64_t n);
-
 // Go's time.ParseDuration: "300ms", "2s", "1m30s", "1.5h", "0". Negative values are refused.
 Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view s);
 
