@@ -207,13 +207,11 @@ int RunSave(GlobalOptions& g, const SaveFlags& f) {
   progress.Finish();
   if (!r.ok()) {
     const Status& s = r.status();
-    // Not reaching any member (refused, TLS handshake failure, dial timeout) is etcdctl's
-    // ExitBadConnection; everything after that is a runtime failure.
-    const bool unreachable =
-        s.code() == Code::kUnavailable ||
-        (s.code() == Code::kDeadlineExceeded &&
-         s.message().find("--dial-timeout") != std::string::npos);
-    return ExitWithError(unreachable ? kExitBadConnection : kExitInterrupted, s.message());
+    // Not reaching any member (refused, TLS handshake failure, dial timeout: Save reports all
+    // of them as kUnavailable) is etcdctl's ExitBadConnection; everything after that is a
+    // runtime failure.
+    return ExitWithError(s.code() == Code::kUnavailable ? kExitBadConnection : kExitInterrupted,
+                         s.message());
   }
   std::printf("Snapshot saved at %s\n", r->path.c_str());
   std::fflush(stdout);
