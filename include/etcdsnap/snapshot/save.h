@@ -43,9 +43,9 @@ struct SaveResult {
   std::string sha256_hex;
 };
 
-// Member selection for several endpoints: among the reachable members, voters before learners,
-// then the highest raft applied index, then a follower over the leader. Returns the index into `statuses` of the chosen
-// one, or nullopt when none is reachable. Entries without a value are unreachable.
+// Member selection for several endpoints: among the reachable candidates, voters before
+// learners, then the highest raft applied index, then a follower over the leader. Returns the
+// index of the chosen candidate, or nullopt when none is reachable.
 struct Candidate {
   bool reachable = false;
   client::MemberStatus status;
