@@ -1,40 +1,53 @@
 #!/usr/bin/env bash
-# Sanitizers and fuzzing for the code that reads untrusted snapshot files:
-#  (a) the unit tests of util/bolt/etcd built with ASan+UBSan (build-asan; no gRPC, so neither
-#      the binary nor the integration tests are built there), run once;
-#  (b) the bolt_fuzz libFuzzer target built with clang (build-fuzz), run for FUZZ_SECONDS
-#      (default 60) seeded with tests/data and small generated files.
-# Fails when a test fails or the fuzzer finds a crash, leak or timeout (artifacts in build-fuzz/).
+# The whole test suite under AddressSanitizer and UBSan, and a bounded fuzz run, from ONE build:
+# clang, everything of ours (gRPC client and tests included) compiled with
+# -fsanitize=address,undefined plus libFuzzer's coverage hooks (fuzzer-no-link), into
+# build-san. Debian's gRPC, protobuf and OpenSSL are not instrumented; they need not be.
+#  (a) every CTest test, unit and integration (real etcd servers), runs against the sanitized
+#      binary and libraries;
+#  (b) the fuzz targets run FUZZ_SECONDS in all (default 60), seeded with tests/data and small
+#      generated files.
+# Fails when a test fails, a sanitizer reports, or a fuzzer finds a crash, leak or timeout
+# (artifacts in build-san/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-JOBS=${JOBS:-2}
+JOBS=${JOBS:-$(nproc)}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+BUILD=${SAN_BUILD_DIR:-build-san}
 
-echo "== test-sanitize: unit tests under ASan+UBSan (build-asan)"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DETCDSNAP_SANITIZE=ON \
-  -DETCDSNAP_WITH_GRPC=OFF >/dev/null
-cmake --build build-asan -j"$JOBS"
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$JOBS" --timeout 300)
-
-echo "== test-sanitize: bolt_fuzz for ${FUZZ_SECONDS}s (build-fuzz)"
 CC_BIN=$(command -v clang || command -v clang-14 || true)
 CXX_BIN=$(command -v clang++ || command -v clang++-14 || true)
 [ -n "$CXX_BIN" ] || { echo "test-sanitize: clang++ not found (apt-get install clang)" >&2; exit 1; }
-SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
-cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETCDSNAP_FUZZ=ON \
-  -DETCDSNAP_WITH_GRPC=OFF -DETCDSNAP_BUILD_TESTS=OFF \
+
+echo "== test-sanitize: build ($BUILD: clang, ASan+UBSan, gRPC, tests, fuzz targets)"
+SAN="-fsanitize=fuzzer-no-link"
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETCDSNAP_SANITIZE=ON -DETCDSNAP_FUZZ=ON \
   -DCMAKE_C_COMPILER="$CC_BIN" -DCMAKE_CXX_COMPILER="$CXX_BIN" \
   -DCMAKE_C_FLAGS="$SAN" -DCMAKE_CXX_FLAGS="$SAN" >/dev/null
-cmake --build build-fuzz -j"$JOBS" --target bolt_fuzz bolt_fuzz_seeds
+cmake --build "$BUILD" -j"$JOBS"
 
-SEEDS=build-fuzz/seeds
-CORPUS=build-fuzz/corpus
-rm -rf "$SEEDS" && mkdir -p "$SEEDS" "$CORPUS"
+echo "== test-sanitize: fuzz targets, ${FUZZ_SECONDS}s in all"
+SEEDS=$BUILD/seeds
+rm -rf "$SEEDS" && mkdir -p "$SEEDS"
 cp tests/data/s1.db tests/data/default-restore-db "$SEEDS"/
-build-fuzz/fuzz/bolt_fuzz_seeds "$SEEDS"
-build-fuzz/fuzz/bolt_fuzz "$CORPUS" "$SEEDS" \
-  -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix=build-fuzz/ -print_final_stats=1 2>build-fuzz/fuzz.log \
-  || { tail -50 build-fuzz/fuzz.log >&2; echo "test-sanitize: bolt_fuzz failed" >&2; exit 1; }
-grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" build-fuzz/fuzz.log || true
-echo "== test-sanitize: ok"
+"$BUILD"/fuzz/bolt_fuzz_seeds "$SEEDS"
+mapfile -t TARGETS < <(find "$BUILD/fuzz" -maxdepth 1 -type f -name '*_fuzz' -perm -u+x | sort)
+[ ${#TARGETS[@]} -gt 0 ] || { echo "test-sanitize: no fuzz targets built" >&2; exit 1; }
+PER_TARGET=$(( FUZZ_SECONDS / ${#TARGETS[@]} ))
+[ "$PER_TARGET" -ge 1 ] || PER_TARGET=1
+for t in "${TARGETS[@]}"; do
+  name=$(basename "$t")
+  corpus=$BUILD/corpus-$name
+  mkdir -p "$corpus"
+  "$t" "$corpus" "$SEEDS" -max_total_time="$PER_TARGET" -max_len=65536 -timeout=10 \
+    -rss_limit_mb=2048 -artifact_prefix="$BUILD/$name-" -print_final_stats=1 \
+    2>"$BUILD/$name.log" \
+    || { tail -50 "$BUILD/$name.log" >&2; echo "test-sanitize: $name failed" >&2; exit 1; }
+  echo "$name: $(grep -E '^stat::number_of_executed_units' "$BUILD/$name.log" | awk '{print $2}') runs in ${PER_TARGET}s"
+done
+
+echo "== test-sanitize: the whole CTest suite under ASan+UBSan"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cd "$BUILD"
+ctest --output-on-failure -j"$JOBS" --timeout 900

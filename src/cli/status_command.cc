@@ -1,6 +1,7 @@
 // `etcdsnap snapshot status <file>`: etcdctl 3.4's output, byte for byte, in its four formats
 // (simple, table, json, fields), or etcdutl 3.6's layout with --etcd-version 3.6.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <cctype>
 #include <cinttypes>
 #include <cstdio>
@@ -68,12 +69,13 @@ std::string Print(const etcd::BackendStatus& s, const std::string& format, bool 
   }
   if (format == "table") return RenderTable(header, {row});
   if (format == "json") {
-    std::string out = "{\"hash\":" + std::to_string(s.hash) +
-                      ",\"revision\":" + std::to_string(s.revision) +
-                      ",\"totalKey\":" + std::to_string(s.total_key) +
-                      ",\"totalSize\":" + std::to_string(s.total_size);
-    if (v36) out += ",\"version\":\"" + s.version + "\"";  // semver characters only
-    return out + "}\n";
+    // etcdctl prints json.Marshal of its status struct: compact, fields in declaration order.
+    nlohmann::ordered_json j = {{"hash", s.hash},
+                                {"revision", s.revision},
+                                {"totalKey", s.total_key},
+                                {"totalSize", s.total_size}};
+    if (v36) j["version"] = s.version;
+    return j.dump() + "\n";
   }
   if (format == "fields") {
     std::string out = "\"Hash\" : " + std::to_string(s.hash) + "\n" +

@@ -2,6 +2,7 @@
 // whole bbolt structure and etcd's schema. Prints what it checked and what it found; exit 0
 // only when everything is sound, 1 otherwise.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -69,58 +70,49 @@ std::string Simple(const VerifyReport& r) {
   return out + "FAILED: " + N(r.problem_count()) + " problems found in " + r.path + "\n";
 }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-std::string JsonList(const std::vector<std::string>& list) {
-  std::string out = "[";
-  for (size_t i = 0; i < list.size(); ++i) out += (i ? "," : "") + JsonString(list[i]);
-  return out + "]";
-}
-
 std::string Json(const VerifyReport& r) {
+  using Json = nlohmann::ordered_json;
   static const char* kTrailer[] = {"absent", "match", "mismatch"};
   const bolt::Meta& m = r.metas.meta[r.metas.chosen];
   const bolt::CheckResult& b = r.bolt;
-  std::string out = "{\"file\":" + JsonString(r.path) + ",\"size\":" + N(r.file_size) +
-                    ",\"ok\":" + (r.ok() ? "true" : "false") +
-                    ",\"problemCount\":" + N(r.problem_count());
-  out += ",\"sha256\":{\"state\":\"" + std::string(kTrailer[static_cast<int>(r.trailer)]) +
-         "\",\"stored\":" + JsonString(r.trailer_expected) +
-         ",\"computed\":" + JsonString(r.trailer_actual) + "}";
-  out += ",\"meta\":{\"pageSize\":" + N(r.page_size) + ",\"txid\":" + N(m.txid) +
-         ",\"chosen\":" + N(r.metas.chosen) + ",\"highWater\":" + N(m.pgid) +
-         ",\"dbSize\":" + N(r.db_size) + ",\"problems\":" + JsonList(r.meta_problems) + "}";
-  out += ",\"bolt\":{\"reachablePages\":" + N(b.reachable_pages) +
-         ",\"freePages\":" + N(b.free_pages) +
-         ",\"freelistPersisted\":" + (b.freelist_persisted ? "true" : "false") +
-         ",\"buckets\":" + N(b.buckets) + ",\"inlineBuckets\":" + N(b.inline_buckets) +
-         ",\"keys\":" + N(b.keys) + ",\"errorCount\":" + N(b.error_count) +
-         ",\"errors\":" + JsonList(b.errors) + "}";
+  Json out = {
+      {"file", r.path},
+      {"size", r.file_size},
+      {"ok", r.ok()},
+      {"problemCount", r.problem_count()},
+      {"sha256",
+       {{"state", kTrailer[static_cast<int>(r.trailer)]},
+        {"stored", r.trailer_expected},
+        {"computed", r.trailer_actual}}},
+      {"meta",
+       {{"pageSize", r.page_size},
+        {"txid", m.txid},
+        {"chosen", r.metas.chosen},
+        {"highWater", m.pgid},
+        {"dbSize", r.db_size},
+        {"problems", r.meta_problems}}},
+      {"bolt",
+       {{"reachablePages", b.reachable_pages},
+        {"freePages", b.free_pages},
+        {"freelistPersisted", b.freelist_persisted},
+        {"buckets", b.buckets},
+        {"inlineBuckets", b.inline_buckets},
+        {"keys", b.keys},
+        {"errorCount", b.error_count},
+        {"errors", b.errors}}},
+  };
   if (r.schema_checked) {
     const etcd::SchemaReport& s = r.schema;
-    out += ",\"etcd\":{\"buckets\":" + JsonList(s.buckets) + ",\"revisions\":" + N(s.revisions) +
-           ",\"deletions\":" + N(s.deletions) +
-           ",\"latestRevision\":" + std::to_string(s.latest_revision) +
-           ",\"consistentIndex\":" + (s.has_consistent_index ? N(s.consistent_index) : "null") +
-           ",\"problemCount\":" + N(s.problem_count) + ",\"problems\":" + JsonList(s.problems) +
-           "}";
+    out["etcd"] = {{"buckets", s.buckets},
+                   {"revisions", s.revisions},
+                   {"deletions", s.deletions},
+                   {"latestRevision", s.latest_revision},
+                   {"consistentIndex", s.has_consistent_index ? Json(s.consistent_index) : Json()},
+                   {"problemCount", s.problem_count},
+                   {"problems", s.problems}};
   }
-  return out + "}\n";
+  // Messages quote bytes from the file: invalid UTF-8 becomes U+FFFD rather than an exception.
+  return out.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 int RunVerify(const GlobalOptions& g, const VerifyFlags& flags) {
