@@ -47,7 +47,7 @@ class TrailerHasher {
   }
   bool has_trailer() const { return tail_len_ == kTrailerSize; }
   std::span<const uint8_t> trailer() const { return {tail_.data(), tail_len_}; }
-  Sha256Digest Finish() { return sha_.Finish(); }
+  Result<Sha256Digest> Finish() { return sha_.Finish(); }
 
  private:
   Sha256 sha_;
@@ -274,7 +274,7 @@ Result<SaveResult> Save(const SaveOptions& o, client::Canceller* canceller, spdl
                               "]: the stream from " + conn.endpoint().original +
                               " ended early; try again");
   }
-  const Sha256Digest digest = hasher.Finish();
+  ETCDSNAP_ASSIGN_OR_RETURN(const Sha256Digest digest, hasher.Finish());
   if (!std::equal(digest.begin(), digest.end(), hasher.trailer().begin())) {
     return Status::Corruption(
         "sha256 checksum mismatch: the snapshot from " + conn.endpoint().original + " hashes to " +

@@ -45,7 +45,7 @@ std::string BE64(uint64_t v) {
 std::string WithTrailer(const std::string& db) {
   Sha256 sha;
   sha.Update(db.data(), db.size());
-  const Sha256Digest d = sha.Finish();
+  const Sha256Digest d = sha.Finish().value();
   return db + std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
