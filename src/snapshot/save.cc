@@ -102,8 +102,9 @@ class BlockWriter {
   Status WriteBlock(size_t n) {
     Status s = file_->Append({buf_.get(), n});
     if (!s.ok() && direct_) {
-      // Some file systems accept the flag but refuse the write (EINVAL): go buffered. A failed
-      // O_DIRECT write wrote nothing, so retrying the same block is safe.
+      // Some file systems accept the flag but refuse the write (EINVAL): go buffered. Append()
+      // writes at the file's size and cuts a failed write's partial bytes off, so retrying the
+      // same block cannot duplicate data.
       file_->SetDirectIO(false);
       direct_ = false;
       s = file_->Append({buf_.get(), n});
@@ -269,6 +270,10 @@ Result<SaveResult> Save(const SaveOptions& o, client::Canceller* canceller, spdl
                       std::to_string(received) + " bytes");
   }
   ETCDSNAP_RETURN_IF_ERROR(writer.Flush());
+  if (part.size() != received) {
+    return Status::Internal("wrote " + std::to_string(part.size()) + " bytes to " + part.path() +
+                            " for the " + std::to_string(received) + " received; nothing was saved");
+  }
   if (received % 512 != kTrailerSize || !hasher.has_trailer()) {
     return Status::Corruption("sha256 checksum not found [bytes: " + std::to_string(received) +
                               "]: the stream from " + conn.endpoint().original +
