@@ -19,6 +19,17 @@ bool PlausiblePageSize(uint32_t ps) {
   return ps >= kMinPageSize && ps <= kMaxPageSize && (ps & (ps - 1)) == 0;
 }
 
+Status NotARegularFile(const std::string& path, mode_t mode) {
+  const char* kind = S_ISFIFO(mode)   ? "a FIFO"
+                     : S_ISSOCK(mode) ? "a socket"
+                     : S_ISCHR(mode)  ? "a character device"
+                     : S_ISBLK(mode)  ? "a block device"
+                                      : "not a regular file";
+  return Status::InvalidArgument(path + " is " + kind +
+                                 ", not a snapshot file; give the path of a saved snapshot (a "
+                                 "regular file)");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<File>> File::Open(const std::string& path, const Options& options) {
@@ -32,11 +43,16 @@ Result<std::unique_ptr<File>> File::Open(const std::string& path, const Options&
   if (S_ISDIR(st.st_mode)) {
     return Status::InvalidArgument(path + " is a directory, not a snapshot file");
   }
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // Refuse before opening: opening a FIFO waits for a writer, a device may act on the open.
+  if (!S_ISREG(st.st_mode)) return NotARegularFile(path, st.st_mode);
+  // O_NONBLOCK: should a FIFO replace the file after the stat, the open does not wait.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd.valid()) return Status::FromErrno("open " + path, errno);
   if (::fstat(fd.get(), &st) != 0) return Status::FromErrno("stat " + path, errno);
-  if (!S_ISREG(st.st_mode)) {
-    return Status::InvalidArgument(path + " is not a regular file");
+  if (!S_ISREG(st.st_mode)) return NotARegularFile(path, st.st_mode);
+  if (const int flags = ::fcntl(fd.get(), F_GETFL);
+      flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return Status::FromErrno("fcntl " + path, errno);
   }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size == 0) return Status::Corruption(path + " is empty (0 bytes), not a bbolt database");

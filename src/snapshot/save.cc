@@ -47,7 +47,7 @@ class TrailerHasher {
   }
   bool has_trailer() const { return tail_len_ == kTrailerSize; }
   std::span<const uint8_t> trailer() const { return {tail_.data(), tail_len_}; }
-  Sha256Digest Finish() { return sha_.Finish(); }
+  Result<Sha256Digest> Finish() { return sha_.Finish(); }
 
  private:
   Sha256 sha_;
@@ -102,8 +102,9 @@ class BlockWriter {
   Status WriteBlock(size_t n) {
     Status s = file_->Append({buf_.get(), n});
     if (!s.ok() && direct_) {
-      // Some file systems accept the flag but refuse the write (EINVAL): go buffered. A failed
-      // O_DIRECT write wrote nothing, so retrying the same block is safe.
+      // Some file systems accept the flag but refuse the write (EINVAL): go buffered. Append()
+      // writes at the file's size and cuts a failed write's partial bytes off, so retrying the
+      // same block cannot duplicate data.
       file_->SetDirectIO(false);
       direct_ = false;
       s = file_->Append({buf_.get(), n});
@@ -269,12 +270,16 @@ Result<SaveResult> Save(const SaveOptions& o, client::Canceller* canceller, spdl
                       std::to_string(received) + " bytes");
   }
   ETCDSNAP_RETURN_IF_ERROR(writer.Flush());
+  if (part.size() != received) {
+    return Status::Internal("wrote " + std::to_string(part.size()) + " bytes to " + part.path() +
+                            " for the " + std::to_string(received) + " received; nothing was saved");
+  }
   if (received % 512 != kTrailerSize || !hasher.has_trailer()) {
     return Status::Corruption("sha256 checksum not found [bytes: " + std::to_string(received) +
                               "]: the stream from " + conn.endpoint().original +
                               " ended early; try again");
   }
-  const Sha256Digest digest = hasher.Finish();
+  ETCDSNAP_ASSIGN_OR_RETURN(const Sha256Digest digest, hasher.Finish());
   if (!std::equal(digest.begin(), digest.end(), hasher.trailer().begin())) {
     return Status::Corruption(
         "sha256 checksum mismatch: the snapshot from " + conn.endpoint().original + " hashes to " +

@@ -26,7 +26,7 @@ Status CheckTrailer(const bolt::File& file, VerifyReport* report) {
     sha.Update(buf.data(), n);
     off += n;
   }
-  const Sha256Digest digest = sha.Finish();
+  ETCDSNAP_ASSIGN_OR_RETURN(const Sha256Digest digest, sha.Finish());
   report->trailer_expected = HexString(stored);
   report->trailer_actual = HexString(digest);
   report->trailer = digest == stored ? TrailerState::kMatch : TrailerState::kMismatch;

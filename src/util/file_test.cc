@@ -1,35 +1,24 @@
 #include "etcdsnap/util/file.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+
+#include "temp_dir_test_util.h"
 
 namespace etcdsnap {
 namespace {
 
 namespace fs = std::filesystem;
 
-class PartFileTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/etcdsnap-file-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  static std::string Read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  fs::path dir_;
-};
+using PartFileTest = TempDirTest;
 
 TEST_F(PartFileTest, CommitReplacesTargetWithMode0600) {
   const std::string target = (dir_ / "out.db").string();
@@ -105,8 +94,215 @@ TEST_F(PartFileTest, SymlinkAtPartPathIsNotFollowed) {
   std::ofstream(victim) << "precious";
   fs::create_symlink(victim, target + ".part");
   auto pf = PartFile::Create(target);
-  EXPECT_FALSE(pf.ok());
+  ASSERT_FALSE(pf.ok());
+  EXPECT_NE(pf.status().message().find(target + ".part is a symbolic link"), std::string::npos)
+      << pf.status().message();
   EXPECT_EQ(Read(victim), "precious");
+}
+
+// Save A renames its .part onto the target (and closes it, releasing the lock) after save B
+// opened the .part and before B locks it: B's lock then lands on the file that is now the
+// target. B must notice, start over on a fresh .part, and leave A's result alone.
+TEST_F(PartFileTest, PartRenamedBetweenOpenAndLockIsNotTruncated) {
+  const std::string target = (dir_ / "out.db").string();
+  auto a = PartFile::Create(target);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  const uint8_t a_data[] = {'s', 'a', 'v', 'e', 'd'};
+  ASSERT_TRUE(a->Append(a_data).ok());
+
+  struct CommitAFirst : FileHooks {
+    PartFile* a = nullptr;
+    int calls = 0;
+    void BeforeLock(const std::string&) override {
+      if (calls++ == 0) {
+        EXPECT_TRUE(a->Commit().ok());
+      }
+    }
+  } hooks;
+  hooks.a = &*a;
+  auto b = PartFile::Create(target, &hooks);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(hooks.calls, 2) << "B did not start over after A's rename";
+  EXPECT_EQ(Read(target), "saved");
+  const uint8_t b_data[] = {'b'};
+  ASSERT_TRUE(b->Append(b_data).ok());
+  EXPECT_EQ(Read(target), "saved");
+  EXPECT_EQ(Read(target + ".part"), "b");
+  b->Abandon();
+  EXPECT_EQ(Read(target), "saved");
+  EXPECT_FALSE(fs::exists(target + ".part"));
+}
+
+// The same with a .part that its owner removes (Abandon) in that window: B must not keep
+// writing into an unlinked file that no rename can ever publish.
+TEST_F(PartFileTest, PartRemovedBetweenOpenAndLockIsReplacedByAFreshOne) {
+  const std::string target = (dir_ / "out.db").string();
+  auto a = PartFile::Create(target);
+  ASSERT_TRUE(a.ok());
+  struct AbandonAFirst : FileHooks {
+    PartFile* a = nullptr;
+    int calls = 0;
+    void BeforeLock(const std::string&) override {
+      if (calls++ == 0) a->Abandon();
+    }
+  } hooks;
+  hooks.a = &*a;
+  auto b = PartFile::Create(target, &hooks);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(hooks.calls, 2);
+  const uint8_t data[] = {'o', 'k'};
+  ASSERT_TRUE(b->Append(data).ok());
+  ASSERT_TRUE(b->Commit().ok());
+  EXPECT_EQ(Read(target), "ok");
+}
+
+// A write that fails part-way (ENOSPC after half the block), then space comes back and the
+// caller retries the block, as the O_DIRECT fallback does: the file holds the data once.
+TEST_F(PartFileTest, RetryAfterAWriteThatFailedPartWayDoesNotDuplicateBytes) {
+  struct FailHalfwayOnce : FileHooks {
+    int calls = 0;
+    ssize_t Pwrite(int fd, const void* buf, size_t n, off_t offset) override {
+      if (calls++ == 1) {
+        const ssize_t half = ::pwrite(fd, buf, n / 2, offset);
+        EXPECT_EQ(half, static_cast<ssize_t>(n / 2));
+        errno = ENOSPC;
+        return -1;
+      }
+      return FileHooks::Pwrite(fd, buf, n, offset);
+    }
+  } hooks;
+  const std::string target = (dir_ / "out.db").string();
+  auto pf = PartFile::Create(target, &hooks);
+  ASSERT_TRUE(pf.ok());
+  const std::string first(4096, 'a'), second(8192, 'b');
+  const auto bytes = [](const std::string& s) {
+    return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  };
+  ASSERT_TRUE(pf->Append(bytes(first)).ok());
+  const Status failed = pf->Append(bytes(second));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.message().find("No space left"), std::string::npos) << failed.message();
+  EXPECT_EQ(pf->size(), first.size());
+  EXPECT_EQ(fs::file_size(target + ".part"), first.size()) << "partial bytes left behind";
+  ASSERT_TRUE(pf->Append(bytes(second)).ok());
+  ASSERT_TRUE(pf->Commit().ok());
+  EXPECT_EQ(fs::file_size(target), first.size() + second.size());
+  EXPECT_TRUE(Read(target) == first + second);
+}
+
+// Whatever grew the file behind the writer's back, a .part whose size on disk is not the bytes
+// written is never renamed into place.
+TEST_F(PartFileTest, CommitRefusesAFileWhoseSizeIsNotWhatWasWritten) {
+  const std::string target = (dir_ / "out.db").string();
+  std::ofstream(target) << "old";
+  auto pf = PartFile::Create(target);
+  ASSERT_TRUE(pf.ok());
+  const uint8_t data[] = {'n', 'e', 'w'};
+  ASSERT_TRUE(pf->Append(data).ok());
+  {
+    std::ofstream extra(target + ".part", std::ios::app);
+    extra << "dup";
+  }
+  const Status s = pf->Commit();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kCorruption) << s.message();
+  EXPECT_NE(s.message().find("6 bytes on disk but 3 were written"), std::string::npos)
+      << s.message();
+  pf->Abandon();
+  EXPECT_EQ(Read(target), "old");
+  EXPECT_FALSE(fs::exists(target + ".part"));
+}
+
+// After the rename the new file is in place: an error then must say so, not "nothing saved".
+TEST_F(PartFileTest, DirectoryFsyncFailureAfterTheRenameSaysTheFileIsInPlace) {
+  struct FailDirFsync : FileHooks {
+    int Fsync(int fd) override {
+      struct stat st {};
+      if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        errno = EIO;
+        return -1;
+      }
+      return FileHooks::Fsync(fd);
+    }
+  } hooks;
+  const std::string target = (dir_ / "out.db").string();
+  auto pf = PartFile::Create(target, &hooks);
+  ASSERT_TRUE(pf.ok());
+  const uint8_t data[] = {'n', 'e', 'w'};
+  ASSERT_TRUE(pf->Append(data).ok());
+  const Status s = pf->Commit();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "saved to " + target + " but could not fsync directory " +
+                             dir_.string() + ": Input/output error; the file is in place but "
+                             "may not survive a power loss (run sync, then check it with "
+                             "etcdsnap snapshot verify)");
+  EXPECT_EQ(Read(target), "new");
+}
+
+// Nothing but a regular file of ours with one link may receive the data; each refusal names
+// the .part and leaves what is there untouched.
+TEST_F(PartFileTest, PartThatIsNotAPrivateRegularFileIsRefused) {
+  const std::string target = (dir_ / "out.db").string();
+  const std::string part = target + ".part";
+  const auto expect_refused = [&](const std::string& why) {
+    auto pf = PartFile::Create(target);
+    ASSERT_FALSE(pf.ok()) << why;
+    EXPECT_EQ(pf.status().message().rfind(part + " " + why, 0), 0u) << pf.status().message();
+    EXPECT_NE(pf.status().message().find("remove it"), std::string::npos);
+    EXPECT_FALSE(fs::exists(target));
+  };
+  ASSERT_EQ(::mkfifo(part.c_str(), 0600), 0);
+  expect_refused("is a FIFO");
+  fs::remove(part);
+
+  const std::string other = (dir_ / "elsewhere").string();
+  std::ofstream(other) << "keep";
+  ASSERT_EQ(::link(other.c_str(), part.c_str()), 0);
+  expect_refused("has 2 hard links");
+  EXPECT_EQ(Read(other), "keep");
+  fs::remove(part);
+
+  std::ofstream(part) << "theirs";
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(part.c_str(), 65534, 65534), 0);
+    expect_refused("is owned by uid 65534, not by this user (uid 0)");
+    EXPECT_EQ(Read(part), "theirs");
+  }
+}
+
+TEST_F(PartFileTest, TargetThatIsNotARegularFileIsRefused) {
+  const std::string fifo = (dir_ / "fifo.db").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto pf = PartFile::Create(fifo);
+  ASSERT_FALSE(pf.ok());
+  EXPECT_EQ(pf.status().message().rfind(fifo + " is a FIFO, not a regular file", 0), 0u)
+      << pf.status().message();
+  EXPECT_FALSE(fs::exists(fifo + ".part"));
+  // A socket stands for /dev/null and other nodes a rename must never replace.
+  const std::string sock = (dir_ / "sock.db").string();
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(sock.size(), sizeof(addr.sun_path));
+  sock.copy(addr.sun_path, sock.size());
+  ASSERT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  auto on_socket = PartFile::Create(sock);
+  ASSERT_FALSE(on_socket.ok());
+  EXPECT_EQ(on_socket.status().message().rfind(sock + " is a socket", 0), 0u)
+      << on_socket.status().message();
+  EXPECT_FALSE(fs::exists(sock + ".part"));
+}
+
+// A .part whose mode someone widened is put back to 0600 before any data goes in.
+TEST_F(PartFileTest, ReusedPartIsMadePrivate) {
+  const std::string target = (dir_ / "out.db").string();
+  std::ofstream(target + ".part") << "stale";
+  ASSERT_EQ(::chmod((target + ".part").c_str(), 0666), 0);
+  auto pf = PartFile::Create(target);
+  ASSERT_TRUE(pf.ok());
+  struct stat st {};
+  ASSERT_EQ(::stat((target + ".part").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 

@@ -4,6 +4,7 @@
 // 1, "Error: ..." on stderr), never crash or hang; verify must catch every flip when the file
 // carries etcd's sha256 trailer.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <map>
 
@@ -45,7 +46,7 @@ std::string BE64(uint64_t v) {
 std::string WithTrailer(const std::string& db) {
   Sha256 sha;
   sha.Update(db.data(), db.size());
-  const Sha256Digest d = sha.Finish();
+  const Sha256Digest d = sha.Finish().value();
   return db + std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
@@ -275,6 +276,18 @@ TEST_F(CorruptionTest, NotBboltEmptyAndDirectory) {
   ExpectOneLineError(Cmd("verify", "hello"), "tiny");
   ExpectOneLineError(RunProgram({EtcdsnapBinary(), "snapshot", "status", dir_.path()}), "directory");
   ExpectOneLineError(RunProgram({EtcdsnapBinary(), "snapshot", "verify", dir_.path()}), "directory");
+}
+
+// Opening a FIFO for reading waits for a writer: status and verify must refuse it at once.
+TEST_F(CorruptionTest, FifoIsRefusedWithoutHanging) {
+  const std::string fifo = dir_.Join("fifo.db");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const char* verb : {"status", "verify"}) {
+    const CommandResult r = RunProgram({EtcdsnapBinary(), "snapshot", verb, fifo}, 10);
+    ExpectOneLineError(r, verb);
+    EXPECT_NE(r.err.find("Error: " + fifo + " is a FIFO, not a snapshot file"), std::string::npos)
+        << verb << ": " << r.err;
+  }
 }
 
 }  // namespace

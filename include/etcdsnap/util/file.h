@@ -7,6 +7,8 @@
 #include <span>
 #include <string>
 
+#include <sys/types.h>
+
 #include "etcdsnap/util/status.h"
 
 namespace etcdsnap {
@@ -50,18 +52,43 @@ Status FsyncParentDir(const std::string& path);
 // The directory part of a path ("." when there is none).
 std::string DirName(const std::string& path);
 
-// A temporary file at "<target>.part", created exclusively with mode 0600. Commit() fsyncs it,
-// renames it onto the target and fsyncs the directory; until then, destruction (or Abandon())
-// removes it, so the target is either left as it was or replaced whole.
+// The system calls PartFile makes where another process or the disk can get in its way, so
+// that a test can interpose at exactly that point (leveldb's Env, in small). The defaults do
+// nothing and make the real system calls.
+class FileHooks {
+ public:
+  virtual ~FileHooks() = default;
+  // Called after the .part is opened and before it is locked.
+  virtual void BeforeLock(const std::string& part_path) { (void)part_path; }
+  // pwrite(2): may write fewer bytes than asked, or fail after writing some of them.
+  virtual ssize_t Pwrite(int fd, const void* buf, size_t n, off_t offset);
+  // fsync(2), of the .part and then of its directory.
+  virtual int Fsync(int fd);
+  // The hooks used when none are given.
+  static FileHooks* Default();
+};
+
+// A temporary file at "<target>.part" with mode 0600. Commit() fsyncs it, checks its size,
+// renames it onto the target and fsyncs the directory; until the rename, destruction (or
+// Abandon()) removes it, so the target is either left as it was or replaced whole.
+//
+// The .part is locked (flock) while a save owns it; after locking, Create() checks that the path
+// still names the locked file and starts over if another save renamed or removed it meanwhile.
+// It refuses a .part (or target) that is not a regular file, a symlink, a .part owned by another
+// user or with more than one link: none of them is ever opened for writing, truncated or written.
 class PartFile {
  public:
-  static Result<PartFile> Create(const std::string& target);
+  // `hooks` (not owned) must outlive the PartFile; nullptr means FileHooks::Default().
+  static Result<PartFile> Create(const std::string& target, FileHooks* hooks = nullptr);
   ~PartFile();
   PartFile(PartFile&& o) noexcept;
   PartFile& operator=(PartFile&&) = delete;
   PartFile(const PartFile&) = delete;
   PartFile& operator=(const PartFile&) = delete;
 
+  // Writes `data` at offset size() (never at the fd's file position), so a write that failed
+  // part-way can be retried: the retry overwrites the partial bytes. On failure the file is cut
+  // back to size() and size() is unchanged.
   Status Append(std::span<const uint8_t> data);
   // Switches O_DIRECT on or off for later appends. Returns false when the file system refuses
   // it (tmpfs, some overlays); the file is then written through the page cache as before.
@@ -70,16 +97,24 @@ class PartFile {
   uint64_t size() const { return size_; }
   const std::string& path() const { return part_path_; }
   const std::string& target() const { return target_; }
+  // Before the rename, any failure leaves the target as it was and removes the .part (kIOError,
+  // or kCorruption when the file on disk is not size() bytes). After the rename the target
+  // holds the new data; a failure to fsync the directory then is kIOError with a message that
+  // starts "saved to <target> but" and says what is at risk.
   Status Commit();
   // Removes the .part now; safe to call more than once.
   void Abandon();
 
  private:
-  PartFile(std::string target, std::string part, UniqueFd fd)
-      : target_(std::move(target)), part_path_(std::move(part)), fd_(std::move(fd)) {}
+  PartFile(std::string target, std::string part, UniqueFd fd, FileHooks* hooks)
+      : target_(std::move(target)),
+        part_path_(std::move(part)),
+        fd_(std::move(fd)),
+        hooks_(hooks) {}
   std::string target_;
   std::string part_path_;
   UniqueFd fd_;
+  FileHooks* hooks_;
   uint64_t size_ = 0;
   bool done_ = false;
 };

@@ -1,4 +1,6 @@
 // Incremental SHA-256 over OpenSSL's EVP interface. Not thread-safe; one hasher per stream.
+// Never throws: an OpenSSL failure (no provider offers SHA-256, out of memory) is kept and
+// returned by Finish(), like a stream's error state.
 #pragma once
 
 #include <array>
@@ -7,6 +9,8 @@
 #include <memory>
 #include <span>
 #include <string>
+
+#include "etcdsnap/util/status.h"
 
 namespace etcdsnap {
 
@@ -19,10 +23,12 @@ class Sha256 {
   Sha256(const Sha256&) = delete;
   Sha256& operator=(const Sha256&) = delete;
 
+  // Does nothing once an error is kept.
   void Update(const void* data, size_t n);
   void Update(std::span<const uint8_t> data) { Update(data.data(), data.size()); }
-  // Returns the digest; the hasher must not be updated afterwards.
-  Sha256Digest Finish();
+  // The digest, or the first error (kInternal). The hasher must not be used afterwards; a
+  // second Finish() is an error.
+  Result<Sha256Digest> Finish();
 
  private:
   struct Impl;
