@@ -121,7 +121,7 @@ class BlockWriter {
 // Probes every endpoint at once and picks one. Single endpoints are probed too: it bounds the
 // dial by --dial-timeout and turns "refused" or a TLS failure into a clear error.
 Result<size_t> SelectMember(const SaveOptions& o, std::vector<client::Connection>& conns,
-                            client::Canceller* canceller, spdlog::logger& log) {
+                            Canceller* canceller, spdlog::logger& log) {
   std::vector<std::future<Result<client::MemberStatus>>> probes;
   for (auto& c : conns) {
     probes.push_back(std::async(std::launch::async, [&c, canceller] { return c.Probe(canceller); }));
@@ -168,9 +168,13 @@ std::string FirstProblem(const VerifyReport& r) {
   return "unknown problem";
 }
 
-Status VerifyPart(const PartFile& part, const std::string& endpoint, spdlog::logger& log) {
+Status VerifyPart(const PartFile& part, const std::string& endpoint, const Canceller* canceller,
+                  spdlog::logger& log) {
   const auto start = Clock::now();
-  auto r = Verify(VerifyOptions{part.path()});
+  VerifyOptions options{part.path()};
+  if (canceller != nullptr) options.cancel = canceller->flag();
+  auto r = Verify(options);
+  if (canceller != nullptr) ETCDSNAP_RETURN_IF_ERROR(canceller->Check());
   if (!r.ok()) return r.status().Annotate("verifying the snapshot from " + endpoint);
   if (!r->ok()) {
     return Status::Corruption("the snapshot from " + endpoint + " failed verification with " +
@@ -183,6 +187,10 @@ Status VerifyPart(const PartFile& part, const std::string& endpoint, spdlog::log
            r->bolt.high_water, r->bolt.keys, r->schema.latest_revision,
            std::chrono::duration<double>(Clock::now() - start).count());
   return Status::Ok();
+}
+
+Status CheckCancelled(const Canceller* canceller) {
+  return canceller != nullptr ? canceller->Check() : Status::Ok();
 }
 
 // etcd's refusals name the rule, not the fix.
@@ -226,7 +234,7 @@ std::optional<size_t> ChooseMember(const std::vector<Candidate>& candidates) {
   return best;
 }
 
-Result<SaveResult> Save(const SaveOptions& o, client::Canceller* canceller, spdlog::logger& log) {
+Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logger& log) {
   const auto start = Clock::now();
   // The .part goes first: an unwritable target fails before any network traffic.
   ETCDSNAP_ASSIGN_OR_RETURN(PartFile part, PartFile::Create(o.path));
@@ -234,7 +242,10 @@ Result<SaveResult> Save(const SaveOptions& o, client::Canceller* canceller, spdl
 
   std::vector<client::Connection> conns;
   conns.reserve(o.endpoints.size());
-  for (const auto& ep : o.endpoints) conns.emplace_back(ep, o.connection);
+  for (const auto& ep : o.endpoints) {
+    ETCDSNAP_ASSIGN_OR_RETURN(client::Connection c, client::Connection::Open(ep, o.connection));
+    conns.push_back(std::move(c));
+  }
   ETCDSNAP_ASSIGN_OR_RETURN(size_t chosen, SelectMember(o, conns, canceller, log));
   client::Connection& conn = conns[chosen];
 
@@ -282,7 +293,12 @@ Result<SaveResult> Save(const SaveOptions& o, client::Canceller* canceller, spdl
         "; the data was corrupted in transit, try again");
   }
   log.debug("sha256 trailer verified: {}", HexString(digest));
-  if (o.verify) ETCDSNAP_RETURN_IF_ERROR(VerifyPart(part, conn.endpoint().original, log));
+  // A signal after the stream still stops the save, up to the rename: after it the save is done.
+  ETCDSNAP_RETURN_IF_ERROR(CheckCancelled(canceller));
+  if (o.verify) {
+    ETCDSNAP_RETURN_IF_ERROR(VerifyPart(part, conn.endpoint().original, canceller, log));
+    ETCDSNAP_RETURN_IF_ERROR(CheckCancelled(canceller));
+  }
   ETCDSNAP_RETURN_IF_ERROR(part.Commit());
   const auto took = Clock::now() - start;
   const double secs = std::chrono::duration<double>(took).count();
