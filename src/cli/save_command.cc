@@ -2,6 +2,7 @@
 // result as etcdctl prints it. SIGINT/SIGTERM/SIGHUP cancel the save cleanly up to the rename;
 // a second one exits at once.
 #include <CLI/CLI.hpp>
+#include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <termios.h>
@@ -43,45 +44,48 @@ constexpr int kPromptSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIG
 
 bool IsStopSignal(int sig) { return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
 
+bool AnySignalNoted() {
+  return std::any_of(std::begin(g_prompt_signal), std::end(g_prompt_signal),
+                     [](sig_atomic_t s) { return s != 0; });
+}
+
 // Reads a password from the terminal without echo. Only called when stdin is a terminal, before
 // any thread starts. Echo goes off before the prompt is shown and with TCSANOW (not TCSAFLUSH),
-// so that a password typed as soon as the prompt appears is neither echoed nor discarded.
+// so that a password typed as soon as the prompt appears is neither echoed nor discarded. The
+// signals stay blocked except inside ppoll(), so one that arrives just before the wait cannot
+// be noted and then leave the read blocked.
 std::string PromptPassword() {
   std::string pw;
   while (true) {
     for (auto& noted : g_prompt_signal) noted = 0;
+    sigset_t prompt_set, outside;
+    sigemptyset(&prompt_set);
+    for (int sig : kPromptSignals) sigaddset(&prompt_set, sig);
+    sigprocmask(SIG_BLOCK, &prompt_set, &outside);
     struct sigaction sa {}, old[std::size(kPromptSignals)];
-    sa.sa_handler = NoteSignal;  // no SA_RESTART: read() returns EINTR
+    sa.sa_handler = NoteSignal;
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < std::size(kPromptSignals); ++i) {
       sigaction(kPromptSignals[i], &sa, &old[i]);
     }
     termios saved{};
-    const bool have_tty = tcgetattr(STDIN_FILENO, &saved) == 0;
-    bool quiet_set = false;
-    if (have_tty) {
+    if (tcgetattr(STDIN_FILENO, &saved) == 0) {
       termios quiet = saved;
       quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
       quiet.c_lflag |= ECHONL;
-      quiet_set = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
-    }
-    bool interrupted = false;
-    if (quiet_set) {
+      tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
       std::fprintf(stderr, "Password: ");
       std::fflush(stderr);
       ClearSecret(pw);
       char c = 0;
-      while (true) {
-        const ssize_t n = ::read(STDIN_FILENO, &c, 1);
-        if (n == 1 && c != '\n') {
-          pw.push_back(c);
-          continue;
-        }
-        interrupted = n < 0 && errno == EINTR;
-        if (!interrupted || std::any_of(std::begin(g_prompt_signal), std::end(g_prompt_signal),
-                                        [](sig_atomic_t s) { return s != 0; })) {
+      while (!AnySignalNoted()) {
+        pollfd in{STDIN_FILENO, POLLIN, 0};
+        if (::ppoll(&in, 1, nullptr, &outside) < 0) {
+          if (errno == EINTR) continue;  // a handler ran: the loop condition says which
           break;
         }
+        if (::read(STDIN_FILENO, &c, 1) != 1 || c == '\n') break;  // EOF, error or the end
+        pw.push_back(c);
       }
       ClearSecretBytes(&c, 1);
       tcsetattr(STDIN_FILENO, TCSANOW, &saved);
@@ -89,7 +93,8 @@ std::string PromptPassword() {
     for (size_t i = 0; i < std::size(kPromptSignals); ++i) {
       sigaction(kPromptSignals[i], &old[i], nullptr);
     }
-    // Resend what arrived, now with the default actions and the terminal restored.
+    sigprocmask(SIG_SETMASK, &outside, nullptr);
+    // Resend what arrived, now with the previous actions and the terminal restored.
     bool restart = false;
     for (int sig : kPromptSignals) {
       if (g_prompt_signal[sig] == 0) continue;
@@ -97,7 +102,6 @@ std::string PromptPassword() {
       restart = restart || IsStopSignal(sig);
     }
     if (!restart) return pw;
-    ClearSecret(pw);
   }
 }
 
