@@ -168,13 +168,17 @@ std::string FirstProblem(const VerifyReport& r) {
   return "unknown problem";
 }
 
+Status CheckCancelled(const Canceller* canceller) {
+  return canceller != nullptr ? canceller->Check() : Status::Ok();
+}
+
 Status VerifyPart(const PartFile& part, const std::string& endpoint, const Canceller* canceller,
                   spdlog::logger& log) {
   const auto start = Clock::now();
   VerifyOptions options{part.path()};
   if (canceller != nullptr) options.cancel = canceller->flag();
   auto r = Verify(options);
-  if (canceller != nullptr) ETCDSNAP_RETURN_IF_ERROR(canceller->Check());
+  ETCDSNAP_RETURN_IF_ERROR(CheckCancelled(canceller));  // before the verdict it cut short
   if (!r.ok()) return r.status().Annotate("verifying the snapshot from " + endpoint);
   if (!r->ok()) {
     return Status::Corruption("the snapshot from " + endpoint + " failed verification with " +
@@ -187,10 +191,6 @@ Status VerifyPart(const PartFile& part, const std::string& endpoint, const Cance
            r->bolt.high_water, r->bolt.keys, r->schema.latest_revision,
            std::chrono::duration<double>(Clock::now() - start).count());
   return Status::Ok();
-}
-
-Status CheckCancelled(const Canceller* canceller) {
-  return canceller != nullptr ? canceller->Check() : Status::Ok();
 }
 
 // etcd's refusals name the rule, not the fix.
