@@ -1,5 +1,6 @@
-// `etcdsnap snapshot save` and a second signal: it exits at once, and it removes no file by
-// path (the .part at that path may no longer be this save's).
+// `etcdsnap snapshot save` and signals: a second signal exits at once and removes no file by
+// path (the .part at that path may no longer be this save's); a signal while several members
+// are being probed cancels every probe.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -46,6 +47,27 @@ TEST_F(SaveSignalTest, SecondSignalExitsWithoutRemovingAPartThatIsNotItsOwn) {
   EXPECT_EQ(save.term_signal(), 0) << "killed by the signal instead of handling it\n" << err;
   EXPECT_EQ(ReadFileOrEmpty(part), foreign) << "the save removed a .part it did not own\n" << err;
   EXPECT_FALSE(PathExists(file)) << err;
+}
+
+// Several endpoints are probed in parallel, each call registered with the canceller: SIGTERM
+// must cancel all of them, not only the last one registered (the others would run to their
+// 60 s dial timeout).
+TEST_F(SaveSignalTest, SigtermWhileConnectingToSeveralEndpointsExitsPromptly) {
+  SilentListener a, b;
+  const std::string file = Path("snap.db");
+  SubprocessOptions io;
+  io.stderr_path = Path("save.err");
+  Subprocess save({EtcdsnapBinary(), "--endpoints", a.Endpoint() + "," + b.Endpoint(),
+                   "--dial-timeout", "60s", "snapshot", "save", file},
+                  io);
+  ASSERT_TRUE(a.WaitForPendingConnection(seconds(30))) << ReadFileOrEmpty(io.stderr_path);
+  ASSERT_TRUE(b.WaitForPendingConnection(seconds(30))) << ReadFileOrEmpty(io.stderr_path);
+  save.Signal(SIGTERM);
+  ASSERT_TRUE(save.WaitFor(seconds(10))) << "still running 10 s after SIGTERM";
+  const std::string err = ReadFileOrEmpty(io.stderr_path);
+  EXPECT_EQ(save.exit_code(), 5) << err;
+  EXPECT_NE(err.find("interrupted by TERM"), std::string::npos) << err;
+  EXPECT_TRUE(LeftNothingBehind(file)) << err;
 }
 
 }  // namespace
