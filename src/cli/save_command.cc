@@ -242,6 +242,8 @@ int RunSave(GlobalOptions& g, const SaveFlags& f) {
   o.on_progress = [&progress](uint64_t done, uint64_t total) { progress.Update(done, total); };
 
   auto r = snapshot::Save(o, &canceller, *log);
+  // The outcome is settled: a signal from now on stays pending, so no second Error line.
+  signals->reset();
   progress.Finish();
   if (!r.ok()) {
     const Status& s = r.status();
