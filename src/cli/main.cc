@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "etcdsnap/cli/command.h"
+#include "etcdsnap/util/secret.h"
 
 namespace {
 
@@ -58,6 +59,48 @@ void AddGlobalFlags(CLI::App& app, GlobalOptions& g) {
                  "service name to query when using DNS discovery");
 }
 
+// Overwrites a value in the process's own argv memory, which is what /proc/<pid>/cmdline (and
+// so `ps`) shows every local user for as long as the process runs. The length stays visible.
+void Blank(char* p) {
+  for (; *p != '\0'; ++p) *p = 'x';
+}
+
+// Blanks the password in `--password pw`, `--password=pw`, `--user name:pw` and
+// `--user=name:pw` (the name stays readable), wherever they are on the command line. Call once
+// the arguments are copied for parsing.
+void ScrubPasswordsFromArgv(int argc, char** argv) {
+  auto password_of_user = [](char* v) {
+    if (char* colon = std::strchr(v, ':'); colon != nullptr) Blank(colon + 1);
+  };
+  for (int i = 1; i < argc; ++i) {
+    char* a = argv[i];
+    if (std::strcmp(a, "--") == 0) break;
+    if (std::strcmp(a, "--password") == 0 || std::strcmp(a, "--user") == 0) {
+      if (i + 1 >= argc) break;
+      if (a[2] == 'p') {
+        Blank(argv[i + 1]);
+      } else {
+        password_of_user(argv[i + 1]);
+      }
+      ++i;
+    } else if (std::strncmp(a, "--password=", 11) == 0) {
+      Blank(a + 11);
+    } else if (std::strncmp(a, "--user=", 7) == 0) {
+      password_of_user(a + 7);
+    }
+  }
+}
+
+// CLI11 keeps each option's raw values; the copies bound to GlobalOptions are cleared by the
+// command that used them.
+void ClearParsedPasswords(CLI::App& app) {
+  for (const char* name : {"--password", "--user"}) {
+    const CLI::Option* opt = app.get_option_no_throw(name);
+    if (opt == nullptr) continue;
+    for (const std::string& r : opt->results()) etcdsnap::ClearSecret(const_cast<std::string&>(r));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,9 +113,9 @@ int main(int argc, char** argv) {
   // etcdctl consumes ETCDCTL_API before parsing flags: empty or 3 selects v3.
   if (const char* api = std::getenv("ETCDCTL_API"); api != nullptr && *api != '\0') {
     if (std::strcmp(api, "3") != 0) {
-      std::fprintf(stderr, "unsupported API version %s (etcdsnap speaks the v3 API only: "
-                           "set ETCDCTL_API=3 or unset it)\n", api);
-      return etcdsnap::cli::kExitError;
+      return ExitWithError(etcdsnap::cli::kExitError,
+                           std::string("unsupported API version ") + api +
+                               " (etcdsnap speaks the v3 API only: set ETCDCTL_API=3 or unset it)");
     }
   }
 
@@ -105,6 +148,7 @@ int main(int argc, char** argv) {
       args.push_back(std::move(a));
     }
   }
+  ScrubPasswordsFromArgv(argc, argv);  // `args` holds the copies to parse
   try {
     app.parse(args);  // CLI11 takes the arguments in reverse order
   } catch (const CLI::CallForHelp& e) {
@@ -116,6 +160,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return ExitWithError(etcdsnap::cli::kExitBadArgs, e.what());
   }
+  for (std::string& a : args) etcdsnap::ClearSecret(a);  // what CLI11 left unparsed
+  ClearParsedPasswords(app);
   if (!run) return ExitWithError(etcdsnap::cli::kExitBadArgs, "no command given");
   return run();
 }

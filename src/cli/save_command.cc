@@ -1,21 +1,25 @@
 // `etcdsnap snapshot save <file>`: etcdctl's flags and environment in, the save use case, its
-// result as etcdctl prints it. SIGINT/SIGTERM/SIGHUP cancel the transfer cleanly.
+// result as etcdctl prints it. SIGINT/SIGTERM/SIGHUP cancel the save cleanly up to the rename;
+// a second one exits at once.
 #include <CLI/CLI.hpp>
-#include <pthread.h>
+#include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
-#include <iostream>
-#include <thread>
+#include <iterator>
 
 #include "etcdsnap/cli/command.h"
 #include "etcdsnap/cli/log.h"
 #include "etcdsnap/cli/progress.h"
 #include "etcdsnap/snapshot/save.h"
 #include "etcdsnap/util/human.h"
+#include "etcdsnap/util/secret.h"
+#include "etcdsnap/util/signals.h"
 
 namespace etcdsnap::cli {
 namespace {
@@ -26,42 +30,79 @@ struct SaveFlags {
   bool verify = false;
 };
 
-termios g_saved_termios;
+// What arrived while the password prompt was up. The handlers only note the signal; the prompt
+// acts on it once the terminal is back to what it was.
+volatile sig_atomic_t g_prompt_signal[NSIG];
 
-// Restores the terminal's echo if the user interrupts the prompt, then dies of the signal.
-void RestoreTerminalAndDie(int sig) {
-  tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
-  signal(sig, SIG_DFL);
-  raise(sig);
+void NoteSignal(int sig) { g_prompt_signal[sig] = 1; }
+
+// The signals that end or stop a process while it has echo turned off: each one restores the
+// terminal first, as OpenSSH's readpassphrase() and sudo do. INT, TERM, HUP and QUIT then kill
+// the process as they would have; TSTP, TTIN and TTOU stop it, and on SIGCONT echo goes off
+// again and the prompt starts over (what was typed before the stop is discarded).
+constexpr int kPromptSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU};
+
+bool IsStopSignal(int sig) { return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
+
+bool AnySignalNoted() {
+  return std::any_of(std::begin(g_prompt_signal), std::end(g_prompt_signal),
+                     [](sig_atomic_t s) { return s != 0; });
 }
 
-// Reads a password from the terminal without echo. Only called when stdin is a terminal.
-// Echo goes off before the prompt is shown and with TCSANOW (not TCSAFLUSH), so that a password
-// typed as soon as the prompt appears is neither echoed nor discarded.
+// Reads a password from the terminal without echo. Only called when stdin is a terminal, before
+// any thread starts. Echo goes off before the prompt is shown and with TCSANOW (not TCSAFLUSH),
+// so that a password typed as soon as the prompt appears is neither echoed nor discarded. The
+// signals stay blocked except inside ppoll(), so one that arrives just before the wait cannot
+// be noted and then leave the read blocked.
 std::string PromptPassword() {
-  const bool have_tty = tcgetattr(STDIN_FILENO, &g_saved_termios) == 0;
-  struct sigaction old_int {}, old_term {}, sa {};
-  if (have_tty) {
-    sa.sa_handler = RestoreTerminalAndDie;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    termios quiet = g_saved_termios;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    quiet.c_lflag |= ECHONL;
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::fprintf(stderr, "Password: ");
-  std::fflush(stderr);
   std::string pw;
-  std::getline(std::cin, pw);
-  if (have_tty) {
-    tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
-  } else {
-    std::fprintf(stderr, "\n");
+  while (true) {
+    for (auto& noted : g_prompt_signal) noted = 0;
+    sigset_t prompt_set, outside;
+    sigemptyset(&prompt_set);
+    for (int sig : kPromptSignals) sigaddset(&prompt_set, sig);
+    sigprocmask(SIG_BLOCK, &prompt_set, &outside);
+    struct sigaction sa {}, old[std::size(kPromptSignals)];
+    sa.sa_handler = NoteSignal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < std::size(kPromptSignals); ++i) {
+      sigaction(kPromptSignals[i], &sa, &old[i]);
+    }
+    termios saved{};
+    if (tcgetattr(STDIN_FILENO, &saved) == 0) {
+      termios quiet = saved;
+      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      quiet.c_lflag |= ECHONL;
+      tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+      std::fprintf(stderr, "Password: ");
+      std::fflush(stderr);
+      ClearSecret(pw);
+      char c = 0;
+      while (!AnySignalNoted()) {
+        pollfd in{STDIN_FILENO, POLLIN, 0};
+        if (::ppoll(&in, 1, nullptr, &outside) < 0) {
+          if (errno == EINTR) continue;  // a handler ran: the loop condition says which
+          break;
+        }
+        if (::read(STDIN_FILENO, &c, 1) != 1 || c == '\n') break;  // EOF, error or the end
+        pw.push_back(c);
+      }
+      ClearSecretBytes(&c, 1);
+      tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    }
+    for (size_t i = 0; i < std::size(kPromptSignals); ++i) {
+      sigaction(kPromptSignals[i], &old[i], nullptr);
+    }
+    sigprocmask(SIG_SETMASK, &outside, nullptr);
+    // Resend what arrived, now with the previous actions and the terminal restored.
+    bool restart = false;
+    for (int sig : kPromptSignals) {
+      if (g_prompt_signal[sig] == 0) continue;
+      ::kill(::getpid(), sig);
+      restart = restart || IsStopSignal(sig);
+    }
+    if (!restart) return pw;
   }
-  return pw;
 }
 
 // Prints the effective settings the way etcdctl --debug does, secrets redacted.
@@ -164,46 +205,45 @@ int BuildOptions(const GlobalOptions& g, const SaveFlags& f, snapshot::SaveOptio
   return kExitSuccess;
 }
 
-// Blocks the termination signals in every thread (call before any thread starts) and cancels
-// the save from a dedicated thread when one arrives. A second signal exits at once, after
-// removing the .part.
-void StartSignalThread(client::Canceller* canceller, const std::string& part_path) {
-  static sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([canceller, part_path] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    canceller->Cancel(std::string("interrupted by ") + sigabbrev_np(sig) + "; nothing was saved");
-    sigwait(&set, &sig);
-    ::unlink(part_path.c_str());
-    std::fprintf(stderr, "Error: interrupted twice; removed %s\n", part_path.c_str());
-    _exit(kExitInterrupted);
-  }).detach();
-}
+// Overwrites the passwords in the flags and options when the save is over, however it ends.
+struct ClearPasswords {
+  GlobalOptions& g;
+  snapshot::SaveOptions& o;
+  ~ClearPasswords() {
+    ClearSecret(g.user);  // name:password
+    ClearSecret(g.password);
+    ClearSecret(o.password);
+  }
+};
 
 int RunSave(GlobalOptions& g, const SaveFlags& f) {
+  snapshot::SaveOptions o;
+  const ClearPasswords clear{g, o};
   if (int rc = ApplyEnvironment(g); rc != kExitSuccess) return rc;
   if (f.args.size() != 1) return ExitWithError(kExitBadArgs, "snapshot save expects one argument");
   if (int rc = ValidateOutputFormat(g.write_out, true); rc != kExitSuccess) return rc;
   if (g.debug) PrintDebugFlags(g, f);
 
-  snapshot::SaveOptions o;
   o.path = f.args[0];
   o.verify = f.verify;
   if (int rc = BuildOptions(g, f, o); rc != kExitSuccess) return rc;
 
-  client::Canceller canceller;
-  StartSignalThread(&canceller, o.path + ".part");
+  // Before any thread starts (gRPC's included), so that every thread has the signals blocked.
+  Canceller canceller;
+  auto signals = SignalCanceller::Start(
+      &canceller, {.reason_suffix = "; nothing was saved",
+                   .second_message = "exiting at once; " + o.path +
+                                     ".part may be left behind (the next save replaces it)",
+                   .second_exit_code = kExitInterrupted});
+  if (!signals.ok()) return ExitWithError(kExitError, signals.status().message());
   auto log = MakeStderrLogger(g.debug);
   client::RouteGrpcLogs(log);
   ProgressLine progress(isatty(STDERR_FILENO) != 0);
   o.on_progress = [&progress](uint64_t done, uint64_t total) { progress.Update(done, total); };
 
   auto r = snapshot::Save(o, &canceller, *log);
+  // The outcome is settled: a signal from now on stays pending, so no second Error line.
+  signals->reset();
   progress.Finish();
   if (!r.ok()) {
     const Status& s = r.status();

@@ -2,12 +2,16 @@
 
 #include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
 #include <thread>
 
 #include "etcdsnap/util/human.h"
+#include "etcdsnap/util/secret.h"
 #include "rpc.grpc.pb.h"
 
 namespace etcdsnap::client {
@@ -56,7 +60,50 @@ void GrpcLogToSpdlog(gpr_log_func_args* args) {
   if (log) log->debug("grpc: {} ({}:{})", args->message, args->file, args->line);
 }
 
+// gRPC credentials from checked PEM material: verifying the server against the CA (or the
+// system roots), or, with --insecure-skip-tls-verify, encrypting without verifying.
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const TlsMaterial& m) {
+  if (!m.skip_verify()) {
+    grpc::SslCredentialsOptions opts;
+    opts.pem_root_certs = m.root_pem();
+    opts.pem_private_key = m.key_pem();
+    opts.pem_cert_chain = m.cert_pem();
+    return grpc::SslCredentials(opts);
+  }
+  using grpc::experimental::IdentityKeyCertPair;
+  std::vector<IdentityKeyCertPair> pairs;
+  if (!m.cert_pem().empty()) pairs.push_back(IdentityKeyCertPair{m.key_pem(), m.cert_pem()});
+  grpc::experimental::TlsChannelCredentialsOptions opts;
+  if (!pairs.empty() || !m.root_pem().empty()) {
+    opts.set_certificate_provider(
+        std::make_shared<grpc::experimental::StaticDataCertificateProvider>(m.root_pem(), pairs));
+    if (!m.root_pem().empty()) opts.watch_root_certs();
+    if (!pairs.empty()) opts.watch_identity_key_cert_pairs();
+  }
+  opts.set_verify_server_certs(false);
+  opts.set_check_call_host(false);
+  opts.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+  return grpc::experimental::TlsCredentials(opts);
+}
+
+
+// Cancels a gRPC call when the canceller fires, for as long as it lives.
+class CancelHook {
+ public:
+  CancelHook(Canceller* c, grpc::ClientContext* ctx) : reg_(c, [ctx] { ctx->TryCancel(); }) {}
+
+ private:
+  Canceller::Registration reg_;
+};
+
 }  // namespace
+
+struct Connection::Impl {
+  Endpoint endpoint;
+  nanoseconds dial_timeout;
+  std::shared_ptr<grpc::Channel> channel;
+  std::string token;
+};
 
 void RouteGrpcLogs(std::shared_ptr<spdlog::logger> log) {
   GrpcLogTarget() = std::move(log);
@@ -89,32 +136,9 @@ std::string ExplainConnectFailure(const std::string& m, bool tls) {
   return hint.empty() ? m : m + " (" + hint + ")";
 }
 
-void Canceller::Cancel(const std::string& reason) {
-  std::lock_guard lock(mu_);
-  if (!cancelled_.exchange(true)) reason_ = reason;
-  if (ctx_ != nullptr) ctx_->TryCancel();
-}
+Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-std::string Canceller::reason() const {
-  std::lock_guard lock(mu_);
-  return reason_;
-}
-
-Canceller::Registration::Registration(Canceller* c, grpc::ClientContext* ctx) : c_(c) {
-  if (c_ == nullptr) return;
-  std::lock_guard lock(c_->mu_);
-  c_->ctx_ = ctx;
-  if (c_->cancelled_) ctx->TryCancel();
-}
-
-Canceller::Registration::~Registration() {
-  if (c_ == nullptr) return;
-  std::lock_guard lock(c_->mu_);
-  c_->ctx_ = nullptr;
-}
-
-Connection::Connection(Endpoint endpoint, const ConnectionOptions& options)
-    : endpoint_(std::move(endpoint)), dial_timeout_(options.dial_timeout) {
+Result<Connection> Connection::Open(Endpoint endpoint, const ConnectionOptions& options) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ToMillis(options.keepalive_time));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ToMillis(options.keepalive_timeout));
@@ -128,34 +152,45 @@ Connection::Connection(Endpoint endpoint, const ConnectionOptions& options)
   // Each member gets its own connection even when targets repeat.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (endpoint_.tls) {
+  if (endpoint.tls) {
     // An https:// endpoint with no TLS flags verifies the server against the system roots.
-    creds = options.tls ? options.tls->Credentials() : TlsMaterial::Load({}).value().Credentials();
+    if (options.tls) {
+      creds = Credentials(*options.tls);
+    } else {
+      ETCDSNAP_ASSIGN_OR_RETURN(TlsMaterial system_roots, TlsMaterial::Load({}));
+      creds = Credentials(system_roots);
+    }
   } else {
     creds = grpc::InsecureChannelCredentials();
   }
-  channel_ = grpc::CreateCustomChannel(endpoint_.target, creds, args);
+  auto impl = std::make_unique<Impl>();
+  impl->channel = grpc::CreateCustomChannel(endpoint.target, creds, args);
+  impl->endpoint = std::move(endpoint);
+  impl->dial_timeout = options.dial_timeout;
+  return Connection(std::move(impl));
 }
 
 Connection::~Connection() = default;
 Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 
+const Endpoint& Connection::endpoint() const { return impl_->endpoint; }
+
 Result<MemberStatus> Connection::Probe(Canceller* canceller) {
-  auto stub = etcdserverpb::Maintenance::NewStub(channel_);
+  auto stub = etcdserverpb::Maintenance::NewStub(impl_->channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(DeadlineAfter(dial_timeout_));
+  ctx.set_deadline(DeadlineAfter(impl_->dial_timeout));
   ctx.set_wait_for_ready(false);
-  Canceller::Registration reg(canceller, &ctx);
+  CancelHook cancel_hook(canceller, &ctx);
   etcdserverpb::StatusResponse resp;
   grpc::Status s = stub->Status(&ctx, etcdserverpb::StatusRequest(), &resp);
   if (!s.ok()) {
     if (canceller != nullptr && canceller->cancelled()) return Status::Cancelled(canceller->reason());
     if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-      return Status::DeadlineExceeded("no answer from " + endpoint_.original + " within " +
-                                      FormatGoDuration(dial_timeout_) + " (--dial-timeout)");
+      return Status::DeadlineExceeded("no answer from " + impl_->endpoint.original + " within " +
+                                      FormatGoDuration(impl_->dial_timeout) + " (--dial-timeout)");
     }
-    return Status(CodeFromGrpc(s.error_code()), ExplainConnectFailure(GrpcMessage(s), endpoint_.tls));
+    return Status(CodeFromGrpc(s.error_code()), ExplainConnectFailure(GrpcMessage(s), impl_->endpoint.tls));
   }
   MemberStatus m;
   m.version = resp.version();
@@ -171,58 +206,56 @@ Result<MemberStatus> Connection::Probe(Canceller* canceller) {
 
 Status Connection::Authenticate(const std::string& user, const std::string& password,
                                 Canceller* canceller) {
-  auto stub = etcdserverpb::Auth::NewStub(channel_);
+  auto stub = etcdserverpb::Auth::NewStub(impl_->channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(DeadlineAfter(dial_timeout_));
-  Canceller::Registration reg(canceller, &ctx);
+  ctx.set_deadline(DeadlineAfter(impl_->dial_timeout));
+  CancelHook cancel_hook(canceller, &ctx);
   etcdserverpb::AuthenticateRequest req;
   req.set_name(user);
   req.set_password(password);
   etcdserverpb::AuthenticateResponse resp;
   grpc::Status s = stub->Authenticate(&ctx, req, &resp);
+  ClearSecret(*req.mutable_password());
   if (!s.ok()) {
     if (canceller != nullptr && canceller->cancelled()) return Status::Cancelled(canceller->reason());
     return Status(CodeFromGrpc(s.error_code()),
-                  "authenticating user " + user + " at " + endpoint_.original + ": " +
+                  "authenticating user " + user + " at " + impl_->endpoint.original + ": " +
                       GrpcMessage(s));
   }
-  token_ = resp.token();
+  impl_->token = resp.token();
   return Status::Ok();
 }
 
 Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& on_chunk,
                                   Canceller* canceller) {
-  auto stub = etcdserverpb::Maintenance::NewStub(channel_);
+  auto stub = etcdserverpb::Maintenance::NewStub(impl_->channel);
   grpc::ClientContext ctx;
   if (options.deadline) ctx.set_deadline(DeadlineAfter(*options.deadline));
-  if (!token_.empty()) ctx.AddMetadata("token", token_);
-  Canceller::Registration reg(canceller, &ctx);
+  if (!impl_->token.empty()) ctx.AddMetadata("token", impl_->token);
+  CancelHook cancel_hook(canceller, &ctx);
 
-  // The idle watchdog: cancels the call when no message arrived for idle_timeout.
+  // The idle watchdog: cancels the call when no message arrived for idle_timeout. Declared
+  // after ctx, so that however this function is left the thread is stopped and joined (the
+  // wait wakes on the stop request) before ctx goes away.
   std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
+  std::condition_variable_any cv;
   bool idle_fired = false;
   Clock::time_point last = Clock::now();
-  std::thread watchdog([&] {
+  std::jthread watchdog([&](std::stop_token stop) {
     std::unique_lock lock(mu);
-    while (!done) {
-      auto until = last + options.idle_timeout;
+    while (!stop.stop_requested()) {
+      const auto until = last + options.idle_timeout;
       if (Clock::now() >= until) {
         idle_fired = true;
         ctx.TryCancel();
         return;
       }
-      cv.wait_until(lock, until);
+      cv.wait_until(lock, stop, until, [] { return false; });
     }
   });
   auto stop_watchdog = [&] {
-    {
-      std::lock_guard lock(mu);
-      done = true;
-    }
-    cv.notify_all();
-    if (watchdog.joinable()) watchdog.join();
+    watchdog.request_stop();
+    watchdog.join();
   };
 
   auto reader = stub->Snapshot(&ctx, etcdserverpb::SnapshotRequest());
@@ -246,13 +279,13 @@ Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& o
   if (!cb_status.ok()) return cb_status;
   if (canceller != nullptr && canceller->cancelled()) return Status::Cancelled(canceller->reason());
   if (idle_fired) {
-    return Status::DeadlineExceeded("no data from " + endpoint_.original + " for " +
+    return Status::DeadlineExceeded("no data from " + impl_->endpoint.original + " for " +
                                     FormatGoDuration(options.idle_timeout) +
                                     " (--idle-timeout); the server stalled");
   }
   if (!s.ok()) {
     if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && options.deadline) {
-      return Status::DeadlineExceeded("snapshot from " + endpoint_.original +
+      return Status::DeadlineExceeded("snapshot from " + impl_->endpoint.original +
                                       " did not complete within " +
                                       FormatGoDuration(*options.deadline) +
                                       " (--command-timeout); raise it or leave it unset");

@@ -40,7 +40,9 @@ TEST(ParseEndpointTest, RejectsMalformed) {
                           ":2379", "http://a:x"}) {
     auto r = ParseEndpoint(bad, false);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+    }
   }
 }
 

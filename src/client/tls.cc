@@ -1,14 +1,12 @@
 #include "etcdsnap/client/tls.h"
 
-#include <grpcpp/security/tls_certificate_provider.h>
-#include <grpcpp/security/tls_certificate_verifier.h>
-#include <grpcpp/security/tls_credentials_options.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 namespace etcdsnap::client {
@@ -111,30 +109,6 @@ Result<TlsMaterial> TlsMaterial::Load(const TlsFiles& files) {
     }
   }
   return m;
-}
-
-std::shared_ptr<grpc::ChannelCredentials> TlsMaterial::Credentials() const {
-  if (!skip_verify_) {
-    grpc::SslCredentialsOptions opts;
-    opts.pem_root_certs = root_pem_;
-    opts.pem_private_key = key_pem_;
-    opts.pem_cert_chain = cert_pem_;
-    return grpc::SslCredentials(opts);
-  }
-  using grpc::experimental::IdentityKeyCertPair;
-  std::vector<IdentityKeyCertPair> pairs;
-  if (!cert_pem_.empty()) pairs.push_back(IdentityKeyCertPair{key_pem_, cert_pem_});
-  grpc::experimental::TlsChannelCredentialsOptions opts;
-  if (!pairs.empty() || !root_pem_.empty()) {
-    opts.set_certificate_provider(
-        std::make_shared<grpc::experimental::StaticDataCertificateProvider>(root_pem_, pairs));
-    if (!root_pem_.empty()) opts.watch_root_certs();
-    if (!pairs.empty()) opts.watch_identity_key_cert_pairs();
-  }
-  opts.set_verify_server_certs(false);
-  opts.set_check_call_host(false);
-  opts.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
-  return grpc::experimental::TlsCredentials(opts);
 }
 
 }  // namespace etcdsnap::client

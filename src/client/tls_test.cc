@@ -34,7 +34,8 @@ class TlsMaterialTest : public ::testing::Test {
 TEST_F(TlsMaterialTest, LoadsMatchingPair) {
   auto m = TlsMaterial::Load({P("a.crt"), P("a.crt"), P("a.key"), false});
   ASSERT_TRUE(m.ok()) << m.status().message();
-  EXPECT_NE(m->Credentials(), nullptr);
+  EXPECT_NE(m->cert_pem().find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_FALSE(m->key_pem().empty());
 }
 
 TEST_F(TlsMaterialTest, MissingFileNamesFlagAndPath) {

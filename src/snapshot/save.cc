@@ -122,7 +122,7 @@ class BlockWriter {
 // Probes every endpoint at once and picks one. Single endpoints are probed too: it bounds the
 // dial by --dial-timeout and turns "refused" or a TLS failure into a clear error.
 Result<size_t> SelectMember(const SaveOptions& o, std::vector<client::Connection>& conns,
-                            client::Canceller* canceller, spdlog::logger& log) {
+                            Canceller* canceller, spdlog::logger& log) {
   std::vector<std::future<Result<client::MemberStatus>>> probes;
   for (auto& c : conns) {
     probes.push_back(std::async(std::launch::async, [&c, canceller] { return c.Probe(canceller); }));
@@ -169,9 +169,17 @@ std::string FirstProblem(const VerifyReport& r) {
   return "unknown problem";
 }
 
-Status VerifyPart(const PartFile& part, const std::string& endpoint, spdlog::logger& log) {
+Status CheckCancelled(const Canceller* canceller) {
+  return canceller != nullptr ? canceller->Check() : Status::Ok();
+}
+
+Status VerifyPart(const PartFile& part, const std::string& endpoint, const Canceller* canceller,
+                  spdlog::logger& log) {
   const auto start = Clock::now();
-  auto r = Verify(VerifyOptions{part.path()});
+  VerifyOptions options{part.path()};
+  if (canceller != nullptr) options.cancel = canceller->flag();
+  auto r = Verify(options);
+  ETCDSNAP_RETURN_IF_ERROR(CheckCancelled(canceller));  // before the verdict it cut short
   if (!r.ok()) return r.status().Annotate("verifying the snapshot from " + endpoint);
   if (!r->ok()) {
     return Status::Corruption("the snapshot from " + endpoint + " failed verification with " +
@@ -227,7 +235,7 @@ std::optional<size_t> ChooseMember(const std::vector<Candidate>& candidates) {
   return best;
 }
 
-Result<SaveResult> Save(const SaveOptions& o, client::Canceller* canceller, spdlog::logger& log) {
+Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logger& log) {
   const auto start = Clock::now();
   // The .part goes first: an unwritable target fails before any network traffic.
   ETCDSNAP_ASSIGN_OR_RETURN(PartFile part, PartFile::Create(o.path));
@@ -235,7 +243,10 @@ Result<SaveResult> Save(const SaveOptions& o, client::Canceller* canceller, spdl
 
   std::vector<client::Connection> conns;
   conns.reserve(o.endpoints.size());
-  for (const auto& ep : o.endpoints) conns.emplace_back(ep, o.connection);
+  for (const auto& ep : o.endpoints) {
+    ETCDSNAP_ASSIGN_OR_RETURN(client::Connection c, client::Connection::Open(ep, o.connection));
+    conns.push_back(std::move(c));
+  }
   ETCDSNAP_ASSIGN_OR_RETURN(size_t chosen, SelectMember(o, conns, canceller, log));
   client::Connection& conn = conns[chosen];
 
@@ -287,7 +298,12 @@ Result<SaveResult> Save(const SaveOptions& o, client::Canceller* canceller, spdl
         "; the data was corrupted in transit, try again");
   }
   log.debug("sha256 trailer verified: {}", HexString(digest));
-  if (o.verify) ETCDSNAP_RETURN_IF_ERROR(VerifyPart(part, conn.endpoint().original, log));
+  // A signal after the stream still stops the save, up to the rename: after it the save is done.
+  ETCDSNAP_RETURN_IF_ERROR(CheckCancelled(canceller));
+  if (o.verify) {
+    ETCDSNAP_RETURN_IF_ERROR(VerifyPart(part, conn.endpoint().original, canceller, log));
+    ETCDSNAP_RETURN_IF_ERROR(CheckCancelled(canceller));
+  }
   ETCDSNAP_RETURN_IF_ERROR(part.Commit());
   const auto took = Clock::now() - start;
   const double secs = std::chrono::duration<double>(took).count();

@@ -13,14 +13,17 @@ constexpr size_t kHashChunk = 1 << 20;
 
 bool HasTrailer(uint64_t size) { return size % 512 == kTrailerSize; }
 
+bool Cancelled(const VerifyOptions& o) { return o.cancel != nullptr && o.cancel->load(); }
+
 // Hashes the bytes before the trailer and compares them with it.
-Status CheckTrailer(const bolt::File& file, VerifyReport* report) {
+Status CheckTrailer(const bolt::File& file, const VerifyOptions& o, VerifyReport* report) {
   const uint64_t body = file.file_size() - kTrailerSize;
   std::array<uint8_t, kTrailerSize> stored;
   ETCDSNAP_RETURN_IF_ERROR(file.ReadAt(body, stored));
   Sha256 sha;
   std::vector<uint8_t> buf(kHashChunk);
   for (uint64_t off = 0; off < body;) {
+    if (Cancelled(o)) return Status::Cancelled("verification cancelled");
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kHashChunk, body - off));
     ETCDSNAP_RETURN_IF_ERROR(file.ReadAt(off, std::span<uint8_t>(buf).first(n)));
     sha.Update(buf.data(), n);
@@ -59,10 +62,11 @@ Result<VerifyReport> Verify(const VerifyOptions& options) {
   report.db_size = file->db_size();
   CheckMetas(*file, &report);
 
+  if (Cancelled(options)) return Status::Cancelled("verification cancelled");
   Status trailer_status;
-  std::thread hasher;
+  std::jthread hasher;
   if (HasTrailer(report.file_size)) {
-    hasher = std::thread([&] { trailer_status = CheckTrailer(*file, &report); });
+    hasher = std::jthread([&] { trailer_status = CheckTrailer(*file, options, &report); });
   }
 
   etcd::SchemaChecker schema(options.max_errors);
@@ -70,6 +74,8 @@ Result<VerifyReport> Verify(const VerifyOptions& options) {
   check.max_errors = options.max_errors;
   if (options.check_schema) check.visitor = &schema;
   report.bolt = bolt::Check(*file, check);
+  // Returning joins the hasher (a jthread declared after everything it uses).
+  if (Cancelled(options)) return Status::Cancelled("verification cancelled");
   if (options.check_schema) {
     report.schema_checked = true;
     report.schema = schema.Finish();

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "inspect_util.h"
+#include "require.h"
 
 namespace etcdsnap::inspect_test {
 namespace {
@@ -75,7 +76,7 @@ TEST(StatusS1Test, ArgumentErrors) {
 // Compares every format with etcdctl's output on `file`.
 void ExpectParity(const std::string& file) {
   const std::string etcdctl = FindExecutable("etcdctl");
-  if (etcdctl.empty()) GTEST_SKIP() << "etcdctl not installed";
+  ETCDSNAP_REQUIRE_OR_SKIP(!etcdctl.empty(), "etcdctl not installed");
   for (const char* format : kFormats) {
     CommandResult ours = Status(file, format);
     CommandResult theirs = RunProgram({etcdctl, "snapshot", "status", file, "-w", format});
@@ -163,7 +164,7 @@ class RealEtcdTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    if (!ready_) GTEST_SKIP() << "no real etcd: " << why_;
+    ETCDSNAP_REQUIRE_OR_SKIP(ready_, "no real etcd: " << why_);
   }
 
   static std::string SnapPath(const std::string& name) { return dir_->Join(name + ".db"); }

@@ -1,6 +1,10 @@
 // `etcdsnap snapshot save` against an etcd with authentication enabled: only root may take a
 // snapshot, passwords are checked, and a password never shows up in the output.
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include "save_fixture.h"
 
@@ -100,6 +104,87 @@ TEST_F(SaveAuthTest, PasswordNeverAppearsInOutputEvenWithDebug) {
   const CommandResult wrong = SaveWith({"--debug", "--user", "root:Wr0ng-S3cret"}, Path("x.db"));
   EXPECT_NE(wrong.exit_code, 0);
   EXPECT_EQ(wrong.err.find("Wr0ng-S3cret"), std::string::npos) << wrong.Describe();
+}
+
+// Passwords without a server: what other local users can see, and the prompt on a terminal.
+class PasswordHygieneTest : public SaveTest {
+ protected:
+  static constexpr char kSecret[] = "secret123";
+  const RefusedPort refused_;
+};
+
+// /proc/<pid>/cmdline (what `ps` shows every local user) must not hold the password while the
+// save runs, whichever way and wherever it was given. The save connects to a listener that never
+// answers; once it is connecting, argv has long been parsed.
+TEST_F(PasswordHygieneTest, PasswordIsNotInTheProcessList) {
+  const std::string pw = kSecret;
+  const struct {
+    const char* what;
+    std::vector<std::string> global_flags;
+    std::vector<std::string> save_flags;
+  } cases[] = {
+      {"--password pw", {"--user", "root", "--password", pw}, {}},
+      {"--password=pw", {"--user", "root", "--password=" + pw}, {}},
+      {"--user name:pw", {"--user", "root:" + pw}, {}},
+      {"--user=name:pw", {"--user=root:" + pw}, {}},
+      {"after the subcommand", {}, {"--user", "root", "--password", pw}},
+      {"--user=name:pw after the subcommand", {}, {"--user=root:" + pw}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    SilentListener silent;
+    std::vector<std::string> global = c.global_flags;
+    global.insert(global.end(), {"--endpoints", silent.Endpoint(), "--dial-timeout", "60s"});
+    std::vector<std::string> argv = {EtcdsnapBinary()};
+    for (const auto& a : SaveCommand(global, Path("snap.db"), c.save_flags)) argv.push_back(a);
+    SubprocessOptions io;
+    io.stderr_path = Path("save.err");
+    Subprocess save(argv, io);
+    ASSERT_TRUE(silent.WaitForPendingConnection(std::chrono::seconds(30)))
+        << ReadFileOrEmpty(io.stderr_path);
+    std::string cmdline = ReadFileOrEmpty("/proc/" + std::to_string(save.pid()) + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    EXPECT_EQ(cmdline.find(kSecret), std::string::npos) << cmdline;
+    EXPECT_NE(cmdline.find("root"), std::string::npos) << "the user name may stay\n" << cmdline;
+  }
+}
+
+// `--user root` on a terminal prompts with echo off; the command then fails to connect (2).
+std::vector<std::string> PromptingSave(const std::string& endpoint, const std::string& file) {
+  return {EtcdsnapBinary(), "--user", "root", "--endpoints", endpoint, "--dial-timeout", "1s",
+          "snapshot", "save", file};
+}
+
+// A signal that ends the process at the prompt must not leave the terminal without echo (the
+// user's shell would then hide everything typed).
+TEST_F(PasswordHygieneTest, SignalThatEndsThePromptRestoresEcho) {
+  for (const int sig : {SIGHUP, SIGQUIT, SIGINT, SIGTERM}) {
+    SCOPED_TRACE(sigabbrev_np(sig));
+    TerminalSession t(PromptingSave(refused_.Endpoint(), Path("snap.db")));
+    ASSERT_TRUE(t.WaitForOutput("Password: ", std::chrono::seconds(10))) << t.output();
+    EXPECT_FALSE(t.EchoOn()) << "echo on at the prompt";
+    t.Signal(sig);
+    EXPECT_EQ(t.Wait(std::chrono::seconds(10)), 128 + sig) << t.output();
+    EXPECT_TRUE(t.EchoOn()) << "the terminal was left without echo";
+    EXPECT_TRUE(LeftNothingBehind(Path("snap.db")));
+  }
+}
+
+// Ctrl-Z at the prompt: as ssh and sudo do, the terminal gets its echo back while the command
+// is stopped, and on `fg` echo goes off again and the prompt starts over.
+TEST_F(PasswordHygieneTest, StopAtThePromptRestoresEchoAndPromptsAgainOnContinue) {
+  TerminalSession t(PromptingSave(refused_.Endpoint(), Path("snap.db")));
+  ASSERT_TRUE(t.WaitForOutput("Password: ", std::chrono::seconds(10))) << t.output();
+  t.Signal(SIGTSTP);
+  ASSERT_TRUE(t.WaitStopped(std::chrono::seconds(10))) << t.output();
+  EXPECT_TRUE(t.EchoOn()) << "stopped with the terminal's echo off";
+  t.Signal(SIGCONT);
+  ASSERT_TRUE(t.WaitForOutput("Password: ", std::chrono::seconds(10)))
+      << "no new prompt after SIGCONT\n" << t.output();
+  EXPECT_FALSE(t.EchoOn()) << "echo on at the new prompt";
+  t.Type(std::string(kSecret) + "\n");
+  EXPECT_EQ(t.Wait(std::chrono::seconds(30)), 2) << t.output();
+  EXPECT_EQ(t.output().find(kSecret), std::string::npos) << "password echoed\n" << t.output();
 }
 
 }  // namespace

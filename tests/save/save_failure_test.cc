@@ -41,7 +41,7 @@ TEST_F(SaveFailureTest, ServerKilledMidTransferExits5AndLeavesNothing) {
   while (std::chrono::steady_clock::now() < deadline && !save.Poll()) {
     part_size = FileSize(part);
     if (part_size >= (4 << 20)) break;
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    std::this_thread::sleep_for(std::chrono::microseconds(200));  // polls the .part's size
   }
   ASSERT_FALSE(save.Poll()) << "save ended (exit " << save.exit_code()
                             << ") before the server could be killed; .part was " << part_size
@@ -62,9 +62,9 @@ TEST_F(SaveFailureTest, ExistingFileSurvivesFailedSave) {
   const std::string file = Path("snap.db");
   const std::string precious = "the previous backup, which must stay as it is\n";
   WriteFileOrDie(file, precious);
-  const CommandResult r = Etcdsnap(SaveCommand(
-      {"--endpoints", "127.0.0.1:" + std::to_string(FreeLoopbackPort()), "--dial-timeout", "1s"},
-      file));
+  const RefusedPort refused;
+  const CommandResult r =
+      Etcdsnap(SaveCommand({"--endpoints", refused.Endpoint(), "--dial-timeout", "1s"}, file));
   EXPECT_NE(r.exit_code, 0) << r.Describe();
   EXPECT_TRUE(HasOneErrorLine(r));
   EXPECT_EQ(ReadFileOrEmpty(file), precious);

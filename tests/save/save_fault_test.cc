@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "fake_maintenance_server.h"
+#include "require.h"
 #include "save_fixture.h"
 
 namespace etcdsnap::testing {
@@ -223,7 +224,7 @@ TEST_F(SaveFaultTest, HardLinkedPartIsRefused) {
 
 // A .part pre-created by another user (who could read the backup through it) is refused.
 TEST_F(SaveFaultTest, PartOwnedByAnotherUserIsRefused) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the .part to another user";
+  ETCDSNAP_REQUIRE_OR_SKIP(::geteuid() == 0, "needs root to give the .part to another user");
   Serve({});
   const std::string file = Path("snap.db");
   WriteFileOrDie(file + ".part", "planted");
@@ -241,7 +242,7 @@ TEST_F(SaveFaultTest, FullFileSystemFailsCleanly) {
   ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
   const CommandResult mount =
       RunCommand({"mount", "-t", "tmpfs", "-o", "size=1m", "etcdsnap-test", dir}, {});
-  if (mount.exit_code != 0) GTEST_SKIP() << "cannot mount a tmpfs: " << mount.Describe();
+  ETCDSNAP_REQUIRE_OR_SKIP(mount.exit_code == 0, "cannot mount a tmpfs: " << mount.Describe());
   struct Unmount {
     std::string dir;
     ~Unmount() { RunCommand({"umount", "-l", dir}, {}); }
@@ -348,7 +349,9 @@ TEST_F(SaveFaultTest, SigtermWhileConnectingExitsPromptlyAndLeavesNothing) {
   SubprocessOptions io;
   io.stderr_path = Path("save.err");
   Subprocess save(argv, io);
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // Connecting means the signals are blocked: etcdsnap blocks them before it dials.
+  ASSERT_TRUE(silent.WaitForPendingConnection(seconds(30)))
+      << "no connection within 30 s\n" << ReadFileOrEmpty(io.stderr_path);
   ASSERT_FALSE(save.Poll()) << ReadFileOrEmpty(io.stderr_path);
   save.Signal(SIGTERM);
   ASSERT_TRUE(save.WaitFor(seconds(10))) << "still running 10 s after SIGTERM";
@@ -377,7 +380,6 @@ void SaveFaultTest::SignalDuringTransfer(int sig) {
   ASSERT_FALSE(save.Poll()) << "save ended before the signal\n" << ReadFileOrEmpty(io.stderr_path);
   ASSERT_TRUE(server_->stalling() && PathExists(file + ".part"))
       << "no transfer in progress after 30 s\n" << ReadFileOrEmpty(io.stderr_path);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the chunks arrive
   save.Signal(sig);
   ASSERT_TRUE(save.WaitFor(seconds(15))) << "still running 15 s after the signal";
   const std::string err = ReadFileOrEmpty(io.stderr_path);
@@ -423,7 +425,8 @@ TEST_F(SaveMemberChoiceTest, SavesFromTheHighestAppliedIndexSkippingADeadEndpoin
   FakeMaintenanceServer& leader = AddMember(1, 10);
   FakeMaintenanceServer& ahead = AddMember(2, 12);
   FakeMaintenanceServer& behind = AddMember(3, 9);
-  const std::string dead = "http://127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  const RefusedPort refused;
+  const std::string dead = "http://" + refused.Endpoint();
   SaveExpectingMember(dead + ",http://" + leader.Endpoint() + ",http://" + ahead.Endpoint() +
                           ",http://" + behind.Endpoint(),
                       ahead);

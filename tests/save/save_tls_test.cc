@@ -2,6 +2,7 @@
 // when the certificates are wrong or the transport does not match.
 #include <gtest/gtest.h>
 
+#include "require.h"
 #include "save_fixture.h"
 
 namespace etcdsnap::testing {
@@ -62,7 +63,7 @@ TEST_F(SaveTlsTest, SavesOverMutualTlsWithEtcdctlOutput) {
 
 TEST_F(SaveTlsTest, SavedFileIsByteIdenticalToEtcdctls) {
   const std::string etcdctl = FindExecutable("etcdctl");
-  if (etcdctl.empty()) GTEST_SKIP() << "etcdctl not installed: nothing to compare with";
+  ETCDSNAP_REQUIRE_OR_SKIP(!etcdctl.empty(), "etcdctl not installed: nothing to compare with");
   StartEtcd();
   WriteSomeData(etcd().Client());
   const std::string ours = Path("ours.db");
@@ -178,10 +179,10 @@ TEST_F(SaveTlsTest, BareEndpointWithoutTlsFlagsAgainstTlsServerFailsWithinDialTi
 }
 
 TEST_F(SaveTlsTest, UnreachableEndpointExits2WithinDialTimeout) {
-  const int port = FreeLoopbackPort();  // nothing listens there
+  const RefusedPort refused;  // nothing listens there, and nothing can start to
   const std::string file = Path("snap.db");
-  const CommandResult r = Etcdsnap(SaveCommand(
-      {"--endpoints", "127.0.0.1:" + std::to_string(port), "--dial-timeout", "2s"}, file));
+  const CommandResult r =
+      Etcdsnap(SaveCommand({"--endpoints", refused.Endpoint(), "--dial-timeout", "2s"}, file));
   EXPECT_TRUE(FailedCleanly(r, file));
   EXPECT_EQ(r.exit_code, 2) << r.Describe();
   EXPECT_LT(r.wall, seconds(2) + kDialSlack) << r.Describe();

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -51,6 +52,15 @@ SilentListener::SilentListener() {
 }
 
 SilentListener::~SilentListener() { ::close(fd_); }
+
+bool SilentListener::WaitForPendingConnection(std::chrono::milliseconds timeout) const {
+  pollfd p{fd_, POLLIN, 0};  // a listening socket is readable when a connection is queued
+  return ::poll(&p, 1, static_cast<int>(timeout.count())) == 1;
+}
+
+RefusedPort::RefusedPort() { fd_ = BindLoopback(&port_); }
+
+RefusedPort::~RefusedPort() { ::close(fd_); }
 
 std::string EtcdBinary() {
   const char* env = std::getenv("ETCDSNAP_ETCD");

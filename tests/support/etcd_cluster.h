@@ -31,8 +31,28 @@ struct EtcdOptions {
   std::chrono::seconds ready_timeout{40};
 };
 
-// A free TCP port on 127.0.0.1 (bound to port 0 and released; racy only in theory).
+// A free TCP port on 127.0.0.1 (bound to port 0 and released): for a server that is about to
+// listen on it. Not for "nothing listens here": another test's server may take it meanwhile;
+// use RefusedPort for that.
 int FreeLoopbackPort();
+
+// A loopback TCP port where connections are refused for as long as this object lives: bound,
+// so that no other process (a parallel test's etcd included, SO_REUSEADDR or not) can take it,
+// but not listening, so every connect gets a reset.
+class RefusedPort {
+ public:
+  RefusedPort();  // aborts the test binary if it cannot bind
+  ~RefusedPort();
+  RefusedPort(const RefusedPort&) = delete;
+  RefusedPort& operator=(const RefusedPort&) = delete;
+  int port() const { return port_; }
+  std::string Endpoint() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 // A loopback TCP listener that never accepts: connections complete (the kernel queues them)
 // but no byte ever comes back, like a frozen server or a black-holing proxy.
 class SilentListener {
@@ -43,6 +63,9 @@ class SilentListener {
   SilentListener& operator=(const SilentListener&) = delete;
   int port() const { return port_; }
   std::string Endpoint() const { return "127.0.0.1:" + std::to_string(port_); }
+  // Waits until a connection sits in the accept queue (a client is connecting): true if one
+  // does within `timeout`.
+  bool WaitForPendingConnection(std::chrono::milliseconds timeout) const;
 
  private:
   int fd_ = -1;

@@ -5,9 +5,14 @@
 #include <pty.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <sched.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -92,7 +97,12 @@ std::string FindExecutable(const std::string& name) {
   return "";
 }
 
-std::string EtcdsnapBinary() { return std::string(ETCDSNAP_BINARY_DIR) + "/etcdsnap"; }
+std::string EtcdsnapBinary() {
+  // $ETCDSNAP_BINARY runs the suite against another build (an older one, to see a test fail).
+  const char* env = std::getenv("ETCDSNAP_BINARY");
+  if (env != nullptr && *env != '\0') return env;
+  return std::string(ETCDSNAP_BINARY_DIR) + "/etcdsnap";
+}
 
 Subprocess::Subprocess(const std::vector<std::string>& argv, const SubprocessOptions& options) {
   // Everything the child needs is prepared before fork: gRPC threads may hold locks.
@@ -255,6 +265,138 @@ CommandResult RunInTerminal(const std::vector<std::string>& argv, const std::str
   }
   result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   return result;
+}
+
+TerminalSession::TerminalSession(const std::vector<std::string>& argv) {
+  std::string path = FindExecutable(argv.at(0));
+  std::vector<std::string> args = argv;
+  std::vector<std::string> env = BuildEnvironment({});
+  std::vector<char*> c_args = CStrings(args);
+  std::vector<char*> c_env = CStrings(env);
+  int status_pipe[2], hold_pipe[2];
+  if (::pipe2(status_pipe, O_CLOEXEC) != 0 || ::pipe2(hold_pipe, O_CLOEXEC) != 0) {
+    std::perror("pipe");
+    std::abort();
+  }
+  const pid_t parent = ::getpid();
+  leader_ = ::forkpty(&master_, nullptr, nullptr, nullptr);
+  if (leader_ < 0) {
+    std::perror("forkpty");
+    std::abort();
+  }
+  if (leader_ == 0) {
+    // The session leader, with the terminal as its controlling terminal: a minimal shell.
+    DieWithParent(parent);
+    ::signal(SIGTTOU, SIG_IGN);
+    const rlimit no_core{0, 0};  // a test that sends SIGQUIT leaves no core file behind
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    const pid_t command = ::fork();
+    if (command == 0) {
+      ::setpgid(0, 0);
+      // exec only once in the foreground, or reading the terminal would stop us (SIGTTIN).
+      while (::tcgetpgrp(STDIN_FILENO) != ::getpid()) ::sched_yield();
+      ::signal(SIGTTOU, SIG_DFL);
+      ::execve(path.c_str(), c_args.data(), c_env.data());
+      ::_exit(127);
+    }
+    ::setpgid(command, command);
+    ::tcsetpgrp(STDIN_FILENO, command);
+    if (::write(status_pipe[1], &command, sizeof(command)) != sizeof(command)) ::_exit(126);
+    int status = 0;
+    while (::waitpid(command, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (::write(status_pipe[1], &status, sizeof(status)) != sizeof(status)) ::_exit(126);
+    char c;
+    while (::read(hold_pipe[0], &c, 1) != 0) {
+    }
+    ::_exit(0);
+  }
+  ::close(status_pipe[1]);
+  ::close(hold_pipe[0]);
+  status_fd_ = status_pipe[0];
+  hold_fd_ = hold_pipe[1];
+  if (::read(status_fd_, &command_, sizeof(command_)) != sizeof(command_)) {
+    std::fprintf(stderr, "TerminalSession: the session leader died\n");
+    std::abort();
+  }
+}
+
+TerminalSession::~TerminalSession() {
+  if (!ended_ && command_ > 0) ::kill(-command_, SIGKILL);
+  ::close(hold_fd_);
+  ::kill(leader_, SIGKILL);
+  ::waitpid(leader_, nullptr, 0);
+  ::close(status_fd_);
+  ::close(master_);
+}
+
+void TerminalSession::Pump(int ms) {
+  pollfd p[2] = {{master_, POLLIN, 0}, {status_fd_, static_cast<short>(ended_ ? 0 : POLLIN), 0}};
+  if (::poll(p, 2, ms) <= 0) return;
+  if (p[0].revents & POLLIN) {
+    char buf[4096];
+    const ssize_t n = ::read(master_, buf, sizeof(buf));
+    if (n > 0) out_.append(buf, n);
+  }
+  if (!ended_ && (p[1].revents & (POLLIN | POLLHUP))) {
+    ended_ = ::read(status_fd_, &wait_status_, sizeof(wait_status_)) == sizeof(wait_status_);
+    if (!ended_) wait_status_ = -1;
+    ended_ = true;
+  }
+}
+
+bool TerminalSession::WaitForOutput(const std::string& text, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    if (const size_t at = out_.find(text, matched_); at != std::string::npos) {
+      matched_ = at + text.size();
+      return true;
+    }
+    if (Clock::now() >= deadline) return false;
+    Pump(20);
+  }
+}
+
+void TerminalSession::Type(const std::string& text) {
+  if (::write(master_, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    std::perror("writing to the terminal");
+  }
+}
+
+bool TerminalSession::EchoOn() const {
+  termios t{};
+  if (::tcgetattr(master_, &t) != 0) return false;  // the master reads the terminal's settings
+  return (t.c_lflag & ECHO) != 0;
+}
+
+void TerminalSession::Signal(int sig) {
+  if (!ended_) ::kill(-command_, sig);
+}
+
+bool TerminalSession::WaitStopped(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  const std::string stat_path = "/proc/" + std::to_string(command_) + "/stat";
+  while (Clock::now() < deadline && !ended_) {
+    const std::string stat = ReadFileOrEmpty(stat_path);
+    // pid (comm) S ...: the state follows the last ')'.
+    const size_t paren = stat.rfind(')');
+    if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'T') {
+      return true;
+    }
+    Pump(5);
+  }
+  return false;
+}
+
+int TerminalSession::Wait(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!ended_ && Clock::now() < deadline) Pump(20);
+  if (!ended_ || wait_status_ < 0) return -1;
+  // What the command printed before it ended (the leader keeps the terminal open).
+  pollfd p{master_, POLLIN, 0};
+  for (int i = 0; i < 1000 && ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0; ++i) Pump(0);
+  if (WIFEXITED(wait_status_)) return WEXITSTATUS(wait_status_);
+  return 128 + WTERMSIG(wait_status_);
 }
 
 }  // namespace etcdsnap::testing

@@ -81,7 +81,50 @@ CommandResult RunInTerminal(const std::vector<std::string>& argv, const std::str
                             const std::string& answer, std::chrono::milliseconds answer_delay,
                             std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
-// The etcdsnap binary under test: ${ETCDSNAP_BINARY_DIR}/etcdsnap.
+// A command on a fresh pseudo-terminal under job control, as an interactive shell runs it: a
+// small in-between process leads the terminal's session and waits, the command runs in its own
+// process group in the foreground. So SIGTSTP stops the command (the kernel discards it in an
+// orphaned process group, which is what a bare forkpty child is) and the terminal's settings
+// stay readable after the command ends. Everything is killed with the object.
+class TerminalSession {
+ public:
+  explicit TerminalSession(const std::vector<std::string>& argv);
+  ~TerminalSession();
+  TerminalSession(const TerminalSession&) = delete;
+  TerminalSession& operator=(const TerminalSession&) = delete;
+
+  // Reads the terminal until `text` appears after what earlier waits matched; true if it did
+  // within `timeout`.
+  bool WaitForOutput(const std::string& text, std::chrono::milliseconds timeout);
+  // Everything the terminal showed so far.
+  const std::string& output() const { return out_; }
+  void Type(const std::string& text);
+  // The terminal's ECHO flag, as the command left it.
+  bool EchoOn() const;
+  // Sends `sig` to the command's process group.
+  void Signal(int sig);
+  // True once the command is stopped (job control), within `timeout`.
+  bool WaitStopped(std::chrono::milliseconds timeout);
+  // Waits for the command to end: its exit code, 128 + signal number when a signal ended it,
+  // -1 on timeout.
+  int Wait(std::chrono::milliseconds timeout);
+
+ private:
+  // Reads what the terminal has and whether the command ended, for at most `ms`.
+  void Pump(int ms);
+
+  pid_t leader_ = -1;   // the session leader (the "shell")
+  pid_t command_ = -1;  // the command, leader of its own process group
+  int master_ = -1;
+  int status_fd_ = -1;  // the leader writes the command's pid, then its wait status
+  int hold_fd_ = -1;    // the leader exits when this closes
+  int wait_status_ = -1;
+  bool ended_ = false;
+  std::string out_;
+  size_t matched_ = 0;
+};
+
+// The etcdsnap binary under test: $ETCDSNAP_BINARY, else ${ETCDSNAP_BINARY_DIR}/etcdsnap.
 std::string EtcdsnapBinary();
 // Absolute path of `name` in PATH (or an absolute path that is executable), "" if absent.
 std::string FindExecutable(const std::string& name);

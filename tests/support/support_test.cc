@@ -1,15 +1,22 @@
 // Tests of the test harness itself, so that a failing save test points at etcdsnap and not at
 // the harness: subprocess timeouts, the generated PKI, and real etcd clusters that etcdctl can
 // back up.
+#include <arpa/inet.h>
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <thread>
 
 #include "etcd_cluster.h"
 #include "pki.h"
+#include "require.h"
 #include "subprocess.h"
 #include "temp_dir.h"
 
@@ -92,6 +99,71 @@ TEST(SilentListenerTest, AcceptsConnectionsButNeverAnswers) {
   EXPECT_EQ(r.out, "rc=124\n") << r.Describe();  // connected, then read nothing until killed
 }
 
+// "Nothing listens here" must stay true for the whole test: the port is refused, and no other
+// process can bind it meanwhile, not even with SO_REUSEADDR as Go's (etcd's) listeners do.
+TEST(RefusedPortTest, RefusesConnectionsAndCannotBeTaken) {
+  RefusedPort refused;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(refused.port()));
+  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(client, 0);
+  EXPECT_NE(::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(errno, ECONNREFUSED);
+  ::close(client);
+  const int thief = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(thief, 0);
+  const int one = 1;
+  ASSERT_EQ(::setsockopt(thief, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+  EXPECT_NE(::bind(thief, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0)
+      << "another process could listen on the \"refused\" port " << refused.port();
+  EXPECT_EQ(errno, EADDRINUSE);
+  ::close(thief);
+}
+
+TEST(SilentListenerTest, ReportsAPendingConnection) {
+  SilentListener silent;
+  EXPECT_FALSE(silent.WaitForPendingConnection(milliseconds(0)));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(silent.port()));
+  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_TRUE(silent.WaitForPendingConnection(seconds(10)));
+  ::close(client);
+}
+
+void RequireSomethingMissing() { ETCDSNAP_REQUIRE_OR_SKIP(false, "the thing is missing"); }
+
+// CTest counts a skipped test as passed: under CI a missing prerequisite must fail instead.
+TEST(RequireOrSkipTest, FailsUnderCi) {
+  const char* old = std::getenv("CI");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("CI", "true", 1);
+  EXPECT_FATAL_FAILURE(RequireSomethingMissing(), "the thing is missing");
+  if (old != nullptr) {
+    ::setenv("CI", saved.c_str(), 1);
+  } else {
+    ::unsetenv("CI");
+  }
+}
+
+// The terminal harness the password prompt tests use: job control works (SIGTSTP stops the
+// command, SIGCONT resumes it) and the terminal's echo flag is readable.
+TEST(TerminalSessionTest, StopsAndResumesUnderJobControl) {
+  TerminalSession t({"/bin/bash", "-c", "stty -echo; echo ready; read line; echo got=$line"});
+  ASSERT_TRUE(t.WaitForOutput("ready", seconds(10))) << t.output();
+  EXPECT_FALSE(t.EchoOn());
+  t.Signal(SIGTSTP);
+  ASSERT_TRUE(t.WaitStopped(seconds(10))) << t.output();
+  t.Signal(SIGCONT);
+  t.Type("abc\n");
+  ASSERT_TRUE(t.WaitForOutput("got=abc", seconds(10))) << t.output();
+  EXPECT_EQ(t.Wait(seconds(10)), 0) << t.output();
+}
+
 TEST(PkiTest, CertificatesVerifyAsIntended) {
   Pki pki;
   const auto verify = [&](const std::string& ca, const std::string& cert) {
@@ -116,7 +188,7 @@ TEST(EtcdClusterTest, SingleTlsMemberServesTheTestClientAndEtcdctl) {
   ASSERT_TRUE(client.Get("k", &value).ok());
   EXPECT_EQ(value, "v");
   const std::string etcdctl = FindExecutable("etcdctl");
-  if (etcdctl.empty()) GTEST_SKIP() << "no etcdctl";
+  ETCDSNAP_REQUIRE_OR_SKIP(!etcdctl.empty(), "no etcdctl");
   TempDir dir;
   const CommandResult r = RunCommand(
       {etcdctl, "--endpoints", etcd.member(0).Endpoint(), "--cacert", pki.ca.cert, "--cert",

@@ -2,33 +2,28 @@
 // (Auth.Authenticate, token sent as metadata "token" afterwards), and stream
 // Maintenance.Snapshot chunk by chunk to a callback. Every call is bounded: probes and
 // authentication by the dial timeout, the stream by an idle timeout and, when given, an overall
-// deadline. A Canceller lets another thread (the signal handler) abort whatever is in flight.
+// deadline. A Canceller (util/cancel.h) lets another thread (the signal thread) abort whatever is
+// in flight. No gRPC type appears here: the channel lives behind a pointer to an opaque Impl.
 //
 // A Connection is used from one thread at a time; the Canceller is thread-safe.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 
 #include "etcdsnap/client/endpoint.h"
 #include "etcdsnap/client/tls.h"
+#include "etcdsnap/util/cancel.h"
 #include "etcdsnap/util/status.h"
 
 namespace spdlog {
 class logger;
 }
-
-namespace grpc {
-class Channel;
-class ClientContext;
-}  // namespace grpc
 
 namespace etcdsnap::client {
 
@@ -41,33 +36,6 @@ void RouteGrpcLogs(std::shared_ptr<spdlog::logger> log);
 
 // Adds what to do next to gRPC's connection-failure text, which names the symptom only.
 std::string ExplainConnectFailure(const std::string& grpc_message, bool tls);
-
-// Aborts in-flight RPCs from another thread. Cancel() is async-signal-unsafe; call it from a
-// normal thread (the sigwait thread), not from a signal handler.
-class Canceller {
- public:
-  void Cancel(const std::string& reason);
-  bool cancelled() const { return cancelled_.load(); }
-  std::string reason() const;
-
-  // While alive, Cancel() also cancels `ctx`.
-  class Registration {
-   public:
-    Registration(Canceller* c, grpc::ClientContext* ctx);
-    ~Registration();
-    Registration(const Registration&) = delete;
-    Registration& operator=(const Registration&) = delete;
-
-   private:
-    Canceller* c_;
-  };
-
- private:
-  mutable std::mutex mu_;
-  std::atomic<bool> cancelled_{false};
-  std::string reason_;
-  grpc::ClientContext* ctx_ = nullptr;
-};
 
 struct ConnectionOptions {
   std::optional<TlsMaterial> tls;  // used for endpoints that want TLS
@@ -99,18 +67,21 @@ using ChunkFn = std::function<Status(std::span<const uint8_t> blob, uint64_t rem
 
 class Connection {
  public:
-  Connection(Endpoint endpoint, const ConnectionOptions& options);
+  // Builds the channel (no network traffic yet). Fails (kInvalidArgument) only when the TLS
+  // material for an https:// endpoint given without TLS flags cannot be set up.
+  static Result<Connection> Open(Endpoint endpoint, const ConnectionOptions& options);
   ~Connection();
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;
 
-  const Endpoint& endpoint() const { return endpoint_; }
+  const Endpoint& endpoint() const;
 
   // Maintenance.Status, failing fast: kUnavailable with gRPC's reason when the member cannot be
   // reached (refused, TLS handshake failure), kDeadlineExceeded after the dial timeout.
   Result<MemberStatus> Probe(Canceller* canceller);
 
   // Auth.Authenticate; on success later calls carry the token.
+  // The request's copy of the password is overwritten once the call returns.
   Status Authenticate(const std::string& user, const std::string& password,
                       Canceller* canceller);
 
@@ -119,10 +90,9 @@ class Connection {
                         Canceller* canceller);
 
  private:
-  Endpoint endpoint_;
-  nanoseconds dial_timeout_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::string token_;
+  struct Impl;
+  explicit Connection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace etcdsnap::client

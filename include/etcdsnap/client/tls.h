@@ -1,12 +1,10 @@
 // TLS material for client connections: reads --cacert/--cert/--key, checks them with OpenSSL
 // before any connection (so that a wrong key, an expired certificate or a non-PEM file is named
-// in a clear error instead of a handshake failure), and builds gRPC channel credentials.
-// Key contents never leave this module except inside the credentials object.
+// in a clear error instead of a handshake failure). client.cc turns the material into gRPC
+// channel credentials; this header stays free of gRPC types. Key contents never leave the
+// client module except inside the credentials object.
 #pragma once
 
-#include <grpcpp/security/credentials.h>
-
-#include <memory>
 #include <string>
 
 #include "etcdsnap/util/status.h"
@@ -26,7 +24,10 @@ class TlsMaterial {
   // Errors are kInvalidArgument and name the flag and file.
   static Result<TlsMaterial> Load(const TlsFiles& files);
 
-  std::shared_ptr<grpc::ChannelCredentials> Credentials() const;
+  const std::string& root_pem() const { return root_pem_; }  // empty: system roots
+  const std::string& cert_pem() const { return cert_pem_; }  // empty: no client certificate
+  const std::string& key_pem() const { return key_pem_; }
+  bool skip_verify() const { return skip_verify_; }
 
  private:
   std::string root_pem_;

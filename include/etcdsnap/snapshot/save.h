@@ -1,7 +1,9 @@
 // The save use case: pick a member, stream its Maintenance.Snapshot into "<path>.part" (0600),
 // check the size (% 512 == 32) and the sha256 trailer against what was hashed while streaming,
 // fsync file and directory, rename onto <path>. On any failure or cancellation the .part is
-// removed and an existing <path> is left as it was.
+// removed and an existing <path> is left as it was. The canceller is checked in every stage
+// (probe, authentication, stream, after the stream, during and after --verify) up to the
+// rename; once the rename is done, so is the save.
 #pragma once
 
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "etcdsnap/client/client.h"
+#include "etcdsnap/util/cancel.h"
 #include "etcdsnap/util/status.h"
 
 namespace spdlog {
@@ -52,7 +55,7 @@ struct Candidate {
 };
 std::optional<size_t> ChooseMember(const std::vector<Candidate>& candidates);
 
-Result<SaveResult> Save(const SaveOptions& options, client::Canceller* canceller,
+Result<SaveResult> Save(const SaveOptions& options, Canceller* canceller,
                         spdlog::logger& log);
 
 }  // namespace etcdsnap::snapshot

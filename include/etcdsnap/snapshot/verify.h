@@ -7,6 +7,7 @@
 // `snapshot save --verify` calls Verify() on the file it just wrote.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ struct VerifyOptions {
   std::string path;
   bool check_schema = true;  // off for a bbolt file that is not an etcd backend
   size_t max_errors = 100;   // per section; the rest are counted
+  // When set and it turns true, Verify stops at its next check (between stages and every MiB
+  // hashed) and returns kCancelled.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // The sha256 trailer: absent (size % 512 != 32), or present and matching or not.

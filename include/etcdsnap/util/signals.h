@@ -1,0 +1,46 @@
+// SIGINT, SIGTERM and SIGHUP turned into cancellation. The signals are blocked in every thread
+// and read from a signalfd by one owned thread, so no code runs in a signal handler. The first
+// signal cancels; a second one exits the process at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "etcdsnap/util/cancel.h"
+#include "etcdsnap/util/status.h"
+
+namespace etcdsnap {
+
+struct SignalCancelOptions {
+  // The first signal calls Cancel("interrupted by SIGTERM" + reason_suffix).
+  std::string reason_suffix;
+  // A second signal prints "Error: interrupted twice; " + second_message on stderr and calls
+  // _exit(second_exit_code). It removes no file: only the owner of a file (the thread that
+  // holds its lock and knows its inode) may remove it, and that thread may be mid-rename.
+  std::string second_message;
+  int second_exit_code = 1;
+};
+
+class SignalCanceller {
+ public:
+  // Blocks the signals in the calling thread, which every thread it starts later inherits:
+  // call it before any other thread exists. Fails only when no signalfd/eventfd is available.
+  static Result<std::unique_ptr<SignalCanceller>> Start(Canceller* canceller,
+                                                        SignalCancelOptions options);
+  // Stops and joins the thread. The signals stay blocked: one that arrives after the work is
+  // done stays pending and is ignored until the process exits.
+  ~SignalCanceller();
+  SignalCanceller(const SignalCanceller&) = delete;
+  SignalCanceller& operator=(const SignalCanceller&) = delete;
+
+ private:
+  SignalCanceller(int signal_fd, int stop_fd) : signal_fd_(signal_fd), stop_fd_(stop_fd) {}
+  void Run(Canceller* canceller, const SignalCancelOptions& options);
+
+  int signal_fd_;
+  int stop_fd_;
+  std::jthread thread_;  // last: joined before the fds close
+};
+
+}  // namespace etcdsnap
