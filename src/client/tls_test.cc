@@ -6,17 +6,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include "temp_dir.h"
+
 namespace etcdsnap::client {
 namespace {
 
-namespace fs = std::filesystem;
 
-class TlsMaterialTest : public ::testing::Test {
+class TlsMaterialTest : public etcdsnap::testing::TempDirTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/etcdsnap-tls-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     // One self-signed cert and two keys, made by the openssl CLI the tests depend on anyway.
     const std::string d = dir_.string();
     ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + d +
@@ -26,9 +24,7 @@ class TlsMaterialTest : public ::testing::Test {
     ASSERT_EQ(std::system(("openssl genrsa -out " + d + "/b.key 2048 2>/dev/null").c_str()), 0);
     std::ofstream(dir_ / "junk.pem") << "not a pem file\n";
   }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string P(const char* name) const { return (dir_ / name).string(); }
-  fs::path dir_;
 };
 
 TEST_F(TlsMaterialTest, LoadsMatchingPair) {

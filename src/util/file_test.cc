@@ -11,14 +11,14 @@
 #include <filesystem>
 #include <fstream>
 
-#include "temp_dir_test_util.h"
+#include "temp_dir.h"
 
 namespace etcdsnap {
 namespace {
 
 namespace fs = std::filesystem;
 
-using PartFileTest = TempDirTest;
+using PartFileTest = testing::TempDirTest;
 
 TEST_F(PartFileTest, CommitReplacesTargetWithMode0600) {
   const std::string target = (dir_ / "out.db").string();

@@ -7,17 +7,17 @@
 #include <filesystem>
 #include <fstream>
 
-#include "temp_dir_test_util.h"
+#include "temp_dir.h"
 
 namespace etcdsnap {
 namespace {
 
 namespace fs = std::filesystem;
 
-class StagingDirTest : public TempDirTest {
+class StagingDirTest : public testing::TempDirTest {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
+    testing::TempDirTest::SetUp();
     target_ = (dir_ / "data").string();
   }
   // A small data dir in `root`: member/snap/db and member/wal/0.wal.

@@ -24,6 +24,8 @@ TempDir::TempDir(const std::string& prefix) {
   path_ = buf.data();
 }
 
+std::string TempDirTest::Read(const std::filesystem::path& p) { return ReadFileOrEmpty(p.string()); }
+
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);

@@ -3,6 +3,9 @@
 #ifndef ETCDSNAP_TESTS_SUPPORT_TEMP_DIR_H_
 #define ETCDSNAP_TESTS_SUPPORT_TEMP_DIR_H_
 
+#include <gtest/gtest.h>
+
+#include <filesystem>
 #include <string>
 
 namespace etcdsnap::testing {
@@ -21,6 +24,14 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// A fixture for tests that touch files: dir_ is a fresh directory per test, removed after it.
+class TempDirTest : public ::testing::Test {
+ protected:
+  static std::string Read(const std::filesystem::path& p);
+  TempDir tmp_;
+  const std::filesystem::path dir_{tmp_.path()};
 };
 
 // Whole content of a file; "" if it cannot be read.
