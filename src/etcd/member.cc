@@ -202,12 +202,34 @@ bool SplitsHostPort(std::string_view hostport) {
   return true;
 }
 
+size_t Utf8Len(std::string_view s, size_t i, uint32_t* rune);
+
+// unicode.IsSpace.
+bool IsGoSpace(uint32_t r) {
+  return (r >= '\t' && r <= '\r') || r == ' ' || r == 0x85 || r == 0xa0 || r == 0x1680 ||
+         (r >= 0x2000 && r <= 0x200a) || r == 0x2028 || r == 0x2029 || r == 0x202f || r == 0x205f ||
+         r == 0x3000;
+}
+
+// strings.TrimSpace: leading and trailing Unicode white space.
 std::string_view TrimSpace(std::string_view s) {
-  const auto space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-  };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  while (!s.empty()) {
+    uint32_t r = static_cast<uint8_t>(s[0]);
+    const size_t n = r < 0x80 ? 1 : Utf8Len(s, 0, &r);
+    if (n == 0 || !IsGoSpace(r)) break;
+    s.remove_prefix(n);
+  }
+  while (!s.empty()) {
+    // The start of the last UTF-8 sequence: at most 3 continuation bytes back.
+    size_t start = s.size() - 1;
+    while (start > 0 && s.size() - start < 4 && (static_cast<uint8_t>(s[start]) & 0xc0) == 0x80) {
+      --start;
+    }
+    uint32_t r = static_cast<uint8_t>(s[start]);
+    const size_t n = r < 0x80 ? 1 : Utf8Len(s, start, &r);
+    if (n == 0 || start + n != s.size() || !IsGoSpace(r)) break;
+    s.remove_suffix(n);
+  }
   return s;
 }
 

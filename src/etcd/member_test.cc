@@ -91,7 +91,10 @@ TEST(MemberTest, GoJsonStringEscapes) {
 TEST(MemberTest, NormalizesUrlsAsGoPrintsThem) {
   const std::pair<const char*, const char*> cases[] = {
       {"http://localhost:2380", "http://localhost:2380"},
-      {"  HTTP://Host:2380 \n", "http://Host:2380"},  // scheme lowered, host kept
+      {"  HTTP://Host:2380 \n", "http://Host:2380"},                   // scheme lowered, host kept
+      {"\xc2\xa0\u3000http://h:1\xc2\x85\xe2\x80\xa8", "http://h:1"},  // Unicode spaces trimmed
+      {"http://h:1\xa0",
+       "ERR cannot parse URL \"http://h:1\xa0\": invalid port \":1\xa0\" after host"},
       {"https://[::1]:2380", "https://[::1]:2380"},
       {"http://[fe80::1%25eth0]:2380", "http://[fe80::1%25eth0]:2380"},
       {"http://[fe80::1%25en%30]:1", "http://[fe80::1%25en0]:1"},
