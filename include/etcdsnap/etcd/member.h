@@ -15,10 +15,11 @@
 
 namespace etcdsnap::etcd {
 
-// Parses one peer URL as etcd's types.NewURLs does (TrimSpace, Go's url.Parse, scheme http,
-// https, unix or unixs, a "host:port" host, no path) and returns Go's url.URL.String() of it
-// (scheme lower-cased, host and user info re-escaped). Percent-escapes in the host other than
-// "%25" (an IPv6 zone) and bytes >= 0x80 written as escapes are refused, as Go refuses them.
+// Parses one peer URL as etcd's types.NewURLs does (strings.TrimSpace, Go's url.Parse, scheme
+// http, https, unix or unixs, a "host:port" host, no path) and returns Go's url.URL.String() of
+// it, the form member IDs hash: scheme lower-cased, host and user info re-escaped (non-ASCII host
+// bytes as %XX), query kept raw, fragment re-escaped. Go's parse errors keep Go's words after
+// "cannot parse URL "<url>": ".
 Result<std::string> NormalizePeerUrl(std::string_view url);
 
 // types.NewURLs over a comma-separated list: every URL normalized, the list sorted.
