@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "../util/temp_dir_test_util.h"
+#include "temp_dir.h"
 #include "etcdsnap/raft/snap.h"
 #include "etcdsnap/raft/wal.h"
 #include "test_util.h"
@@ -115,7 +115,7 @@ TEST(RestoreFilesTest, RefusesWhatEtcdRefuses) {
   EXPECT_EQ(same_id.status().code(), Code::kInvalidArgument);
 }
 
-class RestoreFilesDiskTest : public TempDirTest {};
+class RestoreFilesDiskTest : public testing::TempDirTest {};
 
 TEST_F(RestoreFilesDiskTest, WritesBothFiles) {
   RestoreFiles f =

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "../util/temp_dir_test_util.h"
+#include "temp_dir.h"
 #include "test_util.h"
 
 namespace etcdsnap::raft {
@@ -35,7 +35,7 @@ TEST(SnapTest, CrcIsOverTheRaftSnapshotAlone) {
             "snap file holds no snapshot");
 }
 
-class SnapFileTest : public TempDirTest {};
+class SnapFileTest : public testing::TempDirTest {};
 
 TEST_F(SnapFileTest, WritesTermIndexFile) {
   Snapshot s{std::string("{}"), SnapshotMetadata{ConfState{{1}, {}, {}, {}, false}, 3, 1}};

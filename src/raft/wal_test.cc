@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "../util/temp_dir_test_util.h"
+#include "temp_dir.h"
 #include "etcdsnap/util/crc32c.h"
 #include "test_util.h"
 
@@ -92,7 +92,7 @@ TEST(WalTest, ReaderRefusesDamage) {
   EXPECT_EQ(r3.status().code(), Code::kCorruption);
 }
 
-class WalFileTest : public TempDirTest {};
+class WalFileTest : public testing::TempDirTest {};
 
 TEST_F(WalFileTest, SegmentIsPreallocatedWithTheRecordsFirst) {
   WalEncoder e;
