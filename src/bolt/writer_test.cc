@@ -21,6 +21,7 @@
 #include "etcdsnap/bolt/check.h"
 #include "etcdsnap/bolt/cursor.h"
 #include "etcdsnap/bolt/file.h"
+#include "etcdsnap/bolt/update_tx.h"
 #include "test_db.h"
 
 namespace etcdsnap::bolt {
@@ -354,6 +355,314 @@ TEST_F(WriterTest, BuilderRefusesBadInputAndLeavesNoFile) {
   auto b = Builder::Create(p, {});
   EXPECT_FALSE(b.ok());
   EXPECT_EQ(ReadAll(p), "precious");
+}
+
+// --- UpdateTx -------------------------------------------------------------------------------
+
+// restore's edits (etcdutl 3.5): new members, consistent_index and term, a bumped revision.
+Status RestoreEdits(UpdateTx& tx, Model* m, uint64_t bump) {
+  const std::string member =
+      R"({"id":10276657743932975437,"peerURLs":["http://localhost:2380"],"name":"default"})";
+  ETCDSNAP_RETURN_IF_ERROR(tx.ClearBucket("members"));
+  ETCDSNAP_RETURN_IF_ERROR(tx.ClearBucket("members_removed"));
+  ETCDSNAP_RETURN_IF_ERROR(tx.Put("members", "8e9e05c52164694d", member));
+  ETCDSNAP_RETURN_IF_ERROR(tx.Put("meta", "consistent_index", Be64(1)));
+  ETCDSNAP_RETURN_IF_ERROR(tx.Put("meta", "term", Be64(1)));
+  (*m)["members"] = {{"8e9e05c52164694d", member}};
+  (*m)["members_removed"].clear();
+  (*m)["meta"]["consistent_index"] = Be64(1);
+  (*m)["meta"]["term"] = Be64(1);
+  if (bump == 0) return Status::Ok();
+  Result<std::optional<std::string>> last = tx.LastKey("key");
+  if (!last.ok()) return last.status();
+  if (!*last || (*last)->size() < 8) return Status::Internal("no revision");
+  const uint64_t main = LoadBE64(reinterpret_cast<const uint8_t*>((*last)->data())) + bump;
+  ETCDSNAP_RETURN_IF_ERROR(tx.Put("key", Rev(main), ""));
+  ETCDSNAP_RETURN_IF_ERROR(tx.Put("meta", "scheduledCompactRev", Rev(main)));
+  (*m)["key"][Rev(main)] = "";
+  (*m)["meta"]["scheduledCompactRev"] = Rev(main);
+  return Status::Ok();
+}
+
+// Pages whose bytes differ between two images of the database.
+std::set<Pgid> ChangedPages(std::string before, std::string after) {
+  std::set<Pgid> out;
+  const size_t size = std::max(before.size(), after.size());
+  before.resize(size);  // a page past the end of a file reads as zeros here
+  after.resize(size);
+  for (size_t off = 0; off < size; off += 4096) {
+    if (before.compare(off, 4096, after, off, 4096) != 0) out.insert(off / 4096);
+  }
+  return out;
+}
+
+TEST_F(WriterTest, RestoreEditsOnARealSnapshot) {
+  for (const auto& [name, strip] : {std::pair<std::string, size_t>{"s1.db", 32},
+                                    std::pair<std::string, size_t>{"default-restore-db", 0}}) {
+    SCOPED_TRACE(name);
+    const std::string p = CopyData(name, strip);
+    const std::string before = ReadAll(p);
+    Model m = Dump(p);
+    ASSERT_EQ(m.count("key"), 1u);
+    const size_t keys = m["key"].size();
+    auto tx = UpdateTx::Open(p);
+    ASSERT_TRUE(tx.ok()) << tx.status().message();
+    const Meta old = (*tx)->file().meta();
+    Status s = RestoreEdits(**tx, &m, 1000);
+    ASSERT_TRUE(s.ok()) << s.message();
+    ASSERT_TRUE((*tx)->Commit().ok());
+    const CommitStats st = (*tx)->stats();
+    tx->reset();
+
+    EXPECT_EQ(Dump(p), m);
+    EXPECT_EQ(m["key"].size(), keys + 1);
+    CheckResult r = CheckFile(p);
+    EXPECT_TRUE(r.ok());
+    EXPECT_FALSE(r.freelist_persisted);  // NoFreelistSync, as etcd wrote it, is kept
+    auto f = File::Open(p);
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ((*f)->meta().txid, old.txid + 1);
+    EXPECT_EQ((*f)->meta_state().chosen, static_cast<int>((old.txid + 1) % 2));
+    EXPECT_EQ((*f)->meta().pgid, old.pgid + st.pages_written);
+    // Copy on write: only the new meta and the pages appended past the old end changed.
+    const std::string after = ReadAll(p);
+    std::set<Pgid> expected{(old.txid + 1) % 2};
+    for (Pgid id = old.pgid; id < old.pgid + st.pages_written; ++id) expected.insert(id);
+    EXPECT_EQ(ChangedPages(before, after), expected);
+    EXPECT_LE(st.pages_written, 3u);  // etcd's small buckets are inline: the root leaf (+ key)
+  }
+}
+
+TEST_F(WriterTest, TransactionWithoutCommitChangesNothing) {
+  const std::string p = CopyData("s1.db", 32);
+  const std::string before = ReadAll(p);
+  {
+    auto tx = UpdateTx::Open(p);
+    ASSERT_TRUE(tx.ok());
+    Model m;
+    ASSERT_TRUE(RestoreEdits(**tx, &m, 5).ok());
+    auto got = (*tx)->Get("meta", "term");  // sees its own puts
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(**got, Be64(1));
+  }
+  EXPECT_EQ(ReadAll(p), before);
+}
+
+TEST_F(WriterTest, AppendToADeepBucketRewritesOnlyItsPath) {
+  const std::string p = Path("db");
+  Model m = EtcdModel(50000);
+  Build(p, m);
+  const size_t depth = CheckShape(p, true);
+  ASSERT_EQ(depth, 3u);
+  const std::string before = ReadAll(p);
+  auto tx = UpdateTx::Open(p);
+  ASSERT_TRUE(tx.ok());
+  const Meta old = (*tx)->file().meta();
+  auto last = (*tx)->LastKey("key");
+  ASSERT_TRUE(last.ok() && *last);
+  EXPECT_EQ(**last, m["key"].rbegin()->first);
+  ASSERT_TRUE((*tx)->Put("key", Rev(1 << 20), "bumped").ok());
+  ASSERT_TRUE((*tx)->Commit().ok());
+  const CommitStats st = (*tx)->stats();
+  tx->reset();
+  m["key"][Rev(1 << 20)] = "bumped";
+  EXPECT_EQ(Dump(p), m);
+  CheckResult r = CheckFile(p);
+  EXPECT_TRUE(r.ok());
+  EXPECT_TRUE(r.freelist_persisted);
+  // Rewritten: the key bucket's three pages on the path, the root bucket's leaf, the freelist.
+  EXPECT_EQ(st.pages_written, 3u + 1u + 1u);
+  EXPECT_EQ(st.pages_freed, 3u + 1u + 1u);  // their old copies and the old freelist page
+  EXPECT_EQ(r.free_pages, 5u);
+  std::set<Pgid> expected{(old.txid + 1) % 2};
+  for (Pgid id = old.pgid; id < st.high_water; ++id) expected.insert(id);
+  EXPECT_EQ(ChangedPages(before, ReadAll(p)), expected);
+}
+
+TEST_F(WriterTest, PagesFreedByATransactionAreReusedByTheNext) {
+  const std::string p = Path("db");
+  Model m = EtcdModel(5000);
+  Build(p, m);
+  Pgid hwm = 0;
+  std::set<Pgid> free_after_first;
+  for (int round = 0; round < 4; ++round) {
+    SCOPED_TRACE(round);
+    const std::string before = ReadAll(p);
+    auto tx = UpdateTx::Open(p);
+    ASSERT_TRUE(tx.ok());
+    const Meta old = (*tx)->file().meta();
+    // Free before this tx: the ids in the old freelist page.
+    std::set<Pgid> was_free;
+    {
+      std::vector<uint8_t> buf;
+      auto v = (*tx)->file().ReadPageBytes(old.freelist, &buf);
+      ASSERT_TRUE(v.ok());
+      for (size_t i = 0; i < v->count; ++i) was_free.insert(LoadLE64(buf.data() + 16 + 8 * i));
+    }
+    const std::string k = Rev(100000 + round);
+    ASSERT_TRUE((*tx)->Put("key", k, "v").ok());
+    ASSERT_TRUE((*tx)->Put("meta", "round", std::to_string(round)).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+    const CommitStats st = (*tx)->stats();
+    tx->reset();
+    m["key"][k] = "v";
+    m["meta"]["round"] = std::to_string(round);
+    EXPECT_EQ(Dump(p), m);
+    EXPECT_TRUE(CheckFile(p).ok());
+    // Pages written by this tx were free before it or new: never a page it freed itself.
+    for (Pgid id : ChangedPages(before, ReadAll(p))) {
+      if (id < 2) continue;
+      EXPECT_TRUE(was_free.count(id) || id >= old.pgid) << "page " << id;
+    }
+    if (round == 0) {
+      EXPECT_EQ(st.pages_reused, 0u);  // a fresh build has no free pages
+      hwm = st.high_water;
+    } else {
+      EXPECT_EQ(st.pages_reused, st.pages_written);  // the previous round's pages suffice
+      EXPECT_EQ(st.high_water, hwm);
+    }
+  }
+}
+
+TEST_F(WriterTest, BucketsSplitWhenTheyGrowAndInlineWhenTheyShrink) {
+  const std::string p = Path("db");
+  Model m = EtcdModel(300);
+  Build(p, m);
+  std::vector<int> order(3000);
+  for (int i = 0; i < 3000; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937(7));
+  {
+    auto tx = UpdateTx::Open(p);
+    ASSERT_TRUE(tx.ok());
+    for (int i : order) {
+      const std::string k = "m" + std::to_string(100000 + i);
+      ASSERT_TRUE((*tx)->Put("members", k, std::string(i % 50, 'q')).ok());
+      m["members"][k] = std::string(i % 50, 'q');
+    }
+    // Keys before every existing key of a non-inline bucket: the first branch key changes.
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE((*tx)->Put("key", Be64(0) + std::to_string(1000 + i), "early").ok());
+      m["key"][Be64(0) + std::to_string(1000 + i)] = "early";
+    }
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_EQ(Dump(p), m);
+  CheckResult r = CheckFile(p);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.inline_buckets, 8u);  // members is no longer inline
+  CheckShape(p, false);
+  {
+    auto tx = UpdateTx::Open(p);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->ClearBucket("members").ok());
+    ASSERT_TRUE((*tx)->Put("members", "a", "1").ok());
+    ASSERT_TRUE((*tx)->ClearBucket("key").ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+    EXPECT_GT((*tx)->stats().pages_freed, 40u);
+  }
+  m["members"] = {{"a", "1"}};
+  m["key"].clear();
+  EXPECT_EQ(Dump(p), m);
+  r = CheckFile(p);
+  EXPECT_TRUE(r.ok());  // the emptied trees' pages are all in the freelist
+  EXPECT_EQ(r.inline_buckets, 10u);
+}
+
+TEST_F(WriterTest, PersistModeRebuildsTheFreelistOfAnEtcdFile) {
+  const std::string p = CopyData("default-restore-db", 0);
+  Model m = Dump(p);
+  UpdateOptions o;
+  o.freelist = FreelistMode::kPersist;
+  auto tx = UpdateTx::Open(p, o);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE(RestoreEdits(**tx, &m, 0).ok());
+  ASSERT_TRUE((*tx)->Commit().ok());
+  const CommitStats st = (*tx)->stats();
+  tx->reset();
+  EXPECT_EQ(Dump(p), m);
+  CheckResult r = CheckFile(p);
+  EXPECT_TRUE(r.ok());
+  EXPECT_TRUE(r.freelist_persisted);
+  EXPECT_EQ(r.free_pages, st.free_pages);
+  EXPECT_EQ(r.reachable_pages + r.free_pages, r.high_water);
+}
+
+TEST_F(WriterTest, CreatesMissingBucketsAndKeepsSequences) {
+  const std::string p = Path("db");
+  {
+    auto b = Builder::Create(p, {});
+    ASSERT_TRUE(b.ok());
+    ASSERT_TRUE((*b)->BeginBucket("key", 42).ok());
+    ASSERT_TRUE((*b)->Put(Rev(2), "x").ok());
+    ASSERT_TRUE((*b)->EndBucket().ok());
+    ASSERT_TRUE((*b)->Finish().ok());
+  }
+  auto tx = UpdateTx::Open(p);
+  ASSERT_TRUE(tx.ok());
+  EXPECT_EQ((*tx)->Put("members", "k", "v").code(), Code::kNotFound);
+  ASSERT_TRUE((*tx)->CreateBucketIfMissing("members").ok());
+  ASSERT_TRUE((*tx)->CreateBucketIfMissing("cluster").ok());
+  ASSERT_TRUE((*tx)->Put("members", "k", "v").ok());
+  ASSERT_TRUE((*tx)->Put("key", Rev(3), "y").ok());
+  EXPECT_EQ((*tx)->Put("key", "", "y").code(), Code::kInvalidArgument);
+  ASSERT_TRUE((*tx)->Commit().ok());
+  EXPECT_EQ((*tx)->Put("key", Rev(4), "z").code(), Code::kInternal);  // finished
+  tx->reset();
+  std::map<std::string, uint64_t> seqs;
+  EXPECT_EQ(
+      Dump(p, &seqs),
+      (Model{{"cluster", {}}, {"key", {{Rev(2), "x"}, {Rev(3), "y"}}}, {"members", {{"k", "v"}}}}));
+  EXPECT_EQ(seqs["key"], 42u);
+  EXPECT_TRUE(CheckFile(p).ok());
+}
+
+TEST_F(WriterTest, RefusesALockedFileAndAKeyThatIsABucket) {
+  const std::string p = Path("db");
+  Build(p, EtcdModel(10));
+  auto tx = UpdateTx::Open(p);
+  ASSERT_TRUE(tx.ok());
+  auto second = UpdateTx::Open(p);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("locked by another process"), std::string::npos)
+      << second.status().message();
+  tx->reset();
+  EXPECT_TRUE(UpdateTx::Open(p).ok());  // released with the transaction
+
+  // A top-level key that is not a bucket (only a hand-made file has one).
+  testing::TestDb db;
+  Pgid root = db.AddLeaf({{"plain", "v"}});
+  const std::string q = Path("plain");
+  testing::TestDb::WriteFile(q, db.Finish(root));
+  auto t2 = UpdateTx::Open(q);
+  ASSERT_TRUE(t2.ok());
+  Status s = (*t2)->Put("plain", "k", "v");
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("is a key, not a bucket"), std::string::npos) << s.message();
+}
+
+TEST_F(WriterTest, CorruptPagesAreReportedAndNothingIsWritten) {
+  const std::string p = Path("db");
+  Build(p, EtcdModel(5000));
+  std::string bytes = ReadAll(p);
+  auto f = File::Open(p);
+  ASSERT_TRUE(f.ok());
+  // The key bucket's root (a branch page): make it claim to be a meta page.
+  Cursor c(**f, (*f)->meta().root);
+  ASSERT_TRUE(c.First().ok());
+  while (c.Valid() && Str(c.key()) != "key") ASSERT_TRUE(c.Next().ok());
+  const Pgid key_root = DecodeBucketHeader(c.value())->root;
+  f->reset();
+  bytes[key_root * 4096 + 8] = static_cast<char>(kMetaPageFlag);
+  testing::TestDb::WriteFile(p, bytes);
+  auto tx = UpdateTx::Open(p);
+  ASSERT_TRUE(tx.ok());
+  Status s = (*tx)->Put("key", Rev(1 << 30), "v");
+  EXPECT_EQ(s.code(), Code::kCorruption);
+  EXPECT_NE(s.message().find("page " + std::to_string(key_root) + ": invalid type: meta"),
+            std::string::npos)
+      << s.message();
+  tx->reset();
+  EXPECT_EQ(ReadAll(p), bytes);
 }
 
 }  // namespace
