@@ -189,6 +189,25 @@ Model EtcdModel(size_t n) {
   return m;
 }
 
+// The header of top-level bucket `name`'s root page (a zero header for an inline bucket).
+PageHeader BucketRootHeader(const std::string& path, const std::string& name) {
+  auto f = File::Open(path);
+  EXPECT_TRUE(f.ok());
+  if (!f.ok()) return {};
+  Cursor c(**f, (*f)->meta().root);
+  for (Status s = c.First(); s.ok() && c.Valid(); s = c.Next()) {
+    if (Str(c.key()) != name) continue;
+    auto h = DecodeBucketHeader(c.value());
+    if (!h.ok() || h->root == 0) return {};
+    std::vector<uint8_t> buf;
+    auto v = (*f)->ReadPageBytes(h->root, &buf);
+    EXPECT_TRUE(v.ok());
+    return v.ok() ? *v : PageHeader{};
+  }
+  ADD_FAILURE() << "no bucket " << name;
+  return {};
+}
+
 // --- Builder -------------------------------------------------------------------------------
 
 TEST_F(WriterTest, BuilderRoundTripsManyBuckets) {
@@ -551,6 +570,11 @@ TEST_F(WriterTest, BucketsSplitWhenTheyGrowAndInlineWhenTheyShrink) {
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(r.inline_buckets, 8u);  // members is no longer inline
   CheckShape(p, false);
+  // Split as bbolt does, not kept as one leaf with overflow pages: a branch above leaves.
+  const PageHeader members = BucketRootHeader(p, "members");
+  EXPECT_EQ(members.flags, kBranchPageFlag);
+  EXPECT_GT(members.count, 20);  // ~100 KB of members at FillPercent 0.5
+  EXPECT_EQ(members.overflow, 0u);
   {
     auto tx = UpdateTx::Open(p);
     ASSERT_TRUE(tx.ok());
