@@ -47,6 +47,13 @@ size_t ChildIndex(const Node& n, std::string_view key) {
   return it == n.inodes.begin() ? 0 : static_cast<size_t>(it - n.inodes.begin()) - 1;
 }
 
+// bbolt's node.write panics ("inode overflow") on a page of 0xFFFF elements or more.
+Status CountFits(size_t elements) {
+  if (elements < 0xFFFF) return Status::Ok();
+  return Status::Unsupported("a page of " + std::to_string(elements) +
+                             " elements: more than a page header can count (65534)");
+}
+
 Result<std::unique_ptr<Node>> NodeFromView(const PageView& v, Pgid pgid) {
   auto n = std::make_unique<Node>();
   n->pgid = pgid;
@@ -413,6 +420,7 @@ class UpdateTx::Impl {
     if (n->pgid != 0) Free(n->pgid, n->overflow);
     std::vector<Inode> refs;
     for (const auto& [begin, end] : SplitRanges(*n)) {
+      ETCDSNAP_RETURN_IF_ERROR(CountFits(end - begin));
       const size_t size = NodeSize(n->inodes, begin, end, n->leaf);
       const uint64_t pages = (size + page_size_ - 1) / page_size_;
       const Pgid id = Allocate(pages);
@@ -443,6 +451,7 @@ class UpdateTx::Impl {
                               return (in.flags & kBucketLeafFlag) != 0;
                             });
     if (inlineable) {
+      ETCDSNAP_RETURN_IF_ERROR(CountFits(r.inodes.size()));
       if (t.root_pgid != 0) Free(r.pgid, r.overflow);  // a leaf root: the whole old tree
       return EncodeBucketValue(0, t.sequence, EncodeNode(r.inodes, 0, r.inodes.size(), true, 0, 0));
     }

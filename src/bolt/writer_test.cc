@@ -611,6 +611,124 @@ TEST_F(WriterTest, PersistModeRebuildsTheFreelistOfAnEtcdFile) {
   EXPECT_EQ(r.reachable_pages + r.free_pages, r.high_water);
 }
 
+TEST_F(WriterTest, OtherPageSizes) {
+  for (uint32_t ps : {1024u, 16384u, 65536u}) {
+    SCOPED_TRACE(ps);
+    const std::string p = Path("db" + std::to_string(ps));
+    Model m = EtcdModel(3000);
+    m["members"]["big"] = std::string(ps / 4, 'm');  // too big to stay inline
+    BuildOptions o;
+    o.page_size = ps;
+    Build(p, m, o);
+    EXPECT_TRUE(CheckFile(p).ok());
+    auto tx = UpdateTx::Open(p);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(RestoreEdits(**tx, &m, 7).ok());  // members shrinks back to inline
+    ASSERT_TRUE((*tx)->Commit().ok());
+    tx->reset();
+    EXPECT_EQ(Dump(p), m);
+    CheckResult r = CheckFile(p);
+    EXPECT_TRUE(r.ok());
+    EXPECT_EQ(r.inline_buckets, 9u);
+  }
+}
+
+TEST_F(WriterTest, ValuesLargerThanAPageInATransaction) {
+  const std::string p = Path("db");
+  Model m = EtcdModel(100);
+  Build(p, m);
+  for (size_t size : {size_t{10000}, size_t{3000}, size_t{70000}}) {
+    SCOPED_TRACE(size);
+    auto tx = UpdateTx::Open(p);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->Put("lease", "big", std::string(size, 'L')).ok());
+    ASSERT_TRUE((*tx)->Put("lease", "small", "s").ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+    tx->reset();
+    m["lease"]["big"] = std::string(size, 'L');
+    m["lease"]["small"] = "s";
+    EXPECT_EQ(Dump(p), m);
+    EXPECT_TRUE(CheckFile(p).ok());  // the replaced leaf's overflow pages were all freed
+  }
+}
+
+// A hand-made file with a nested bucket (etcd has none, bbolt allows them): a/n is a bucket
+// with its own two-page leaf, persisted freelist.
+std::string NestedDb(Pgid* sub_leaf) {
+  testing::TestDb db;
+  *sub_leaf = db.AddLeaf({{"x", std::string(5000, 'x')}});
+  Pgid a = db.AddLeaf({{"k1", "v1"},
+                       testing::TestDb::Bucket("n", testing::TestDb::BucketValue(*sub_leaf)),
+                       {"z", "zz"}});
+  Pgid root =
+      db.AddLeaf({testing::TestDb::Bucket("a", testing::TestDb::BucketValue(a)),
+                  testing::TestDb::Bucket("b", testing::TestDb::InlineBucket({{"k", "v"}}))});
+  Pgid fl = db.AddFreelist({});
+  return db.Finish(root, fl);
+}
+
+TEST_F(WriterTest, NestedBucketsAreCarriedAndFreedWhole) {
+  Pgid sub = 0;
+  const std::string p = Path("db");
+  testing::TestDb::WriteFile(p, NestedDb(&sub));
+  ASSERT_TRUE(CheckFile(p).ok());
+  Model m = Dump(p);
+  const std::string before = ReadAll(p);
+  {
+    auto tx = UpdateTx::Open(p);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->Put("a", "k2", "v2").ok());
+    EXPECT_EQ((*tx)->Put("a", "n", "v").code(), Code::kInvalidArgument);  // n is a bucket
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  m["a"]["k2"] = "v2";
+  EXPECT_EQ(Dump(p), m);
+  CheckResult r = CheckFile(p);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.buckets, 4u);
+  EXPECT_EQ(r.inline_buckets, 1u);  // a holds a sub-bucket: never inline
+  const std::string after = ReadAll(p);
+  EXPECT_EQ(before.substr(sub * 4096, 2 * 4096), after.substr(sub * 4096, 2 * 4096));
+  {
+    auto tx = UpdateTx::Open(p);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->ClearBucket("a").ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+    // a's leaf, n's two pages, the root bucket's leaf, the previous freelist page.
+    EXPECT_EQ((*tx)->stats().pages_freed, 5u);
+  }
+  m["a"].clear();
+  EXPECT_EQ(Dump(p), m);
+  r = CheckFile(p);
+  EXPECT_TRUE(r.ok());  // the freelist accounts for every page of the nested tree
+  EXPECT_EQ(r.buckets, 3u);
+}
+
+TEST_F(WriterTest, RefusesAPageOfMoreElementsThanAHeaderCounts) {
+  // 16 MiB pages (bbolt accepts them) hold more than 65535 small keys: bbolt's node.write
+  // panics there; we must refuse rather than wrap the 16-bit count. Empty values leave the
+  // bucket small enough to inline (<= 4 MiB); 64-byte values make it a page of its own.
+  for (size_t value : {size_t{0}, size_t{64}}) {
+    SCOPED_TRACE(value);
+    testing::TestDb db(1u << 24);
+    Pgid bucket = db.AddLeaf({});
+    Pgid root = db.AddLeaf({testing::TestDb::Bucket("b", testing::TestDb::BucketValue(bucket))});
+    const std::string p = Path("db" + std::to_string(value));
+    testing::TestDb::WriteFile(p, db.Finish(root));
+    const std::string before = ReadAll(p);
+    auto tx = UpdateTx::Open(p);
+    ASSERT_TRUE(tx.ok()) << tx.status().message();
+    for (uint32_t i = 0; i < 0xFFFF; ++i) {
+      ASSERT_TRUE((*tx)->Put("b", Be64(i), std::string(value, 'v')).ok());
+    }
+    Status s = (*tx)->Commit();
+    EXPECT_EQ(s.code(), Code::kUnsupported);
+    EXPECT_NE(s.message().find("65535 elements"), std::string::npos) << s.message();
+    tx->reset();
+    EXPECT_TRUE(ReadAll(p) == before);
+  }
+}
+
 TEST_F(WriterTest, CreatesMissingBucketsAndKeepsSequences) {
   const std::string p = Path("db");
   {
