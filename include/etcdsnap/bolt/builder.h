@@ -17,7 +17,9 @@
 // the bucket being written and for the root bucket: O(depth x page size), whatever the input.
 //
 // The file is created with O_EXCL and mode 0600; on any failure, or when the Builder is
-// destroyed before Finish() succeeded, it is removed: no partial file is left. Not thread-safe.
+// destroyed before Finish() succeeded, it is removed: no partial file is left. Making the new
+// directory entry durable (fsync of the directory) is the caller's, who stages the data dir.
+// Not thread-safe.
 #pragma once
 
 #include <cstdint>
