@@ -732,6 +732,25 @@ TEST_F(WriterTest, RefusesAPageOfMoreElementsThanAHeaderCounts) {
   }
 }
 
+TEST_F(WriterTest, EmptyDatabaseBuildsAndTakesBuckets) {
+  const std::string p = Path("db");
+  Build(p, {});
+  EXPECT_EQ(std::filesystem::file_size(p), 4u * 4096);  // as bbolt's db.init: metas, freelist, root
+  EXPECT_TRUE(CheckFile(p).ok());
+  auto tx = UpdateTx::Open(p);
+  ASSERT_TRUE(tx.ok());
+  auto last = (*tx)->LastKey("key");
+  EXPECT_EQ(last.status().code(), Code::kNotFound);
+  ASSERT_TRUE((*tx)->ClearBucket("key").ok());
+  last = (*tx)->LastKey("key");
+  ASSERT_TRUE(last.ok());
+  EXPECT_FALSE(last->has_value());
+  ASSERT_TRUE((*tx)->Commit().ok());
+  tx->reset();
+  EXPECT_EQ(Dump(p), (Model{{"key", {}}}));
+  EXPECT_TRUE(CheckFile(p).ok());
+}
+
 TEST_F(WriterTest, CreatesMissingBucketsAndKeepsSequences) {
   const std::string p = Path("db");
   {

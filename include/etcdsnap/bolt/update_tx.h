@@ -24,9 +24,11 @@
 // freelist page.
 //
 // Memory: the nodes of the touched pages (each at most one logical page, copied), i.e. one
-// root-to-leaf path per edited key plus the emptied buckets' new content; with kPersist on a
-// NoFreelistSync file also one bit per page plus 8 bytes per free page (the freelist that is
-// written, as bbolt holds it). Never the whole file.
+// root-to-leaf path per edited key plus the emptied buckets' new content, the new pages until
+// they are written at commit (the same bytes again), and 8 bytes per page freed (an emptied
+// bucket frees all of its pages) or listed in a persisted freelist. With kPersist on a
+// NoFreelistSync file also one bit per page of the file for the walk. Never the whole file: for
+// restore's edits of an etcd snapshot, a few pages whatever its size.
 //
 // Only top-level buckets are edited (etcd has no nested ones); nested buckets elsewhere in the
 // file are carried over untouched. The file is flock()ed exclusively while the transaction is
