@@ -5,6 +5,7 @@
 // ETCDSNAP_KEEP_TEST_FILES=<dir> writes the databases into <dir> and keeps them (to run bbolt's
 // own check on them by hand).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -802,6 +803,19 @@ TEST_F(WriterTest, RefusesALockedFileAndAKeyThatIsABucket) {
   Status s = (*t2)->Put("plain", "k", "v");
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
   EXPECT_NE(s.message().find("is a key, not a bucket"), std::string::npos) << s.message();
+}
+
+TEST_F(WriterTest, RefusesWhatIsNotARegularFile) {
+  const std::string fifo = Path("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto tx = UpdateTx::Open(fifo);  // must not wait for a writer
+  ASSERT_FALSE(tx.ok());
+  EXPECT_EQ(tx.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(tx.status().message().find("not a regular file"), std::string::npos);
+  auto missing = UpdateTx::Open(Path("missing"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("No such file"), std::string::npos)
+      << missing.status().message();
 }
 
 TEST_F(WriterTest, CorruptPagesAreReportedAndNothingIsWritten) {
