@@ -134,7 +134,7 @@ class Checker : public PageObserver {
 
   template <typename OpenFn>
   void OpenChild(const Cursor& c, size_t depth, OpenFn& open) {
-    const std::string where = PageMsg(c.page_id(), "bucket " + Printable(c.key()));
+    const std::string where = PageMsg(c.page_id(), "bucket " + Quote(c.key()));
     Result<BucketHeader> b = DecodeBucketHeader(c.value());
     if (!b.ok()) {
       Error(where + ": " + b.status().message());
@@ -150,14 +150,6 @@ class Checker : public PageObserver {
     }
     ++result_.inline_buckets;
     open(std::make_unique<Cursor>(file_, b->inline_page, where + " (inline)"));
-  }
-
-  static std::string Printable(Bytes b) {
-    std::string s;
-    for (uint8_t ch : b.first(std::min<size_t>(b.size(), 64))) {
-      s.push_back(ch >= 0x20 && ch < 0x7f ? static_cast<char>(ch) : '?');
-    }
-    return "\"" + s + (b.size() > 64 ? "...\"" : "\"");
   }
 
   const File& file_;

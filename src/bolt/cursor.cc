@@ -6,26 +6,6 @@
 namespace etcdsnap::bolt {
 namespace {
 
-std::string Quote(Bytes b) {
-  std::string out = "\"";
-  for (uint8_t c : b.first(std::min<size_t>(b.size(), 64))) {
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  if (b.size() > 64) out += "...";
-  return out + "\"";
-}
-
-std::string_view View(Bytes b) {
-  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
-}
-
 int CompareBytes(Bytes a, std::string_view b) {
   const size_t n = std::min(a.size(), b.size());
   const int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);

@@ -1,5 +1,6 @@
 #include "etcdsnap/bolt/format.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
 
@@ -13,6 +14,22 @@ PageHeader DecodePageHeader(Bytes b) {
   h.count = LoadLE16(b.data() + 10);
   h.overflow = LoadLE32(b.data() + 12);
   return h;
+}
+
+std::string Quote(Bytes b, size_t limit) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (uint8_t c : b.first(std::min(b.size(), limit))) {
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  if (b.size() > limit) out += "...";
+  return out + "\"";
 }
 
 std::string PageTypeName(uint16_t flags) {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "etcdsnap/util/status.h"
 
@@ -45,6 +46,15 @@ inline uint64_t LoadBE64(const uint8_t* p) {
   for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
   return v;
 }
+
+// The bytes as characters (no copy).
+inline std::string_view View(Bytes b) {
+  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+// The bytes in double quotes for a message: printable ASCII as is, the rest (and '"', '\\') as
+// \xNN; at most `limit` bytes, then "...".
+std::string Quote(Bytes b, size_t limit = 64);
 
 // The 16 bytes at the start of every page.
 struct PageHeader {
