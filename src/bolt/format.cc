@@ -42,6 +42,18 @@ std::string PageTypeName(uint16_t flags) {
   return buf;
 }
 
+std::string WrongTypeName(uint16_t flags, const char* want) {
+  for (uint16_t one : {kBranchPageFlag, kLeafPageFlag, kMetaPageFlag, kFreelistPageFlag}) {
+    if (flags == one) return PageTypeName(flags);
+  }
+  if ((flags & (kBranchPageFlag | kLeafPageFlag | kMetaPageFlag | kFreelistPageFlag)) == 0) {
+    return PageTypeName(flags);
+  }
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "flags 0x%02x", flags);
+  return std::string(buf) + ", not exactly " + want;
+}
+
 Meta DecodeMeta(Bytes b) {
   assert(b.size() >= kMetaSize);
   const uint8_t* p = b.data();

@@ -67,6 +67,11 @@ PageHeader DecodePageHeader(Bytes b);
 
 // bbolt's page type names ("branch", "leaf", "meta", "freelist", else "unknown<xx>").
 std::string PageTypeName(uint16_t flags);
+// The type of a page that is not the one wanted (`want` names it: "leaf", "branch or leaf"):
+// bbolt's name when the flags are one known type or none, else the flags in hex ("flags 0x03,
+// not exactly branch or leaf"). Flags must equal exactly one type: bbolt reads 0x03 as a leaf
+// in its cursor and as a branch in its Check().
+std::string WrongTypeName(uint16_t flags, const char* want);
 
 // The meta struct stored at offset 16 of pages 0 and 1.
 struct Meta {
