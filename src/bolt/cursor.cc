@@ -103,7 +103,8 @@ Status Cursor::CheckHeld(Pgid id) {
   };
   uint64_t n = held();
   if (n > max_held_bytes_) {  // drop the buffers of frames above the new one, then look again
-    for (size_t i = depth_ + 1; i < frames_.size(); ++i) std::vector<uint8_t>().swap(frames_[i].buf);
+    for (size_t i = depth_ + 1; i < frames_.size(); ++i)
+      std::vector<uint8_t>().swap(frames_[i].buf);
     n = held();
   }
   peak_held_bytes_ = std::max(peak_held_bytes_, n);

@@ -157,7 +157,8 @@ TEST_F(CursorTest, SelfReferencingBranchStops) {
   Status st;
   Keys(c, &st);
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.message(), "page 2: a branch element points back at page 2, its own ancestor (a cycle)");
+  EXPECT_EQ(st.message(),
+            "page 2: a branch element points back at page 2, its own ancestor (a cycle)");
 }
 
 TEST_F(CursorTest, LargeSelfReferencingBranchIsStoppedBeforeASecondRead) {
@@ -210,8 +211,8 @@ TEST_F(CursorTest, FlagsThatAreNotExactlyOneTreeTypeAreCorruption) {
     Status st = c.First();
     ASSERT_FALSE(st.ok()) << flags;
     char want[64];
-    std::snprintf(want, sizeof want, "page 2: invalid type: flags 0x%02x, not exactly branch or leaf",
-                  flags);
+    std::snprintf(want, sizeof want,
+                  "page 2: invalid type: flags 0x%02x, not exactly branch or leaf", flags);
     EXPECT_EQ(st.message(), want);
   }
 }

@@ -214,8 +214,10 @@ TEST_F(CorruptionTest, NotBboltEmptyAndDirectory) {
   ExpectOneLineError(Cmd("verify", ""), "empty");
   ExpectOneLineError(Cmd("status", std::string(100000, 'x')), "junk");
   ExpectOneLineError(Cmd("verify", "hello"), "tiny");
-  ExpectOneLineError(RunProgram({EtcdsnapBinary(), "snapshot", "status", dir_.path()}), "directory");
-  ExpectOneLineError(RunProgram({EtcdsnapBinary(), "snapshot", "verify", dir_.path()}), "directory");
+  ExpectOneLineError(RunProgram({EtcdsnapBinary(), "snapshot", "status", dir_.path()}),
+                     "directory");
+  ExpectOneLineError(RunProgram({EtcdsnapBinary(), "snapshot", "verify", dir_.path()}),
+                     "directory");
 }
 
 }  // namespace
