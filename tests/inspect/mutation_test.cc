@@ -2,9 +2,10 @@
 // element headers (pos, ksize, vsize, flags, child page id), page order (two pages swapped, with
 // and without their ids fixed), bucket headers and inline pages, the freelist, the meta fields
 // (checksum recomputed) and seeded random bytes. The sources are s1.db (an etcdctl snapshot),
-// default-restore-db (a raw member/snap/db, no trailer) and an etcd-shaped generated file with
-// a branch, overflow and a persisted freelist. A file that carried a sha256 trailer gets it
-// recomputed after the mutation, so verify must find the damage in the structure itself.
+// etcd-branches.db (one with branch and overflow pages), default-restore-db (a raw
+// member/snap/db, no trailer) and an etcd-shaped generated file with a persisted freelist. A file
+// that carried a sha256 trailer gets it recomputed after the mutation, so verify must find the
+// damage in the structure itself.
 //
 // The oracle is the real bbolt 1.3.6 (tests/oracle/bbolt_check.go: tx.Check() plus a walk of
 // every bucket): whatever it rejects or cannot walk, `snapshot verify` must reject (exit 1).
@@ -28,7 +29,7 @@ namespace etcdsnap::inspect_test {
 namespace {
 
 constexpr uint64_t kSeed = 0x9e3779b97f4a7c15ull;
-constexpr int kRandomFlips = 30;  // per source
+constexpr int kRandomFlips = 20;  // per source
 
 std::string OracleBinary() { return std::string(ETCDSNAP_ORACLE_DIR) + "/bbolt_check"; }
 
@@ -123,9 +124,22 @@ class Mutator {
   }
 
   std::vector<Mutation> All() {
-    for (Pgid p : l_.tree_pages) PageHeader(p, "page " + std::to_string(p));
+    // Every branch page, every page with overflow, the root, and the first and the last of the
+    // other leaves: a bigger file adds kinds of pages, not copies of them.
+    std::vector<Pgid> leaves;
+    for (Pgid p : l_.tree_pages) {
+      const size_t at = p * l_.page_size;
+      if (p == l_.root || Get16(db_, at + 8) == bolt::kBranchPageFlag || Get32(db_, at + 12) > 0) {
+        targets_.insert(p);
+      } else {
+        leaves.push_back(p);
+      }
+    }
+    if (!leaves.empty()) targets_.insert({leaves.front(), leaves.back()});
+    for (Pgid p : targets_) PageHeader(p, "page " + std::to_string(p));
     for (const Layout::Element& e : l_.elements) {
-      if (e.page % l_.page_size == 0 || inline_.count(e.page) > 0) Element(e.at, e.leaf);
+      const bool in_target = e.page % l_.page_size == 0 && targets_.count(e.page / l_.page_size);
+      if (in_target || inline_.count(e.page) > 0) Element(e.at, e.leaf);
     }
     Swaps();
     Buckets();
@@ -193,27 +207,27 @@ class Mutator {
     }
   }
 
+  // Neighbours among the target pages, and the first with the last.
   void Swaps() {
-    std::vector<Pgid> pages = l_.tree_pages;
+    std::vector<Pgid> pages(targets_.begin(), targets_.end());
     if (l_.freelist != bolt::kNoFreelist) pages.push_back(l_.freelist);
-    for (size_t i = 0; i < pages.size(); ++i) {
-      for (size_t j = i + 1; j < pages.size(); ++j) {
-        const size_t a = pages[i] * l_.page_size, b = pages[j] * l_.page_size, n = l_.page_size;
-        const std::string what =
-            "swap pages " + std::to_string(pages[i]) + " and " + std::to_string(pages[j]);
-        Add(what, [&](std::string& s) {
-          const std::string pa = s.substr(a, n);
-          s.replace(a, n, s.substr(b, n));
-          s.replace(b, n, pa);
-        });
-        Add(what + " with their ids fixed", [&](std::string& s) {
-          const std::string pa = s.substr(a, n);
-          s.replace(a, n, s.substr(b, n));
-          s.replace(b, n, pa);
-          TestDb::Put64(s, a, pages[i]);
-          TestDb::Put64(s, b, pages[j]);
-        });
-      }
+    std::vector<std::pair<Pgid, Pgid>> pairs;
+    for (size_t i = 0; i + 1 < pages.size(); ++i) pairs.push_back({pages[i], pages[i + 1]});
+    if (pages.size() > 2) pairs.push_back({pages.front(), pages.back()});
+    for (auto [pa, pb] : pairs) {
+      const size_t a = pa * l_.page_size, b = pb * l_.page_size, n = l_.page_size;
+      const std::string what = "swap pages " + std::to_string(pa) + " and " + std::to_string(pb);
+      auto swap = [=](std::string& s) {
+        const std::string first = s.substr(a, n);
+        s.replace(a, n, s.substr(b, n));
+        s.replace(b, n, first);
+      };
+      Add(what, swap);
+      Add(what + " with their ids fixed", [&](std::string& s) {
+        swap(s);
+        TestDb::Put64(s, a, pa);
+        TestDb::Put64(s, b, pb);
+      });
     }
   }
 
@@ -221,6 +235,7 @@ class Mutator {
     for (size_t v : l_.bucket_values) {
       const std::string what = "bucket value at " + std::to_string(v);
       const Pgid root = Get64(db_, v);
+      if (root == 0 && inline_.count(v + 16) == 0) continue;  // the inline buckets not chosen
       for (Pgid r : {Pgid{0}, Pgid{1}, l_.hwm, l_.root, OtherTreePage(root)}) {
         Add64(what + " root", v, r);
       }
@@ -283,6 +298,7 @@ class Mutator {
   Layout l_;
   std::mt19937_64 rng_;
   std::set<size_t> inline_;
+  std::set<Pgid> targets_;  // the tree pages whose headers, elements and places are mutated
   std::vector<Mutation> out_;
 };
 
@@ -296,7 +312,10 @@ std::vector<Source> Sources() {
   const std::string s1 = ReadFileOrEmpty(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
   const std::string raw =
       ReadFileOrEmpty(std::string(ETCDSNAP_TEST_DATA_DIR) + "/default-restore-db");
+  const std::string branches =
+      ReadFileOrEmpty(std::string(ETCDSNAP_TEST_DATA_DIR) + "/etcd-branches.db");
   return {{"s1.db", s1.substr(0, s1.size() - 32), true},
+          {"etcd-branches.db", branches.substr(0, branches.size() - 32), true},
           {"default-restore-db", raw, false},
           {"generated", Generate().bytes, true}};
 }
