@@ -30,7 +30,7 @@ cmake --build build-fuzz -j"$JOBS" --target bolt_fuzz cursor_fuzz bolt_fuzz_seed
 
 SEEDS=build-fuzz/seeds
 rm -rf "$SEEDS" && mkdir -p "$SEEDS"
-cp tests/data/s1.db tests/data/default-restore-db "$SEEDS"/
+cp tests/data/s1.db tests/data/default-restore-db tests/data/etcd-branches.db "$SEEDS"/
 build-fuzz/fuzz/bolt_fuzz_seeds "$SEEDS"
 for target in bolt_fuzz cursor_fuzz; do
   corpus=build-fuzz/corpus-$target
