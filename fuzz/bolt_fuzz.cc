@@ -1,9 +1,6 @@
 // libFuzzer target over everything that reads an untrusted snapshot: bolt::File::Open (meta
 // selection), bolt::Check with etcd's status computer and schema checker riding along, a plain
 // Cursor walk of the root bucket, and the revision and KeyValue decoders.
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,6 +12,7 @@
 #include "etcdsnap/etcd/key_value.h"
 #include "etcdsnap/etcd/revision.h"
 #include "etcdsnap/etcd/schema.h"
+#include "mem_file.h"
 
 namespace {
 
@@ -58,15 +56,6 @@ void ExerciseFile(const std::string& path) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)etcd::DecodeKeyValue({data, size});
   (void)etcd::ParseRevisionKey({data, size});
-  const int fd = ::memfd_create("bolt_fuzz", 0);
-  if (fd < 0) return 0;
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::write(fd, data + done, size - done);
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  if (done == size) ExerciseFile("/proc/self/fd/" + std::to_string(fd));
-  ::close(fd);
+  fuzz::WithMemFile(data, size, ExerciseFile);
   return 0;
 }

@@ -9,6 +9,7 @@ PACKAGES=(
   libssl-dev openssl libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
+  golang-go golang-github-coreos-bbolt-dev
   etcd-server etcd-client
   time procps
 )

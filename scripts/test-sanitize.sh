@@ -29,7 +29,7 @@ cmake --build "$BUILD" -j"$JOBS"
 echo "== test-sanitize: fuzz targets, ${FUZZ_SECONDS}s in all"
 SEEDS=$BUILD/seeds
 rm -rf "$SEEDS" && mkdir -p "$SEEDS"
-cp tests/data/s1.db tests/data/default-restore-db "$SEEDS"/
+cp tests/data/s1.db tests/data/default-restore-db tests/data/etcd-branches.db "$SEEDS"/
 "$BUILD"/fuzz/bolt_fuzz_seeds "$SEEDS"
 mapfile -t TARGETS < <(find "$BUILD/fuzz" -maxdepth 1 -type f -name '*_fuzz' -perm -u+x | sort)
 [ ${#TARGETS[@]} -gt 0 ] || { echo "test-sanitize: no fuzz targets built" >&2; exit 1; }

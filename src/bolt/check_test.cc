@@ -182,6 +182,37 @@ TEST_F(CheckTest, FreelistPointingAtLeafIsReported) {
   EXPECT_EQ(res.errors[0], "page 2: invalid freelist page, page type is leaf");
 }
 
+TEST_F(CheckTest, MixedFlagsOnTreeInlineAndFreelistPages) {
+  // bbolt's cursor reads a 0x03 page as a leaf and its Check() as a branch, following its leaf
+  // bytes as child page ids; every page must carry exactly one type.
+  TestDb db;
+  Pgid leaf = db.AddLeaf({{"k", "v"}});
+  std::string mixed_inline = TestDb::InlineBucket({{"x", "y"}});
+  mixed_inline[16 + 8] = 0x03;
+  Pgid root = db.AddLeaf({TestDb::Bucket("a", TestDb::BucketValue(leaf)),
+                          TestDb::Bucket("b", mixed_inline)});
+  Pgid fl = db.AddFreelist({});
+  std::string bytes = db.Finish(root, fl);
+  bytes[leaf * 4096 + 8] = 0x03;
+  bytes[fl * 4096 + 8] = 0x12;
+  CheckResult res = CheckBytes(bytes);
+  EXPECT_EQ(res.errors,
+            (std::vector<std::string>{
+                "page 4: invalid freelist page, page type is flags 0x12, not exactly freelist",
+                "page 2: invalid type: flags 0x03, not exactly branch or leaf",
+                "page 3: bucket \"b\" (inline): an inline page must be a leaf; its type is "
+                "flags 0x03, not exactly leaf",
+                "page 4: unreachable unfreed"}));  // the freelist page is not one
+}
+
+TEST_F(CheckTest, BranchWithNoElements) {
+  TestDb db;
+  Pgid empty = db.AddBranch({});
+  Pgid root = db.AddLeaf({TestDb::Bucket("a", TestDb::BucketValue(empty))});
+  CheckResult res = CheckBytes(db.Finish(root));
+  EXPECT_EQ(res.errors, (std::vector<std::string>{"page 2: branch page has no elements"}));
+}
+
 TEST_F(CheckTest, ErrorsPastTheCapAreCounted) {
   TestDb db;
   Pgid root = db.AddLeaf({});

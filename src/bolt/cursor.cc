@@ -6,26 +6,6 @@
 namespace etcdsnap::bolt {
 namespace {
 
-std::string Quote(Bytes b) {
-  std::string out = "\"";
-  for (uint8_t c : b.first(std::min<size_t>(b.size(), 64))) {
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  if (b.size() > 64) out += "...";
-  return out + "\"";
-}
-
-std::string_view View(Bytes b) {
-  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
-}
-
 int CompareBytes(Bytes a, std::string_view b) {
   const size_t n = std::min(a.size(), b.size());
   const int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
@@ -35,13 +15,17 @@ int CompareBytes(Bytes a, std::string_view b) {
 
 }  // namespace
 
-Cursor::Cursor(const File& file, Pgid root) : file_(file), root_(root) {}
+Cursor::Cursor(const File& file, Pgid root)
+    : file_(file), root_(root), max_held_bytes_(DefaultMaxHeldBytes(file)) {}
 
 Cursor::Cursor(const File& file, Bytes inline_page, std::string label)
     : file_(file),
       inline_page_(inline_page.begin(), inline_page.end()),
       label_(std::move(label)),
-      is_inline_(true) {}
+      is_inline_(true),
+      max_held_bytes_(DefaultMaxHeldBytes(file)) {}
+
+uint64_t Cursor::DefaultMaxHeldBytes(const File& file) { return 2 * file.max_page_bytes(); }
 
 Status Cursor::Problem(Status problem) {
   if (observer_ == nullptr) return problem;
@@ -50,18 +34,31 @@ Status Cursor::Problem(Status problem) {
 }
 
 bool Cursor::Push(Pgid id, Status* fatal) {
+  const std::string where = "page " + std::to_string(id) + ": ";
   if (depth_ >= kMaxDepth) {
-    *fatal = Problem(Status::Corruption("page " + std::to_string(id) + ": tree deeper than " +
-                                        std::to_string(kMaxDepth) + " levels (a cycle?)"));
+    *fatal = Problem(Status::Corruption(where + "tree deeper than " + std::to_string(kMaxDepth) +
+                                        " levels (a cycle?)"));
     return false;
   }
-  // A tree reaches each page once: more reads than the file has pages means shared subtrees
-  // or a cycle, which could otherwise make the walk exponential. (An observer dedups pages.)
-  if (observer_ == nullptr && ++pages_read_ > file_.high_water()) {
-    *fatal = Status::Corruption("page " + std::to_string(id) +
-                                ": reached more pages than the file holds (a page is referenced "
-                                "more than once)");
-    return false;
+  if (observer_ == nullptr) {
+    // A page on the stack already (or inside one's overflow): a cycle, stopped before any read.
+    // (An observer sees every page and vetoes pages it has seen.)
+    for (size_t i = 0; i < depth_; ++i) {
+      const Frame& a = frames_[i];
+      if (id >= a.id && id - a.id <= a.view.header().overflow) {
+        *fatal = Status::Corruption(where + "a branch element points back at page " +
+                                    std::to_string(a.id) + ", its own ancestor (a cycle)");
+        return false;
+      }
+    }
+    // A tree reaches each page once: more reads than the file has pages means shared subtrees
+    // or a cycle, which could otherwise make the walk exponential.
+    if (++pages_read_ > file_.high_water()) {
+      *fatal = Status::Corruption(where +
+                                  "reached more pages than the file holds (a page is referenced "
+                                  "more than once)");
+      return false;
+    }
   }
   if (frames_.size() <= depth_) frames_.resize(depth_ + 1);
   Frame& f = frames_[depth_];
@@ -70,15 +67,24 @@ bool Cursor::Push(Pgid id, Status* fatal) {
     *fatal = Problem(h.status());
     return false;
   }
-  if (observer_ != nullptr && !observer_->OnPage(id, *h)) return false;
-  if ((h->flags & (kLeafPageFlag | kBranchPageFlag)) == 0) {
-    *fatal = Problem(Status::Corruption("page " + std::to_string(id) +
-                                        ": invalid type: " + PageTypeName(h->flags)));
+  if (Status held = CheckHeld(id); !held.ok()) {
+    *fatal = Problem(std::move(held));
     return false;
   }
+  if (observer_ != nullptr && !observer_->OnPage(id, *h)) return false;
   Result<PageView> v = PageView::Parse(f.buf);
   if (!v.ok()) {
     *fatal = Problem(v.status().Annotate("page " + std::to_string(id)));
+    return false;
+  }
+  if (!v->is_leaf() && !v->is_branch()) {
+    *fatal = Problem(
+        Status::Corruption(where + "invalid type: " + WrongTypeName(h->flags, "branch or leaf")));
+    return false;
+  }
+  // bbolt's cursor reads element 0 of a branch whatever its count.
+  if (v->is_branch() && v->count() == 0) {
+    *fatal = Problem(Status::Corruption(where + "branch page has no elements"));
     return false;
   }
   f.id = id;
@@ -87,6 +93,27 @@ bool Cursor::Push(Pgid id, Status* fatal) {
   f.has_lo = f.has_hi = false;
   ++depth_;
   return true;
+}
+
+Status Cursor::CheckHeld(Pgid id) {
+  auto held = [&] {
+    uint64_t n = 0;
+    for (const Frame& f : frames_) n += f.buf.capacity();
+    return n;
+  };
+  uint64_t n = held();
+  if (n > max_held_bytes_) {  // drop the buffers of frames above the new one, then look again
+    for (size_t i = depth_ + 1; i < frames_.size(); ++i)
+      std::vector<uint8_t>().swap(frames_[i].buf);
+    n = held();
+  }
+  peak_held_bytes_ = std::max(peak_held_bytes_, n);
+  if (n <= max_held_bytes_) return Status::Ok();
+  std::vector<uint8_t>().swap(frames_[depth_].buf);
+  return Status::Corruption("page " + std::to_string(id) + ": the pages on the path to it (" +
+                            std::to_string(depth_ + 1) + " levels) hold " + std::to_string(n) +
+                            " bytes, more than the " + std::to_string(max_held_bytes_) +
+                            "-byte cap of a tree walk");
 }
 
 bool Cursor::PushChild(Status* fatal) {
@@ -126,8 +153,8 @@ bool Cursor::PushInline(Status* fatal) {
     return false;
   }
   if (!v->is_leaf()) {
-    *fatal = Problem(Status::Corruption(label_ + ": inline page has type " +
-                                        PageTypeName(v->header().flags) + ", not leaf"));
+    *fatal = Problem(Status::Corruption(label_ + ": an inline page must be a leaf; its type is " +
+                                        WrongTypeName(v->header().flags, "leaf")));
     return false;
   }
   if (frames_.empty()) frames_.resize(1);
@@ -161,6 +188,8 @@ Status Cursor::Settle() {
   while (depth_ > 0) {
     Frame& f = frames_[depth_ - 1];
     if (f.index >= f.view.count()) {
+      // A popped frame keeps its buffer for the next page at its depth, unless it is large.
+      if (f.buf.capacity() > kKeepBufferBytes) std::vector<uint8_t>().swap(f.buf);
       --depth_;
       if (depth_ > 0) frames_[depth_ - 1].index++;
       continue;

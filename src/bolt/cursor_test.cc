@@ -157,7 +157,74 @@ TEST_F(CursorTest, SelfReferencingBranchStops) {
   Status st;
   Keys(c, &st);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("more pages than the file holds"), std::string::npos) << st.message();
+  EXPECT_EQ(st.message(),
+            "page 2: a branch element points back at page 2, its own ancestor (a cycle)");
+}
+
+TEST_F(CursorTest, LargeSelfReferencingBranchIsStoppedBeforeASecondRead) {
+  // A 1 MiB branch page (a 1 MiB key: 257 pages) whose child is itself, in a file with room for
+  // 64 levels of it: without the ancestor check a bare cursor held 64 copies.
+  TestDb db;
+  const std::string big(1 << 20, 'k');
+  Pgid root = db.AddBranch({{big, 2}});
+  Pgid child = db.AddBranch({{big, root}});  // a two-page cycle through a second large page
+  for (int i = 0; i < 300; ++i) db.AddEmpty();
+  auto f = Open(db.Finish(root));
+  const uint64_t page_bytes = (uint64_t{1} << 20) + 4096;
+  for (Pgid start : {root, child}) {
+    Cursor c(*f, start);
+    Status st;
+    Keys(c, &st);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.message().find("its own ancestor (a cycle)"), std::string::npos) << st.message();
+    EXPECT_LE(c.peak_held_bytes(), 2 * page_bytes);
+  }
+}
+
+TEST_F(CursorTest, BytesHeldAcrossFramesAreCapped) {
+  // Ten distinct 64 KiB branch pages in a chain, then a leaf.
+  TestDb db;
+  const std::string big(60000, 'k');
+  Pgid child = db.AddLeaf({{big, "v"}});
+  for (int i = 0; i < 10; ++i) child = db.AddBranch({{big, child}});
+  auto f = Open(db.Finish(child));
+  Cursor whole(*f, child);
+  Status st;
+  EXPECT_EQ(Keys(whole, &st).size(), 1u);
+  ASSERT_TRUE(st.ok()) << st.message();  // the default cap is far above 700 KiB
+  Cursor capped(*f, child);
+  capped.set_max_held_bytes(300 << 10);
+  Keys(capped, &st);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("-byte cap of a tree walk"), std::string::npos) << st.message();
+  EXPECT_LE(capped.peak_held_bytes(), (300u << 10) + 16 * 4096);
+}
+
+TEST_F(CursorTest, FlagsThatAreNotExactlyOneTreeTypeAreCorruption) {
+  for (uint16_t flags : {0x03, 0x12, 0x11, 0x06}) {
+    TestDb db;
+    Pgid root = db.AddLeaf({{"a", "1"}});
+    std::string bytes = db.Finish(root);
+    bytes[root * 4096 + 8] = static_cast<char>(flags);
+    auto f = Open(bytes);
+    Cursor c(*f, root);
+    Status st = c.First();
+    ASSERT_FALSE(st.ok()) << flags;
+    char want[64];
+    std::snprintf(want, sizeof want,
+                  "page 2: invalid type: flags 0x%02x, not exactly branch or leaf", flags);
+    EXPECT_EQ(st.message(), want);
+  }
+}
+
+TEST_F(CursorTest, BranchWithNoElementsIsCorruption) {
+  TestDb db;
+  Pgid root = db.AddBranch({});
+  auto f = Open(db.Finish(root));
+  Cursor c(*f, root);
+  Status st = c.First();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message(), "page 2: branch page has no elements");
 }
 
 TEST_F(CursorTest, ElementPastPageEndIsCorruption) {

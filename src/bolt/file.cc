@@ -91,6 +91,7 @@ Status File::LoadMetas() {
   auto read_meta = [&](uint64_t offset, int slot) -> Status {
     ETCDSNAP_RETURN_IF_ERROR(ReadAt(offset, buf));
     Bytes raw(buf + kPageHeaderSize, kMetaSize);
+    meta_state_.header[slot] = DecodePageHeader(Bytes(buf, kPageHeaderSize));
     meta_state_.meta[slot] = DecodeMeta(raw);
     Status v = ValidateMeta(meta_state_.meta[slot], raw);
     meta_state_.valid[slot] = v.ok();

@@ -1,5 +1,6 @@
 #include "etcdsnap/bolt/format.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
 
@@ -15,6 +16,22 @@ PageHeader DecodePageHeader(Bytes b) {
   return h;
 }
 
+std::string Quote(Bytes b, size_t limit) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (uint8_t c : b.first(std::min(b.size(), limit))) {
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  if (b.size() > limit) out += "...";
+  return out + "\"";
+}
+
 std::string PageTypeName(uint16_t flags) {
   if (flags & kBranchPageFlag) return "branch";
   if (flags & kLeafPageFlag) return "leaf";
@@ -23,6 +40,18 @@ std::string PageTypeName(uint16_t flags) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "unknown<%02x>", flags);
   return buf;
+}
+
+std::string WrongTypeName(uint16_t flags, const char* want) {
+  for (uint16_t one : {kBranchPageFlag, kLeafPageFlag, kMetaPageFlag, kFreelistPageFlag}) {
+    if (flags == one) return PageTypeName(flags);
+  }
+  if ((flags & (kBranchPageFlag | kLeafPageFlag | kMetaPageFlag | kFreelistPageFlag)) == 0) {
+    return PageTypeName(flags);
+  }
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "flags 0x%02x", flags);
+  return std::string(buf) + ", not exactly " + want;
 }
 
 Meta DecodeMeta(Bytes b) {

@@ -19,6 +19,14 @@ TEST(FormatTest, LittleAndBigEndianLoads) {
   EXPECT_EQ(LoadBE64(b), 0x0102030405060708ull);
 }
 
+TEST(FormatTest, QuoteEscapesAndCuts) {
+  const std::string raw = std::string("a\"b\\c\x01") + '\xff';
+  const Bytes b(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
+  EXPECT_EQ(Quote(b), "\"a\\x22b\\x5cc\\x01\\xff\"");
+  EXPECT_EQ(Quote(b, 2), "\"a\\x22...\"");
+  EXPECT_EQ(View(b), raw);
+}
+
 TEST(FormatTest, PageTypeNamesMatchBbolt) {
   EXPECT_EQ(PageTypeName(kBranchPageFlag), "branch");
   EXPECT_EQ(PageTypeName(kLeafPageFlag), "leaf");

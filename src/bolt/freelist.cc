@@ -10,9 +10,9 @@ Result<PageHeader> ForEachFreelistId(const File& file, Pgid id,
   ETCDSNAP_ASSIGN_OR_RETURN(PageView page, file.ReadPage(id, &buf));
   const PageHeader& h = page.header();
   const std::string where = "page " + std::to_string(id) + ": ";
-  if ((h.flags & kFreelistPageFlag) == 0) {
+  if (h.flags != kFreelistPageFlag) {
     return Status::Corruption(where + "invalid freelist page, page type is " +
-                              PageTypeName(h.flags));
+                              WrongTypeName(h.flags, "freelist"));
   }
   const Bytes bytes = page.bytes();
   uint64_t count = h.count;

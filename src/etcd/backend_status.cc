@@ -12,10 +12,6 @@
 namespace etcdsnap::etcd {
 namespace {
 
-std::string_view View(bolt::Bytes b) {
-  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
-}
-
 // What Go's coreos/go-semver NewVersion accepts, roughly: MAJOR.MINOR.PATCH[-pre][+meta].
 bool IsSemver(std::string_view v) {
   static const std::regex kSemver(R"(^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$)");
@@ -30,18 +26,18 @@ void StatusComputer::Fail(std::string message) {
 
 void StatusComputer::OnEntry(const bolt::Entry& e) {
   if (e.depth == 0) {
-    if (!e.is_bucket) Fail("cannot get hash of bucket " + std::string(View(e.key)));
+    if (!e.is_bucket) Fail("cannot get hash of bucket " + std::string(bolt::View(e.key)));
     crc_ = crc32c::Extend(crc_, e.key);
-    in_key_bucket_ = View(e.key) == kKeyBucket;
-    in_meta_bucket_ = View(e.key) == kMetaBucket;
+    in_key_bucket_ = bolt::View(e.key) == kKeyBucket;
+    in_meta_bucket_ = bolt::View(e.key) == kMetaBucket;
     return;
   }
   if (e.depth != 1) return;  // inside a nested bucket: etcd has none, its hash skips them
   crc_ = crc32c::Extend(crc_, e.key);
   if (!e.is_bucket) crc_ = crc32c::Extend(crc_, e.value);  // ForEach gives a nil value
   if (layout_ == StatusLayout::kEtcd34) ++status_.total_key;
-  if (in_meta_bucket_ && layout_ == StatusLayout::kEtcd36 && View(e.key) == kStorageVersionKey) {
-    status_.version = IsSemver(View(e.value)) ? std::string(View(e.value)) : std::string();
+  if (in_meta_bucket_ && layout_ == StatusLayout::kEtcd36 && bolt::View(e.key) == kStorageVersionKey) {
+    status_.version = IsSemver(bolt::View(e.value)) ? std::string(bolt::View(e.value)) : std::string();
   }
   if (!in_key_bucket_) return;
   if (e.key.size() < kRevisionKeySize) {

@@ -2,16 +2,9 @@
 
 #include <string>
 
+#include "etcdsnap/bolt/format.h"
+
 namespace etcdsnap::etcd {
-namespace {
-
-int64_t LoadBE64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return static_cast<int64_t>(v);
-}
-
-}  // namespace
 
 Result<Revision> ParseRevisionKey(std::span<const uint8_t> key) {
   if (key.size() != kRevisionKeySize && key.size() != kTombstoneKeySize) {
@@ -23,8 +16,8 @@ Result<Revision> ParseRevisionKey(std::span<const uint8_t> key) {
     return Status::Corruption("18-byte revision key does not end with the deletion mark 't'");
   }
   Revision r;
-  r.main = LoadBE64(key.data());
-  r.sub = LoadBE64(key.data() + 9);
+  r.main = static_cast<int64_t>(bolt::LoadBE64(key.data()));
+  r.sub = static_cast<int64_t>(bolt::LoadBE64(key.data() + 9));
   r.tombstone = key.size() == kTombstoneKeySize;
   return r;
 }

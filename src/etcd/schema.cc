@@ -9,21 +9,6 @@
 #include "etcdsnap/etcd/revision.h"
 
 namespace etcdsnap::etcd {
-namespace {
-
-std::string_view View(bolt::Bytes b) {
-  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
-}
-
-std::string Printable(bolt::Bytes b) {
-  std::string s;
-  for (uint8_t c : b.first(std::min<size_t>(b.size(), 48))) {
-    s.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
-  }
-  return "\"" + s + (b.size() > 48 ? "...\"" : "\"");
-}
-
-}  // namespace
 
 void SchemaChecker::Problem(std::string message) {
   ++report_.problem_count;
@@ -32,14 +17,14 @@ void SchemaChecker::Problem(std::string message) {
 
 void SchemaChecker::OnEntry(const bolt::Entry& e) {
   if (e.depth == 0) {
-    bucket_ = std::string(View(e.key));
+    bucket_ = std::string(bolt::View(e.key));
     report_.buckets.push_back(bucket_);
-    if (!e.is_bucket) Problem("root entry " + Printable(e.key) + " is not a bucket");
+    if (!e.is_bucket) Problem("root entry " + bolt::Quote(e.key, 48) + " is not a bucket");
     return;
   }
   if (e.depth > 1) return;
   if (e.is_bucket) {
-    Problem("bucket \"" + bucket_ + "\" holds a nested bucket " + Printable(e.key) +
+    Problem("bucket \"" + bucket_ + "\" holds a nested bucket " + bolt::Quote(e.key, 48) +
             " (etcd never nests buckets)");
     return;
   }
@@ -51,7 +36,7 @@ void SchemaChecker::CheckKeyEntry(const bolt::Entry& e) {
   ++report_.revisions;
   Result<Revision> rev = ParseRevisionKey(e.key);
   if (!rev.ok()) {
-    Problem("bucket \"key\": entry " + Printable(e.key) + ": " + rev.status().message());
+    Problem("bucket \"key\": entry " + bolt::Quote(e.key, 48) + ": " + rev.status().message());
     return;
   }
   const std::string where = "bucket \"key\": revision " + std::to_string(rev->main) + "_" +
@@ -83,7 +68,7 @@ void SchemaChecker::CheckKeyEntry(const bolt::Entry& e) {
 }
 
 void SchemaChecker::CheckMetaEntry(const bolt::Entry& e) {
-  const std::string_view key = View(e.key);
+  const std::string_view key = bolt::View(e.key);
   if (key == kConsistentIndexKey) {
     if (e.value.size() != 8) {
       Problem("meta/consistent_index is " + std::to_string(e.value.size()) +

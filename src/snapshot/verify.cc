@@ -39,8 +39,16 @@ Status CheckTrailer(const bolt::File& file, const VerifyOptions& o, VerifyReport
 void CheckMetas(const bolt::File& file, VerifyReport* report) {
   const bolt::MetaState& m = file.meta_state();
   for (int i = 0; i < 2; ++i) {
-    if (!m.valid[i]) {
-      report->meta_problems.push_back("meta page " + std::to_string(i) + ": " + m.error[i]);
+    const std::string where = "meta page " + std::to_string(i) + ": ";
+    if (!m.valid[i]) report->meta_problems.push_back(where + m.error[i]);
+    // bbolt writes both headers and reads neither; anything else is damage.
+    if (m.header[i].flags != bolt::kMetaPageFlag) {
+      report->meta_problems.push_back(where + "page type is " +
+                                      bolt::WrongTypeName(m.header[i].flags, "meta"));
+    }
+    if (m.header[i].id != static_cast<bolt::Pgid>(i)) {
+      report->meta_problems.push_back(where + "header says it is page " +
+                                      std::to_string(m.header[i].id));
     }
   }
   if (m.valid[0] && m.valid[1] && m.meta[0].page_size != m.meta[1].page_size) {

@@ -8,90 +8,12 @@
 
 #include <map>
 
-#include "etcdsnap/util/sha256.h"
+#include "generated_db.h"
 #include "inspect_util.h"
 #include "test_db.h"
 
 namespace etcdsnap::inspect_test {
 namespace {
-
-using bolt::Pgid;
-using bolt::testing::Item;
-using bolt::testing::TestDb;
-
-std::string Varint(uint64_t v) {
-  std::string s;
-  for (; v >= 0x80; v >>= 7) s.push_back(static_cast<char>((v & 0x7f) | 0x80));
-  s.push_back(static_cast<char>(v));
-  return s;
-}
-
-std::string Rev(uint64_t main) {
-  std::string k;
-  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>(main >> (8 * i)));
-  return k + "_" + std::string(8, '\0');
-}
-
-std::string KeyValue(const std::string& key, uint64_t rev, const std::string& value) {
-  return "\x0a" + Varint(key.size()) + key + "\x10" + Varint(rev) + "\x18" + Varint(rev) +
-         "\x20\x01" + "\x2a" + Varint(value.size()) + value;
-}
-
-std::string BE64(uint64_t v) {
-  std::string s;
-  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>(v >> (8 * i)));
-  return s;
-}
-
-std::string WithTrailer(const std::string& db) {
-  Sha256 sha;
-  sha.Update(db.data(), db.size());
-  const Sha256Digest d = sha.Finish().value();
-  return db + std::string(reinterpret_cast<const char*>(d.data()), d.size());
-}
-
-// An etcd-shaped bbolt file: `key` is a branch over three leaves (one with a value spanning
-// overflow pages), the other buckets inline, a persisted freelist listing one free page.
-struct Generated {
-  std::string bytes;  // without trailer
-  std::map<std::string, Pgid> pages;
-};
-
-Generated Generate() {
-  TestDb db;
-  Generated g;
-  uint64_t rev = 2;
-  std::vector<Pgid> leaves;
-  std::vector<std::string> first_keys;
-  for (int leaf = 0; leaf < 3; ++leaf) {
-    std::vector<Item> items;
-    for (int i = 0; i < 8; ++i, ++rev) {
-      const std::string value = leaf == 1 && i == 3 ? std::string(9000, 'o') : "v";
-      items.push_back({Rev(rev), KeyValue("k" + std::to_string(rev), rev, value)});
-    }
-    first_keys.push_back(items[0].key);
-    leaves.push_back(db.AddLeaf(items));
-  }
-  g.pages["leaf"] = leaves[0];
-  g.pages["overflow_leaf"] = leaves[1];
-  g.pages["branch"] = db.AddBranch(
-      {{first_keys[0], leaves[0]}, {first_keys[1], leaves[1]}, {first_keys[2], leaves[2]}});
-  const Pgid free_page = db.AddEmpty();
-  std::vector<Item> root_items;
-  for (const char* b : {"alarm", "auth", "authRoles", "authUsers", "cluster"}) {
-    root_items.push_back(TestDb::Bucket(b, TestDb::InlineBucket({})));
-  }
-  root_items.push_back(TestDb::Bucket("key", TestDb::BucketValue(g.pages["branch"])));
-  for (const char* b : {"lease", "members", "members_removed"}) {
-    root_items.push_back(TestDb::Bucket(b, TestDb::InlineBucket({})));
-  }
-  root_items.push_back(
-      TestDb::Bucket("meta", TestDb::InlineBucket({{"consistent_index", BE64(42)}})));
-  g.pages["root"] = db.AddLeaf(root_items);
-  g.pages["freelist"] = db.AddFreelist({free_page});
-  g.bytes = db.Finish(g.pages["root"], g.pages["freelist"]);
-  return g;
-}
 
 class CorruptionTest : public ::testing::Test {
  protected:
@@ -269,13 +191,34 @@ TEST_F(CorruptionTest, TornAndWrongMetas) {
   EXPECT_NE(w.err.find("page size"), std::string::npos) << w.err;
 }
 
+TEST_F(CorruptionTest, MetaPageHeadersAreChecked) {
+  // bbolt reads neither header (etcdctl's status is fine), but it writes both: verify flags them.
+  const std::string s1 = ReadFileOrEmpty(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
+  const std::string db = s1.substr(0, 24576);
+  std::string flags = db;
+  flags[8] = 0x02;
+  std::string id = db;
+  id[4096] = 0x07;
+  for (const auto& [name, bytes, expect] :
+       {std::tuple{"flags", flags, "meta page 0: page type is leaf"},
+        std::tuple{"id", id, "meta page 1: header says it is page 7"}}) {
+    CommandResult s = Cmd("status", WithTrailer(bytes));
+    EXPECT_EQ(s.exit_code, 0) << name << ": " << s.err;
+    CommandResult v = Cmd("verify", WithTrailer(bytes));
+    EXPECT_EQ(v.exit_code, 1) << name;
+    EXPECT_NE(v.out.find(expect), std::string::npos) << name << ": " << v.out;
+  }
+}
+
 TEST_F(CorruptionTest, NotBboltEmptyAndDirectory) {
   ExpectOneLineError(Cmd("status", ""), "empty");
   ExpectOneLineError(Cmd("verify", ""), "empty");
   ExpectOneLineError(Cmd("status", std::string(100000, 'x')), "junk");
   ExpectOneLineError(Cmd("verify", "hello"), "tiny");
-  ExpectOneLineError(RunProgram({EtcdsnapBinary(), "snapshot", "status", dir_.path()}), "directory");
-  ExpectOneLineError(RunProgram({EtcdsnapBinary(), "snapshot", "verify", dir_.path()}), "directory");
+  ExpectOneLineError(RunProgram({EtcdsnapBinary(), "snapshot", "status", dir_.path()}),
+                     "directory");
+  ExpectOneLineError(RunProgram({EtcdsnapBinary(), "snapshot", "verify", dir_.path()}),
+                     "directory");
 }
 
 // Opening a FIFO for reading waits for a writer: status and verify must refuse it at once.

@@ -2,12 +2,18 @@
 // recursion), reading pages through a File. Buckets are either a page tree (root != 0) or an
 // inline page image carried in the parent's value; both are handled.
 //
-// Without an observer, the first problem met (a page out of bounds, a bad element, keys out of
-// order or outside the range their parent branch element gives, a tree deeper than kMaxDepth) stops
-// the walk with a Corruption status. With a PageObserver (how Check() uses it), problems are
+// Without an observer, the first problem met (a page out of bounds, a bad element, a page whose
+// flags are not exactly branch or leaf, a branch with no elements, keys out of order or outside
+// the range their parent branch element gives, a branch pointing at an ancestor, a tree deeper
+// than kMaxDepth, more page reads than the file has pages) stops the walk with a Corruption
+// status. With a PageObserver (how Check() uses it), problems are
 // reported to the observer and the offending subtree is skipped, so a walk over a damaged file
 // still visits everything it can; the observer may also veto descending into a page (to stop at
 // pages already seen: cycles).
+//
+// Memory: the pages on the current root-to-leaf path, at most max_held_bytes() in all (by default
+// twice the File's max_page_bytes); a walk that would hold more stops with an error. Popped
+// frames keep small buffers for reuse and free large ones.
 //
 // key() and value() stay valid until the next call to First() or Next(). Not thread-safe.
 #pragma once
@@ -46,6 +52,11 @@ class Cursor {
   void set_observer(PageObserver* observer) { observer_ = observer; }
   // Report keys that are not strictly increasing (on by default).
   void set_check_order(bool on) { check_order_ = on; }
+  // The cap on the bytes of page buffers held across the stack of frames.
+  void set_max_held_bytes(uint64_t n) { max_held_bytes_ = n; }
+  uint64_t max_held_bytes() const { return max_held_bytes_; }
+  // The most bytes of page buffers held at once so far (after each read).
+  uint64_t peak_held_bytes() const { return peak_held_bytes_; }
 
   Status First();
   Status Next();
@@ -69,6 +80,12 @@ class Cursor {
     bool has_lo = false, has_hi = false;
   };
 
+  static constexpr uint64_t kKeepBufferBytes = uint64_t{1} << 20;
+  static uint64_t DefaultMaxHeldBytes(const File& file);
+
+  // After page `id` was read into frames_[depth_]: the bytes held across frames against the
+  // cap (dead frames' buffers are dropped first).
+  Status CheckHeld(Pgid id);
   // Reads page `id` into a new top frame. Returns true when the frame was pushed; false when it
   // was skipped (with the problem already handed to the observer) or when the walk must stop
   // (*fatal set).
@@ -94,6 +111,8 @@ class Cursor {
   std::vector<Frame> frames_;  // frames_[0, depth_) are live; the rest keep their buffers
   size_t depth_ = 0;
   uint64_t pages_read_ = 0;
+  uint64_t max_held_bytes_;
+  uint64_t peak_held_bytes_ = 0;
   bool valid_ = false;
   LeafElement current_;
   std::string previous_key_;

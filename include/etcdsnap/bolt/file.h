@@ -22,7 +22,8 @@ struct MetaState {
   bool valid[2] = {false, false};
   std::string error[2];  // why a meta page is invalid ("checksum error", ...)
   Meta meta[2];
-  int chosen = 0;  // which meta page the database is read through
+  PageHeader header[2];  // the page headers of pages 0 and 1 (bbolt reads neither)
+  int chosen = 0;        // which meta page the database is read through
 };
 
 class File {
@@ -43,6 +44,7 @@ class File {
   uint32_t page_size() const { return page_size_; }
   Pgid high_water() const { return meta().pgid; }
   uint64_t file_size() const { return file_size_; }
+  uint64_t max_page_bytes() const { return options_.max_page_bytes; }
   // bbolt's tx.Size(): the database's size, high-water mark times page size.
   uint64_t db_size() const { return meta().pgid * page_size_; }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "etcdsnap/util/status.h"
 
@@ -46,6 +47,15 @@ inline uint64_t LoadBE64(const uint8_t* p) {
   return v;
 }
 
+// The bytes as characters (no copy).
+inline std::string_view View(Bytes b) {
+  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+// The bytes in double quotes for a message: printable ASCII as is, the rest (and '"', '\\') as
+// \xNN; at most `limit` bytes, then "...".
+std::string Quote(Bytes b, size_t limit = 64);
+
 // The 16 bytes at the start of every page.
 struct PageHeader {
   Pgid id = 0;
@@ -57,6 +67,11 @@ PageHeader DecodePageHeader(Bytes b);
 
 // bbolt's page type names ("branch", "leaf", "meta", "freelist", else "unknown<xx>").
 std::string PageTypeName(uint16_t flags);
+// The type of a page that is not the one wanted (`want` names it: "leaf", "branch or leaf"):
+// bbolt's name when the flags are one known type or none, else the flags in hex ("flags 0x03,
+// not exactly branch or leaf"). Flags must equal exactly one type: bbolt reads 0x03 as a leaf
+// in its cursor and as a branch in its Check().
+std::string WrongTypeName(uint16_t flags, const char* want);
 
 // The meta struct stored at offset 16 of pages 0 and 1.
 struct Meta {

@@ -16,15 +16,18 @@ class PageView {
  public:
   PageView() = default;
 
-  // Checks the header and, for leaf and branch pages, every element. Other page types are
-  // accepted with no element check (the caller decides whether their type is wanted).
+  // Checks the header and, for leaf and branch pages, every element. Other page types (and
+  // flags that are not exactly one type, such as 0x03) are accepted with no element check: the
+  // caller decides whether their type is wanted.
   static Result<PageView> Parse(Bytes bytes);
 
   const PageHeader& header() const { return header_; }
   Bytes bytes() const { return bytes_; }
   uint16_t count() const { return header_.count; }
-  bool is_leaf() const { return (header_.flags & kLeafPageFlag) != 0; }
-  bool is_branch() const { return !is_leaf() && (header_.flags & kBranchPageFlag) != 0; }
+  // Exactly one type: bbolt's cursor takes 0x03 for a leaf and its Check() for a branch, so a
+  // page with mixed flags is neither.
+  bool is_leaf() const { return header_.flags == kLeafPageFlag; }
+  bool is_branch() const { return header_.flags == kBranchPageFlag; }
 
   LeafElement leaf(uint16_t i) const;
   BranchElement branch(uint16_t i) const;
