@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "etcd_cluster.h"
 #include "subprocess.h"
 #include "temp_dir.h"
 
@@ -26,7 +27,8 @@ inline CommandResult RunProgram(const std::vector<std::string>& argv, int timeou
   return ::etcdsnap::testing::RunCommand(argv, {}, std::chrono::seconds(timeout_seconds));
 }
 
-// A single-member plaintext etcd on free loopback ports, killed and removed on destruction.
+// A single-member plaintext etcd (tests/support's EtcdCluster) driven with etcdctl, killed and
+// removed on destruction.
 class PlainEtcd {
  public:
   PlainEtcd();
@@ -46,10 +48,9 @@ class PlainEtcd {
   const std::string& endpoint() const { return endpoint_; }
 
  private:
-  TempDir dir_;
+  std::unique_ptr<::etcdsnap::testing::EtcdCluster> cluster_;
   std::string endpoint_;
   std::string user_;
-  std::unique_ptr<::etcdsnap::testing::Subprocess> etcd_;
 };
 
 }  // namespace etcdsnap::inspect_test

@@ -182,6 +182,9 @@ std::vector<std::string> EtcdCluster::MemberArgv(const EtcdServer& m,
   if (options_.max_request_bytes > 0) {
     argv.insert(argv.end(), {"--max-request-bytes", std::to_string(options_.max_request_bytes)});
   }
+  if (options_.max_txn_ops > 0) {
+    argv.insert(argv.end(), {"--max-txn-ops", std::to_string(options_.max_txn_ops)});
+  }
   return argv;
 }
 

@@ -28,6 +28,7 @@ struct EtcdOptions {
   bool tls = true;
   int64_t quota_backend_bytes = 0;  // 0 = etcd's default
   int64_t max_request_bytes = 0;    // 0 = etcd's default
+  int max_txn_ops = 0;              // 0 = etcd's default
   std::chrono::seconds ready_timeout{40};
 };
 
