@@ -1,6 +1,8 @@
 #include "etcdsnap/bolt/check.h"
 
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,12 +17,6 @@ using testing::TestDb;
 
 class CheckTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bolt_check_test.XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   CheckResult CheckBytes(const std::string& bytes, EntryVisitor* v = nullptr) {
     TestDb::WriteFile(dir_ + "/db", bytes);
     auto f = File::Open(dir_ + "/db");
@@ -31,7 +27,8 @@ class CheckTest : public ::testing::Test {
     return Check(**f, o);
   }
 
-  std::string dir_;
+  ::etcdsnap::testing::TempDir tmp_{"bolt-check-test"};
+  const std::string dir_ = tmp_.path();
 };
 
 // Records entries as "depth:key" (with "/" for buckets).

@@ -1,6 +1,8 @@
 #include "etcdsnap/bolt/cursor.h"
 
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -17,12 +19,6 @@ std::string S(Bytes b) { return std::string(reinterpret_cast<const char*>(b.data
 
 class CursorTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bolt_cursor_test.XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::unique_ptr<File> Open(const std::string& bytes) {
     TestDb::WriteFile(dir_ + "/db", bytes);
     auto f = File::Open(dir_ + "/db");
@@ -36,7 +32,8 @@ class CursorTest : public ::testing::Test {
     return keys;
   }
 
-  std::string dir_;
+  ::etcdsnap::testing::TempDir tmp_{"bolt-cursor-test"};
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(CursorTest, WalksBranchesInKeyOrderWithOverflowValues) {

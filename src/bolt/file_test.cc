@@ -1,6 +1,8 @@
 #include "etcdsnap/bolt/file.h"
 
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <unistd.h>
 
 #include <cstdlib>
@@ -13,13 +15,6 @@ namespace {
 
 class FileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bolt_file_test.XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    path_ = dir_ + "/db";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string Simple(uint32_t page_size = 4096) {
     testing::TestDb db(page_size);
     Pgid root = db.AddLeaf({testing::TestDb::Bucket("b", testing::TestDb::InlineBucket({}))});
@@ -30,7 +25,9 @@ class FileTest : public ::testing::Test {
     return File::Open(path_);
   }
 
-  std::string dir_, path_;
+  ::etcdsnap::testing::TempDir tmp_{"bolt-file-test"};
+  const std::string dir_ = tmp_.path();
+  const std::string path_ = dir_ + "/db";
 };
 
 TEST_F(FileTest, OpensAValidFile) {
