@@ -214,7 +214,8 @@ class Mutator {
     std::vector<std::pair<Pgid, Pgid>> pairs;
     for (size_t i = 0; i + 1 < pages.size(); ++i) pairs.push_back({pages[i], pages[i + 1]});
     if (pages.size() > 2) pairs.push_back({pages.front(), pages.back()});
-    for (auto [pa, pb] : pairs) {
+    for (const auto& pair : pairs) {
+      const Pgid pa = pair.first, pb = pair.second;  // clang 14 cannot capture a binding
       const size_t a = pa * l_.page_size, b = pb * l_.page_size, n = l_.page_size;
       const std::string what = "swap pages " + std::to_string(pa) + " and " + std::to_string(pb);
       auto swap = [=](std::string& s) {
