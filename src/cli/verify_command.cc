@@ -1,7 +1,6 @@
 // `etcdsnap snapshot verify <file> [-w simple|json]`: the sha256 trailer, both meta pages, the
 // whole bbolt structure and etcd's schema. Prints what it checked and what it found; exit 0
 // only when everything is sound, 1 otherwise.
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <cstdio>
 #include <string>
@@ -115,7 +114,7 @@ std::string Json(const VerifyReport& r) {
   return out.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-int RunVerify(const GlobalOptions& g, const VerifyFlags& flags) {
+int DoVerify(const GlobalOptions& g, const VerifyFlags& flags) {
   if (flags.files.size() != 1) {
     return ExitWithError(kExitBadArgs, "snapshot verify requires exactly one argument");
   }
@@ -138,15 +137,11 @@ int RunVerify(const GlobalOptions& g, const VerifyFlags& flags) {
 
 }  // namespace
 
-void AddVerifyCommand(CLI::App& snapshot, GlobalOptions& g, Runner& run) {
-  auto* cmd = snapshot.add_subcommand(
-      "verify", "Checks a snapshot file end to end: sha256 trailer, bbolt structure, etcd schema");
-  auto flags = std::make_shared<VerifyFlags>();
-  cmd->add_option("filename", flags->files, "snapshot file");
-  cmd->add_flag("--bolt-only", flags->bolt_only,
-                "check the sha256 trailer and the bbolt structure only (a bbolt file that is not "
-                "an etcd backend)");
-  cmd->callback([&run, &g, flags] { run = [&g, flags] { return RunVerify(g, *flags); }; });
+int RunVerify(const GlobalOptions& g, const CommandLine& cl) {
+  VerifyFlags flags;
+  flags.files = cl.args;
+  flags.bolt_only = cl.Last("bolt-only") == "true";
+  return DoVerify(g, flags);
 }
 
 }  // namespace etcdsnap::cli

@@ -204,8 +204,9 @@ Result<MemberStatus> Connection::Probe(Canceller* canceller) {
   return m;
 }
 
-Status Connection::Authenticate(const std::string& user, const std::string& password,
-                                Canceller* canceller) {
+Result<Connection::AuthOutcome> Connection::Authenticate(const std::string& user,
+                                                        const std::string& password,
+                                                        Canceller* canceller) {
   auto stub = etcdserverpb::Auth::NewStub(impl_->channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(DeadlineAfter(impl_->dial_timeout));
@@ -218,12 +219,17 @@ Status Connection::Authenticate(const std::string& user, const std::string& pass
   ClearSecret(*req.mutable_password());
   if (!s.ok()) {
     if (canceller != nullptr && canceller->cancelled()) return Status::Cancelled(canceller->reason());
+    // etcd's rpctypes.ErrGRPCAuthNotEnabled; clientv3 ignores it and calls without a token.
+    if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+        s.error_message().find("authentication is not enabled") != std::string::npos) {
+      return AuthOutcome::kAuthNotEnabled;
+    }
     return Status(CodeFromGrpc(s.error_code()),
                   "authenticating user " + user + " at " + impl_->endpoint.original + ": " +
                       GrpcMessage(s));
   }
   impl_->token = resp.token();
-  return Status::Ok();
+  return AuthOutcome::kAuthenticated;
 }
 
 Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& on_chunk,

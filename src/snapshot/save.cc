@@ -251,8 +251,14 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
   client::Connection& conn = conns[chosen];
 
   if (!o.user.empty()) {
-    ETCDSNAP_RETURN_IF_ERROR(conn.Authenticate(o.user, o.password, canceller));
-    log.info("authenticated as user {}", o.user);
+    ETCDSNAP_ASSIGN_OR_RETURN(auto auth, conn.Authenticate(o.user, o.password, canceller));
+    if (auth == client::Connection::AuthOutcome::kAuthNotEnabled) {
+      log.info("authentication is not enabled on {}: saving without a token (--user {} is "
+               "not needed there)",
+               conn.endpoint().original, o.user);
+    } else {
+      log.info("authenticated as user {}", o.user);
+    }
   }
 
   log.info("fetching snapshot endpoint={}", conn.endpoint().original);

@@ -80,10 +80,12 @@ class Connection {
   // reached (refused, TLS handshake failure), kDeadlineExceeded after the dial timeout.
   Result<MemberStatus> Probe(Canceller* canceller);
 
-  // Auth.Authenticate; on success later calls carry the token.
+  // Auth.Authenticate; on success later calls carry the token. A server with authentication
+  // disabled answers kAuthNotEnabled (not an error: etcdctl then goes on without a token).
   // The request's copy of the password is overwritten once the call returns.
-  Status Authenticate(const std::string& user, const std::string& password,
-                      Canceller* canceller);
+  enum class AuthOutcome { kAuthenticated, kAuthNotEnabled };
+  Result<AuthOutcome> Authenticate(const std::string& user, const std::string& password,
+                                   Canceller* canceller);
 
   // Maintenance.Snapshot: calls `on_chunk` for every message, in order.
   Status StreamSnapshot(const StreamOptions& options, const ChunkFn& on_chunk,
