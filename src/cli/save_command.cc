@@ -282,8 +282,7 @@ int DoSave(GlobalOptions& g, const SaveFlags& f) {
   auto signals = SignalCanceller::Start(
       &canceller, {.reason_suffix = "; nothing was saved",
                    .second_message = "exiting at once; " + o.path +
-                                     ".part may be left behind (the next save replaces it)",
-                   .second_exit_code = kExitInterrupted});
+                                     ".part may be left behind (the next save replaces it)"});
   if (!signals.ok()) return ExitWithError(kExitError, signals.status().message());
   auto log = MakeStderrLogger(g.debug);
   client::RouteGrpcLogs(log);
@@ -291,11 +290,17 @@ int DoSave(GlobalOptions& g, const SaveFlags& f) {
   o.on_progress = [&progress](uint64_t done, uint64_t total) { progress.Update(done, total); };
 
   auto r = snapshot::Save(o, &canceller, *log);
+  const int signal = (*signals)->received_signal();
   // The outcome is settled: a signal from now on stays pending, so no second Error line.
   signals->reset();
   progress.Finish();
   if (!r.ok()) {
     const Status& s = r.status();
+    if (signal != 0) {
+      // Cleaned up: now end as the signal would have (exit status 128+n, as etcdctl's).
+      ExitWithError(kExitInterrupted, s.message());
+      DieOfSignal(signal);
+    }
     // Not reaching any member (refused, TLS handshake failure, dial timeout: Save reports all
     // of them as kUnavailable) is etcdctl's ExitBadConnection; everything after that is a
     // runtime failure.

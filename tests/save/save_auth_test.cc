@@ -54,6 +54,25 @@ TEST_F(SaveAuthTest, RootWithPasswordFlagSaves) {
                                     file));
 }
 
+// As etcdctl, with stdin not a terminal the password is its first line: a real pipe through sh.
+// stdout holds only the result (etcdctl also prints its "Password: " prompt there).
+TEST_F(SaveAuthTest, PasswordOnAPipeSaves) {
+  const std::string file = Path("snap.db");
+  std::string command = std::string("printf '%s\\n' '") + kRootPassword + "' | '" +
+                        EtcdsnapBinary() + "' --user root";
+  for (const auto& a : SaveArgs(file)) command += " '" + a + "'";
+  const CommandResult r = RunCommand({"sh", "-c", command}, {}, std::chrono::seconds(30));
+  EXPECT_TRUE(SavedCompleteSnapshot(r, file));
+  EXPECT_EQ(r.err.find(kRootPassword), std::string::npos) << r.Describe();
+}
+
+TEST_F(SaveAuthTest, WrongPasswordOnAPipeFailsCleanly) {
+  const std::string file = Path("snap.db");
+  SubprocessOptions options;
+  options.stdin_data = "wrong-password\n";
+  EXPECT_TRUE(FailedCleanly(SaveWith({"--user", "root"}, file, options), file));
+}
+
 TEST_F(SaveAuthTest, WrongPasswordFailsCleanly) {
   const std::string file = Path("snap.db");
   EXPECT_TRUE(FailedCleanly(SaveWith({"--user", "root:wrong-password"}, file), file));
