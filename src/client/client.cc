@@ -194,6 +194,7 @@ Result<MemberStatus> Connection::Probe(Canceller* canceller) {
   }
   MemberStatus m;
   m.version = resp.version();
+  m.cluster_id = resp.header().cluster_id();
   m.member_id = resp.header().member_id();
   m.leader = resp.leader();
   m.raft_index = resp.raftindex();

@@ -134,15 +134,28 @@ Result<size_t> SelectMember(const SaveOptions& o, std::vector<client::Connection
     const std::string& ep = conns[i].endpoint().original;
     if (r.ok()) {
       candidates[i] = {true, *r};
-      log.info("endpoint {} is reachable: member={} version={} leader={} applied-index={} "
+      log.info("endpoint {} is reachable: cluster={} member={} version={} leader={} applied-index={} "
                "db-size={}",
-               ep, MemberHex(r->member_id), r->version, r->is_leader() ? "yes" : "no",
+               ep, MemberHex(r->cluster_id), MemberHex(r->member_id), r->version, r->is_leader() ? "yes" : "no",
                r->applied_index, HumanizeBytes(static_cast<uint64_t>(r->db_size)));
     } else {
       if (conns.size() > 1) log.warn("endpoint {} is not usable: {}", ep, r.status().message());
       if (!failures.empty()) failures += "; ";
       failures += ep + ": " + r.status().message();
       if (r.status().code() == Code::kCancelled) return r.status();
+    }
+  }
+  // Endpoints of different clusters (a typo, a stale list): which one is saved would depend on
+  // applied indexes that cannot be compared. Refuse, naming both.
+  for (size_t i = 0; i < conns.size(); ++i) {
+    for (size_t j = i + 1; j < conns.size(); ++j) {
+      if (!candidates[i].reachable || !candidates[j].reachable) continue;
+      const uint64_t a = candidates[i].status.cluster_id, b = candidates[j].status.cluster_id;
+      if (a == b) continue;
+      return Status::InvalidArgument(
+          "the endpoints belong to different clusters: " + conns[i].endpoint().original +
+          " is in cluster " + MemberHex(a) + ", " + conns[j].endpoint().original +
+          " in cluster " + MemberHex(b) + "; give the endpoints of one cluster");
     }
   }
   auto chosen = ChooseMember(candidates);

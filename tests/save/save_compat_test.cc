@@ -93,5 +93,23 @@ TEST_F(SaveCompatTest, UserGivenToAServerWithoutAuthSaves) {
   EXPECT_NE(r.err.find("authentication is not enabled"), std::string::npos) << r.Describe();
 }
 
+// `--endpoints a,b` naming members of two different clusters: refused before any snapshot is
+// taken, naming both endpoints and their cluster IDs.
+TEST_F(SaveCompatTest, EndpointsOfDifferentClustersAreRefused) {
+  StartEtcd({.tls = false});
+  EtcdCluster other({.tls = false}, nullptr);
+  ASSERT_TRUE(other.Start());
+  const std::string a = etcd().member(0).ClientUrl(), b = other.member(0).ClientUrl();
+  const std::string file = Path("snap.db");
+  const CommandResult r = Etcdsnap({"--endpoints", a + "," + b, "snapshot", "save", file});
+  EXPECT_EQ(r.exit_code, 5) << r.Describe();
+  EXPECT_TRUE(FailedCleanly(r, file));
+  EXPECT_NE(r.err.find("Error: the endpoints belong to different clusters: " + a +
+                       " is in cluster "),
+            std::string::npos)
+      << r.Describe();
+  EXPECT_NE(r.err.find(", " + b + " in cluster "), std::string::npos) << r.Describe();
+}
+
 }  // namespace
 }  // namespace etcdsnap::testing

@@ -47,6 +47,7 @@ struct ConnectionOptions {
 // What Maintenance.Status says about a member.
 struct MemberStatus {
   std::string version;
+  uint64_t cluster_id = 0;
   uint64_t member_id = 0;
   uint64_t leader = 0;
   uint64_t raft_index = 0;
