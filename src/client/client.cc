@@ -241,18 +241,37 @@ Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& o
   if (!impl_->token.empty()) ctx.AddMetadata("token", impl_->token);
   CancelHook cancel_hook(canceller, &ctx);
 
-  // The idle watchdog: cancels the call when no message arrived for idle_timeout. Declared
-  // after ctx, so that however this function is left the thread is stopped and joined (the
-  // wait wakes on the stop request) before ctx goes away.
+  // The idle watchdog: cancels the call when the server sent nothing for idle_timeout while we
+  // were waiting for it. While on_chunk runs (writing to disk) the clock is paused: the server
+  // is held back by flow control then, and a slow disk is reported through on_slow_consumer
+  // instead. Declared after ctx, so that however this function is left the thread is stopped
+  // and joined (the wait wakes on the stop request) before ctx goes away.
   std::mutex mu;
   std::condition_variable_any cv;
   bool idle_fired = false;
-  Clock::time_point last = Clock::now();
+  bool in_callback = false;
+  Clock::time_point last = Clock::now();  // when we last started waiting for the server
+  Clock::time_point callback_start{}, next_warning{};
   std::jthread watchdog([&](std::stop_token stop) {
     std::unique_lock lock(mu);
     while (!stop.stop_requested()) {
+      const auto now = Clock::now();
+      if (in_callback) {
+        if (now >= next_warning) {
+          next_warning = now + options.idle_timeout;
+          const auto busy = now - callback_start;
+          if (options.on_slow_consumer) {
+            lock.unlock();
+            options.on_slow_consumer(std::chrono::duration_cast<nanoseconds>(busy));
+            lock.lock();
+          }
+          continue;
+        }
+        cv.wait_until(lock, stop, next_warning, [] { return false; });
+        continue;
+      }
       const auto until = last + options.idle_timeout;
-      if (Clock::now() >= until) {
+      if (now >= until) {
         idle_fired = true;
         ctx.TryCancel();
         return;
@@ -271,11 +290,18 @@ Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& o
   while (reader->Read(&resp)) {
     {
       std::lock_guard lock(mu);
-      last = Clock::now();
+      in_callback = true;
+      callback_start = Clock::now();
+      next_warning = callback_start + options.idle_timeout;
     }
     const std::string& blob = resp.blob();
     cb_status = on_chunk(std::span(reinterpret_cast<const uint8_t*>(blob.data()), blob.size()),
                          resp.remaining_bytes());
+    {
+      std::lock_guard lock(mu);
+      in_callback = false;
+      last = Clock::now();
+    }
     if (!cb_status.ok()) {
       ctx.TryCancel();
       break;

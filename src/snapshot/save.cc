@@ -279,8 +279,14 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
   BlockWriter writer(&part);
   log.debug("writing with O_DIRECT: {}", writer.direct() ? "yes" : "no (buffered)");
   uint64_t received = 0, total = 0;
+  client::StreamOptions stream = o.stream;
+  stream.on_slow_consumer = [&](std::chrono::nanoseconds busy) {
+    log.warn("writing to {} has taken {} so far: the local disk is slow (the server waits for "
+             "us meanwhile; this is not counted against --idle-timeout)",
+             part.path(), FormatGoDuration(std::chrono::duration_cast<std::chrono::milliseconds>(busy)));
+  };
   Status s = conn.StreamSnapshot(
-      o.stream,
+      stream,
       [&](std::span<const uint8_t> blob, uint64_t remaining) -> Status {
         received += blob.size();
         // The image is followed by a 32-byte trailer that remaining_bytes does not count.

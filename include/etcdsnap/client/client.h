@@ -60,7 +60,13 @@ struct MemberStatus {
 
 struct StreamOptions {
   std::optional<nanoseconds> deadline;  // whole transfer (--command-timeout, when given)
-  nanoseconds idle_timeout = std::chrono::seconds(30);  // no bytes for this long: abort
+  // No bytes from the server for this long: abort. Only time spent waiting for the server
+  // counts: while the chunk callback runs (a slow local disk), gRPC's flow control holds the
+  // server back, so that time is not the server's.
+  nanoseconds idle_timeout = std::chrono::seconds(30);
+  // Called from the watchdog thread each time the chunk callback has been running for another
+  // idle_timeout, with how long it has run so far (a slow disk, reported as such).
+  std::function<void(nanoseconds busy)> on_slow_consumer;
 };
 
 // Called per message with its blob and remaining_bytes; a non-ok return aborts the stream.
