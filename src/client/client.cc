@@ -100,6 +100,7 @@ class CancelHook {
 
 struct Connection::Impl {
   Endpoint endpoint;
+  bool client_cert = false;
   nanoseconds dial_timeout;
   std::shared_ptr<grpc::Channel> channel;
   std::string token;
@@ -111,20 +112,49 @@ void RouteGrpcLogs(std::shared_ptr<spdlog::logger> log) {
   gpr_set_log_function(GrpcLogToSpdlog);
 }
 
-std::string ExplainConnectFailure(const std::string& m, bool tls) {
+namespace {
+
+bool ClosedByPeer(const std::string& m) {
+  for (const char* s : {"Endpoint read failed", "Socket closed", "Connection reset", "bad certificate"}) {
+    if (m.find(s) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// True when `target` answers Maintenance.Status in plaintext within `timeout`: a TLS client
+// whose connection was closed then knows the server does not speak TLS.
+bool AnswersPlaintext(const std::string& target, nanoseconds timeout) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  auto stub = etcdserverpb::Maintenance::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(DeadlineAfter(timeout));
+  etcdserverpb::StatusResponse resp;
+  return stub->Status(&ctx, etcdserverpb::StatusRequest(), &resp).ok();
+}
+
+}  // namespace
+
+std::string ExplainConnectFailure(const std::string& m, const ConnectFacts& facts) {
+  const bool tls = facts.tls;
   auto has = [&](const char* s) { return m.find(s) != std::string::npos; };
   std::string hint;
-  if (has("certificate verify failed") || has("CERTIFICATE_VERIFY_FAILED")) {
+  if (tls && facts.server_answers_plaintext) {
+    hint = "the server speaks plaintext, not TLS: use an http:// endpoint";
+  } else if (has("certificate verify failed") || has("CERTIFICATE_VERIFY_FAILED")) {
     hint = "the server's certificate is not signed by the CA in --cacert (or its name does not "
            "match the endpoint's host); give the CA that signed the server's certificate";
   } else if (has("Peer name") || has("not in peer certificate")) {
     hint = "the endpoint's host is not in the server certificate's names; use a host name or IP "
            "that the certificate lists";
-  } else if (tls && (has("Endpoint read failed") || has("Socket closed") ||
-                     has("Connection reset") || has("bad certificate"))) {
+  } else if (tls && ClosedByPeer(m) && facts.client_cert) {
     hint = "the server closed the TLS connection: it most likely refused our client certificate; "
            "give --cert/--key signed by a CA the server trusts";
-  } else if (!tls && (has("Socket closed") || has("Connection reset") || has("Endpoint read failed"))) {
+  } else if (tls && ClosedByPeer(m)) {
+    hint = "the server closed the TLS connection: it most likely requires a client certificate; "
+           "give --cert and --key signed by a CA the server trusts";
+  } else if (!tls && ClosedByPeer(m)) {
     hint = "the server closed a plaintext connection: if it serves TLS, use an https:// "
            "endpoint or give --cacert/--cert/--key";
   } else if (tls && (has("WRONG_VERSION_NUMBER") || has("wrong version number") ||
@@ -167,6 +197,7 @@ Result<Connection> Connection::Open(Endpoint endpoint, const ConnectionOptions& 
   impl->channel = grpc::CreateCustomChannel(endpoint.target, creds, args);
   impl->endpoint = std::move(endpoint);
   impl->dial_timeout = options.dial_timeout;
+  impl->client_cert = options.tls && !options.tls->cert_pem().empty();
   return Connection(std::move(impl));
 }
 
@@ -190,7 +221,12 @@ Result<MemberStatus> Connection::Probe(Canceller* canceller) {
       return Status::DeadlineExceeded("no answer from " + impl_->endpoint.original + " within " +
                                       FormatGoDuration(impl_->dial_timeout) + " (--dial-timeout)");
     }
-    return Status(CodeFromGrpc(s.error_code()), ExplainConnectFailure(GrpcMessage(s), impl_->endpoint.tls));
+    const std::string m = GrpcMessage(s);
+    ConnectFacts facts{.tls = impl_->endpoint.tls, .client_cert = impl_->client_cert};
+    if (facts.tls && ClosedByPeer(m)) {
+      facts.server_answers_plaintext = AnswersPlaintext(impl_->endpoint.target, impl_->dial_timeout);
+    }
+    return Status(CodeFromGrpc(s.error_code()), ExplainConnectFailure(m, facts));
   }
   MemberStatus m;
   m.version = resp.version();

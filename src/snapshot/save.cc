@@ -207,7 +207,8 @@ Status VerifyPart(const PartFile& part, const std::string& endpoint, const Cance
   return Status::Ok();
 }
 
-// etcd's refusals name the rule, not the fix.
+// etcd's refusals name the rule, not the fix. `user` is --user, or with no --user the client
+// certificate's CN, which etcd takes as the user under --client-cert-auth.
 Status ExplainRefusal(const Status& s, const std::string& user) {
   const std::string& m = s.message();
   if (m.find("user name is empty") != std::string::npos) {
@@ -216,7 +217,7 @@ Status ExplainRefusal(const Status& s, const std::string& user) {
   }
   if (m.find("permission denied") != std::string::npos) {
     return Status(s.code(), m + " (a snapshot needs the root role; user " +
-                                (user.empty() ? std::string("(none)") : user) +
+                                (user.empty() ? std::string("(none: give --user root)") : user) +
                                 " does not have it: use the root user or grant it the root role)");
   }
   return s;
@@ -301,7 +302,13 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
     // Once bytes flowed, "unavailable" means the member went away mid-transfer, not that it
     // could not be reached.
     if (s.code() == Code::kUnavailable) s = Status::Aborted(s.message());
-    if (received == 0) s = ExplainRefusal(s, o.user);
+    if (received == 0) {
+      std::string user = o.user;
+      if (user.empty() && o.connection.tls && !o.connection.tls->cert_common_name().empty()) {
+        user = o.connection.tls->cert_common_name() + " (the CN of the --cert certificate)";
+      }
+      s = ExplainRefusal(s, user);
+    }
     return s.Annotate("snapshot stream from " + conn.endpoint().original + " failed after " +
                       std::to_string(received) + " bytes");
   }

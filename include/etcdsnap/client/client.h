@@ -34,8 +34,14 @@ using std::chrono::nanoseconds;
 // before the first connection.
 void RouteGrpcLogs(std::shared_ptr<spdlog::logger> log);
 
+// What is known about a failed connection besides gRPC's text.
+struct ConnectFacts {
+  bool tls = false;                       // we spoke TLS
+  bool client_cert = false;               // and offered a client certificate
+  bool server_answers_plaintext = false;  // the same address answered a plaintext probe
+};
 // Adds what to do next to gRPC's connection-failure text, which names the symptom only.
-std::string ExplainConnectFailure(const std::string& grpc_message, bool tls);
+std::string ExplainConnectFailure(const std::string& grpc_message, const ConnectFacts& facts);
 
 struct ConnectionOptions {
   std::optional<TlsMaterial> tls;  // used for endpoints that want TLS
