@@ -11,6 +11,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   etcd-server etcd-client
   time procps
+  dnsmasq-base
 )
 
 missing=()

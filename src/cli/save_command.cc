@@ -15,6 +15,7 @@
 #include "etcdsnap/cli/command.h"
 #include "etcdsnap/cli/log.h"
 #include "etcdsnap/cli/progress.h"
+#include "etcdsnap/client/discovery.h"
 #include "etcdsnap/snapshot/save.h"
 #include "etcdsnap/util/human.h"
 #include "etcdsnap/util/secret.h"
@@ -218,12 +219,28 @@ int BuildOptions(const GlobalOptions& g, const SaveFlags& f, snapshot::SaveOptio
     if (!tls.ok()) return ExitWithError(kExitBadArgs, tls.status().message());
     o.connection.tls = std::move(tls).value();
   }
-  if (g.endpoints.empty()) {
+  std::vector<std::string> endpoints = g.endpoints;
+  if (!g.discovery_srv.empty()) {
+    // etcdctl: the SRV records' endpoints replace --endpoints; with --insecure-discovery=false
+    // the http:// ones are dropped, and when none is left --endpoints is used after all.
+    auto found = client::DiscoverEndpoints(g.discovery_srv, g.discovery_srv_name);
+    if (!found.ok()) return ExitWithError(kExitError, found.status().message());
+    std::vector<std::string> kept;
+    for (const std::string& ep : *found) {
+      if (!g.insecure_discovery && ep.rfind("http://", 0) == 0) {
+        std::fprintf(stderr, "ignoring discovered insecure endpoint \"%s\"\n", ep.c_str());
+        continue;
+      }
+      kept.push_back(ep);
+    }
+    if (!kept.empty()) endpoints = std::move(kept);
+  }
+  if (endpoints.empty()) {
     // etcdctl: "snapshot must be requested to one selected node, not multiple []", exit 5.
     return ExitWithError(kExitInterrupted, "no endpoint to save from: --endpoints is empty "
                                            "(give host:port or https://host:port)");
   }
-  for (const auto& e : g.endpoints) {
+  for (const auto& e : endpoints) {
     auto ep = client::ParseEndpoint(e, tls_wanted);
     if (!ep.ok()) return ExitWithError(kExitBadArgs, ep.status().message());
     o.endpoints.push_back(std::move(ep).value());
