@@ -135,6 +135,7 @@ const std::vector<FlagSpec>& AllFlags() {
       {"verify", 0, K::kBool, "false", "before keeping the file, check its bbolt structure and etcd schema as `snapshot verify` does (etcdsnap only; the sha256 is always checked)", "snapshot save"},
       {"etcd-version", 0, K::kString, "3.4", "print what this etcd version prints: 3.4 and 3.5 count every key/value pair of every bucket; 3.6 counts live keys and adds a version column", "snapshot status"},
       {"bolt-only", 0, K::kBool, "false", "check the sha256 trailer and the bbolt structure only (a bbolt file that is not an etcd backend)", "snapshot verify"},
+      {"require-trailer", 0, K::kBool, "false", "fail when the sha256 trailer is absent (a member's db rather than a saved snapshot): restore would need --skip-hash-check", "snapshot verify"},
   };
   return flags;
 }

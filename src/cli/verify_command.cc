@@ -16,6 +16,7 @@ namespace {
 struct VerifyFlags {
   std::vector<std::string> files;
   bool bolt_only = false;
+  bool require_trailer = false;
 };
 
 using snapshot::TrailerState;
@@ -32,7 +33,15 @@ std::string Simple(const VerifyReport& r) {
   std::string out = "file: " + r.path + " (" + N(r.file_size) + " bytes)\n";
   switch (r.trailer) {
     case TrailerState::kAbsent:
-      out += "sha256 trailer: absent (size % 512 != 32), not checked\n";
+      out += std::string("sha256 trailer: ") + (r.trailer_required ? "ABSENT" : "absent") +
+             " (the size is a multiple of the page size): restore needs --skip-hash-check" +
+             (r.trailer_required ? " (--require-trailer)" : "") + "\n";
+      break;
+    case TrailerState::kDamaged:
+      out += "sha256 trailer: DAMAGED (size " + N(r.file_size) +
+             " is neither a multiple of the page size " + N(r.page_size) +
+             " nor that plus 32: the trailer was cut or bytes were appended; restore refuses "
+             "the file)\n";
       break;
     case TrailerState::kMatch:
       out += "sha256 trailer: ok (" + r.trailer_actual + ")\n";
@@ -71,7 +80,7 @@ std::string Simple(const VerifyReport& r) {
 
 std::string Json(const VerifyReport& r) {
   using Json = nlohmann::ordered_json;
-  static const char* kTrailer[] = {"absent", "match", "mismatch"};
+  static const char* kTrailer[] = {"absent", "match", "mismatch", "damaged"};
   const bolt::Meta& m = r.metas.meta[r.metas.chosen];
   const bolt::CheckResult& b = r.bolt;
   Json out = {
@@ -81,6 +90,7 @@ std::string Json(const VerifyReport& r) {
       {"problemCount", r.problem_count()},
       {"sha256",
        {{"state", kTrailer[static_cast<int>(r.trailer)]},
+        {"required", r.trailer_required},
         {"stored", r.trailer_expected},
         {"computed", r.trailer_actual}}},
       {"meta",
@@ -127,6 +137,7 @@ int DoVerify(const GlobalOptions& g, const VerifyFlags& flags) {
   snapshot::VerifyOptions options;
   options.path = flags.files[0];
   options.check_schema = !flags.bolt_only;
+  options.require_trailer = flags.require_trailer;
   Result<VerifyReport> report = snapshot::Verify(options);
   if (!report.ok()) return ExitWithError(kExitError, report.status().message());
   const std::string out = g.write_out == "json" ? Json(*report) : Simple(*report);
@@ -141,6 +152,7 @@ int RunVerify(const GlobalOptions& g, const CommandLine& cl) {
   VerifyFlags flags;
   flags.files = cl.args;
   flags.bolt_only = cl.Last("bolt-only") == "true";
+  flags.require_trailer = cl.Last("require-trailer") == "true";
   return DoVerify(g, flags);
 }
 

@@ -176,6 +176,7 @@ Result<size_t> SelectMember(const SaveOptions& o, std::vector<client::Connection
 // The first problem a report names, for a one-line error.
 std::string FirstProblem(const VerifyReport& r) {
   if (r.trailer == TrailerState::kMismatch) return "sha256 trailer mismatch";
+  if (r.trailer == TrailerState::kDamaged) return "sha256 trailer damaged";
   if (!r.meta_problems.empty()) return r.meta_problems.front();
   if (!r.bolt.errors.empty()) return r.bolt.errors.front();
   if (!r.schema.problems.empty()) return r.schema.problems.front();
