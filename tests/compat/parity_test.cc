@@ -5,7 +5,8 @@
 //
 // Placeholders in a row's arguments and environment: {E} the plaintext member's host:port,
 // {TE} the TLS member's host:port, {CA} {CERT} {KEY} its client credentials, {OUT} a fresh file
-// name per tool (stdout is compared with it put back as {OUT}), {S1} tests/data/s1.db.
+// name per tool (stdout is compared with it put back as {OUT}), {S1} tests/data/s1.db, {DIR} a
+// directory, {EMPTY} an empty file, {TEXT} a text file, {OTHERCA} a CA that signed nothing used.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -111,6 +112,22 @@ const Row kRows[] = {
     {"TlsFromEnvironment", {"snapshot", "save", "{OUT}"},
      {{"ETCDCTL_ENDPOINTS", "https://{TE}"}, {"ETCDCTL_CACERT", "{CA}"},
       {"ETCDCTL_CERT", "{CERT}"}, {"ETCDCTL_KEY", "{KEY}"}}},
+    // Save's other error paths.
+    {"SaveIntoMissingDirectory", {"--endpoints", "{E}", "snapshot", "save", "/nonexistent/x.db"}},
+    {"SaveOntoADirectory", {"--endpoints", "{E}", "snapshot", "save", "{DIR}"}},
+    {"ProtobufAcceptedBySave", {"-w", "protobuf", "--endpoints", "{E}", "snapshot", "save", "{OUT}"}},
+    {"CertWithoutKey", {"--cert", "{CERT}", "--endpoints", "{E}", "snapshot", "save", "{OUT}"}},
+    {"KeyWithoutCert", {"--key", "{KEY}", "--endpoints", "{E}", "snapshot", "save", "{OUT}"}},
+    {"DebugAndHex", {"--debug", "--hex", "--endpoints", "{E}", "snapshot", "save", "{OUT}"}},
+    {"BadKeepalive", {"--keepalive-time=abc", "--endpoints", "{E}", "snapshot", "save", "{OUT}"},
+     {}, 1, "", false, "usage on stdout"},
+    {"Unreachable",
+     {"--endpoints", "127.0.0.1:1", "--command-timeout=3s", "snapshot", "save", "{OUT}"},
+     {}, 2, "", false, "exit 2"},
+    {"ServerCaNotTrusted",
+     {"--cacert", "{OTHERCA}", "--cert", "{CERT}", "--key", "{KEY}", "--endpoints",
+      "https://{TE}", "--command-timeout=3s", "snapshot", "save", "{OUT}"},
+     {}, 2, "", false, "exit 2"},
     // status on the same file, every format and form.
     {"StatusSimple", {"snapshot", "status", "{S1}"}},
     {"StatusJsonEquals", {"-w=json", "snapshot", "status", "{S1}"}},
@@ -120,6 +137,9 @@ const Row kRows[] = {
     {"StatusIgnoresEnvironment", {"snapshot", "status", "{S1}"}, {{"ETCDCTL_WRITE_OUT", "json"}}},
     {"StatusMissingFile", {"snapshot", "status", "/nonexistent/x.db"}},
     {"StatusNoFile", {"snapshot", "status"}},
+    {"StatusDirectory", {"snapshot", "status", "{DIR}"}},
+    {"StatusEmptyFile", {"snapshot", "status", "{EMPTY}"}},
+    {"StatusNotBbolt", {"snapshot", "status", "{TEXT}"}},
 };
 
 // One test over the whole table, so that the servers start once (each gtest case is its own
@@ -147,6 +167,10 @@ class ParityTest : public ::testing::Test {
         {"{CERT}", pki_->client.cert},
         {"{KEY}", pki_->client.key},
         {"{OUT}", out},
+        {"{OTHERCA}", pki_->other_ca.cert},
+        {"{DIR}", dir_.path()},
+        {"{EMPTY}", empty_},
+        {"{TEXT}", std::string(ETCDSNAP_TEST_DATA_DIR) + "/README.md"},
         {"{S1}", std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db"}};
     for (const auto& [k, v] : values) {
       for (size_t at = s.find(k); at != std::string::npos; at = s.find(k, at + v.size())) {
@@ -178,6 +202,11 @@ class ParityTest : public ::testing::Test {
   static EtcdCluster* tls_;
   static bool started_;
   TempDir dir_{"etcdsnap-parity"};
+  const std::string empty_ = [this] {
+    const std::string path = dir_.Join("empty.db");
+    std::ofstream{path};
+    return path;
+  }();
 };
 
 Pki* ParityTest::pki_ = nullptr;
