@@ -131,6 +131,7 @@ const std::vector<FlagSpec>& AllFlags() {
       {"user", 0, K::kString, "", "username[:password] for authentication (prompt if password is not supplied; read from stdin when it is not a terminal)", nullptr},
       {"write-out", 'w', K::kString, "simple", "set the output format (fields, json, protobuf, simple, table)", nullptr},
       {"help", 'h', K::kBool, "false", "help for this command", ""},
+      {"version", 0, K::kBool, "false", "print the version, as the version command does (etcdsnap only)", ""},
       {"idle-timeout", 0, K::kDuration, "30s", "abort when the server sends no data for this long (etcdsnap only)", "snapshot save"},
       {"verify", 0, K::kBool, "false", "before keeping the file, check its bbolt structure and etcd schema as `snapshot verify` does (etcdsnap only; the sha256 is always checked)", "snapshot save"},
       {"etcd-version", 0, K::kString, "3.4", "print what this etcd version prints: 3.4 and 3.5 count every key/value pair of every bucket; 3.6 counts live keys and adds a version column", "snapshot status"},
@@ -294,7 +295,8 @@ std::string HelpText(const std::vector<std::string>& command) {
     }
   }
   auto flag_lines = [](bool global, const std::string& cmd) {
-    std::string lines;
+    std::vector<std::pair<std::string, std::string>> rows;
+    size_t width = 0;
     for (const FlagSpec& f : AllFlags()) {
       const bool is_global = f.command == nullptr;
       if (global != is_global) continue;
@@ -304,7 +306,12 @@ std::string HelpText(const std::vector<std::string>& command) {
       left += f.kind == K::kBool ? std::string("[=") + f.default_value + "]"
                                  : std::string("=") + (f.kind == K::kString ? "\"" : "") +
                                        f.default_value + (f.kind == K::kString ? "\"" : "");
-      lines += left + "\t" + f.usage + "\n";
+      width = std::max(width, left.size());
+      rows.emplace_back(std::move(left), f.usage);
+    }
+    std::string lines;
+    for (const auto& [left, usage] : rows) {
+      lines += left + std::string(width - left.size() + 2, ' ') + usage + "\n";
     }
     return lines;
   };

@@ -122,6 +122,7 @@ TEST(ParseCommandLineTest, CommandsByUniquePrefixVersionAndHelp) {
   EXPECT_EQ(Parse({"snapshot", "st", "f"}).command, (V{"snapshot", "status"}));
   EXPECT_FALSE(ParseCommandLine({"snapshot", "s", "f"}).ok());  // save, status: ambiguous
   EXPECT_EQ(Parse({"version"}).command, V{"version"});
+  EXPECT_EQ(Parse({"--version"}).Last("version"), "true");
   CommandLine cl = Parse({"help", "snapshot", "save"});
   EXPECT_TRUE(cl.help);
   EXPECT_EQ(cl.command, (V{"snapshot", "save"}));

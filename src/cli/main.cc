@@ -81,15 +81,15 @@ int main(int argc, char** argv) {
   if (!parsed.ok()) return ExitWithError(etcdsnap::cli::kExitError, parsed.status().message());
   etcdsnap::cli::CommandLine& cl = *parsed;
   const std::string command = cl.CommandName();
+  if (!cl.help && (command == "version" || cl.Last("version") == "true")) {
+    std::printf("etcdsnap version: %s\nAPI version: %s\n", ETCDSNAP_VERSION, "3.4");
+    return std::fflush(stdout) == 0 ? etcdsnap::cli::kExitSuccess : etcdsnap::cli::kExitIO;
+  }
   // As cobra: help, and a command that only groups others (the top level, `snapshot`), print
   // the help on stdout and exit 0.
   if (cl.help || command.empty() || command == "snapshot") {
     const std::string help = etcdsnap::cli::HelpText(cl.command);
     std::fwrite(help.data(), 1, help.size(), stdout);
-    return std::fflush(stdout) == 0 ? etcdsnap::cli::kExitSuccess : etcdsnap::cli::kExitIO;
-  }
-  if (command == "version") {
-    std::printf("etcdsnap version: %s\nAPI version: %s\n", ETCDSNAP_VERSION, "3.4");
     return std::fflush(stdout) == 0 ? etcdsnap::cli::kExitSuccess : etcdsnap::cli::kExitIO;
   }
   etcdsnap::cli::GlobalOptions g;
