@@ -73,6 +73,8 @@ const Row kRows[] = {
     // version, help, bare snapshot (8).
     {"Version", {"version"}, {}, 0, "etcdsnap version: " ETCDSNAP_VERSION "\nAPI version: 3.4\n",
      false, "`etcdsnap version`"},
+    {"VersionFlag", {"--version"}, {}, 0,
+     "etcdsnap version: " ETCDSNAP_VERSION "\nAPI version: 3.4\n", false, "`--version`"},
     {"Help", {"help"}, {}, 0, "NAME:\n", true, "help text"},
     {"BareSnapshot", {"snapshot"}, {}, 0, "NAME:\n\tetcdsnap snapshot", true, "help text"},
     {"UnknownSubcommand", {"snapshot", "foo"}, {}, 1, "", false, "`snapshot foo`"},
