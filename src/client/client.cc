@@ -288,13 +288,14 @@ Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& o
   bool in_callback = false;
   Clock::time_point last = Clock::now();  // when we last started waiting for the server
   Clock::time_point callback_start{}, next_warning{};
+  const nanoseconds warn_every = std::min<nanoseconds>(options.idle_timeout, std::chrono::seconds(10));
   std::jthread watchdog([&](std::stop_token stop) {
     std::unique_lock lock(mu);
     while (!stop.stop_requested()) {
       const auto now = Clock::now();
       if (in_callback) {
         if (now >= next_warning) {
-          next_warning = now + options.idle_timeout;
+          next_warning = now + warn_every;
           const auto busy = now - callback_start;
           if (options.on_slow_consumer) {
             lock.unlock();
@@ -328,7 +329,7 @@ Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& o
       std::lock_guard lock(mu);
       in_callback = true;
       callback_start = Clock::now();
-      next_warning = callback_start + options.idle_timeout;
+      next_warning = callback_start + warn_every;
     }
     const std::string& blob = resp.blob();
     cb_status = on_chunk(std::span(reinterpret_cast<const uint8_t*>(blob.data()), blob.size()),

@@ -71,7 +71,7 @@ struct StreamOptions {
   // server back, so that time is not the server's.
   nanoseconds idle_timeout = std::chrono::seconds(30);
   // Called from the watchdog thread each time the chunk callback has been running for another
-  // idle_timeout, with how long it has run so far (a slow disk, reported as such).
+  // min(idle_timeout, 10 s), with how long it has run so far (a slow disk, reported as such).
   std::function<void(nanoseconds busy)> on_slow_consumer;
 };
 
