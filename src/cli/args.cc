@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "etcdsnap/util/human.h"
+#include "etcdsnap/util/secret.h"
 
 namespace etcdsnap::cli {
 namespace {
@@ -182,6 +183,17 @@ Result<std::chrono::nanoseconds> ParseSignedGoDuration(const std::string& s) {
 Result<CommandLine> ParseCommandLine(const std::vector<std::string>& argv) {
   CommandLine cl;
   std::vector<Given> given;
+  // The working copies of --user and --password values are overwritten however this returns.
+  struct ClearSecrets {
+    std::vector<Given>& given;
+    ~ClearSecrets() {
+      for (Given& g : given) {
+        if (std::string_view(g.spec->name) == "user" || std::string_view(g.spec->name) == "password") {
+          ClearSecret(g.value);
+        }
+      }
+    }
+  } clear_secrets{given};
   std::string path;
   bool descending = true;  // still reading command names
   for (size_t i = 0; i < argv.size(); ++i) {

@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -80,6 +80,10 @@ int main(int argc, char** argv) {
   for (std::string& a : args) etcdsnap::ClearSecret(a);
   if (!parsed.ok()) return ExitWithError(etcdsnap::cli::kExitError, parsed.status().message());
   etcdsnap::cli::CommandLine& cl = *parsed;
+  struct ClearOnExit {
+    etcdsnap::cli::CommandLine& cl;
+    ~ClearOnExit() { ClearParsedPasswords(cl); }
+  } clear_on_exit{cl};
   const std::string command = cl.CommandName();
   if (!cl.help && (command == "version" || cl.Last("version") == "true")) {
     std::printf("etcdsnap version: %s\nAPI version: %s\n", ETCDSNAP_VERSION, "3.4");
@@ -94,14 +98,9 @@ int main(int argc, char** argv) {
   }
   etcdsnap::cli::GlobalOptions g;
   etcdsnap::cli::ApplyCommandLine(cl, g);
-  int rc = etcdsnap::cli::kExitError;
-  if (command == "snapshot save") {
-    rc = etcdsnap::cli::RunSave(g, cl);
-  } else if (command == "snapshot status") {
-    rc = etcdsnap::cli::RunStatus(g, cl);
-  } else if (command == "snapshot verify") {
-    rc = etcdsnap::cli::RunVerify(g, cl);
-  }
-  ClearParsedPasswords(cl);
-  return rc;
+  if (command == "snapshot save") return etcdsnap::cli::RunSave(g, cl);
+  if (command == "snapshot status") return etcdsnap::cli::RunStatus(g, cl);
+  if (command == "snapshot verify") return etcdsnap::cli::RunVerify(g, cl);
+  // Not reached: the parser accepts only the commands above.
+  return ExitWithError(etcdsnap::cli::kExitError, "unknown command \"" + command + "\"");
 }
