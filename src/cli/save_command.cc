@@ -211,8 +211,12 @@ int BuildOptions(const GlobalOptions& g, const SaveFlags& f, snapshot::SaveOptio
   }
   o.stream.idle_timeout = idle;
 
+  // etcdctl: with --discovery-srv and --insecure-discovery=false the domain becomes the TLS
+  // server name, which also turns TLS on for bare host:port endpoints.
+  const bool discovery_name = !g.discovery_srv.empty() && !g.insecure_discovery;
+  if (discovery_name) o.connection.tls_server_name = g.discovery_srv;
   const bool tls_wanted = !g.cacert.empty() || !g.cert.empty() || !g.key.empty() ||
-                          !g.insecure_transport || g.insecure_skip_tls_verify;
+                          !g.insecure_transport || g.insecure_skip_tls_verify || discovery_name;
   if (tls_wanted) {
     auto tls = client::TlsMaterial::Load(
         {g.cacert, g.cert, g.key, g.insecure_skip_tls_verify});

@@ -181,6 +181,9 @@ Result<Connection> Connection::Open(Endpoint endpoint, const ConnectionOptions& 
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 4 << 20);
   // Each member gets its own connection even when targets repeat.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  if (endpoint.tls && !options.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options.tls_server_name);
+  }
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (endpoint.tls) {
     // An https:// endpoint with no TLS flags verifies the server against the system roots.

@@ -55,8 +55,9 @@ class SaveDiscoveryTest : public SaveTest {
  protected:
   void SetUp() override {
     ETCDSNAP_REQUIRE_OR_SKIP(HaveDnsmasq(), "dnsmasq (Debian's dnsmasq-base) is needed");
-    StartEtcd({.tls = false});
+    StartEtcd({.tls = tls_});
   }
+  bool tls_ = false;
   // Starts dnsmasq with `records` (the etcd member's port filled in for {PORT}).
   void StartDns(std::vector<std::string> records, const std::string& probe) {
     for (auto& r : records) {
@@ -124,6 +125,37 @@ TEST_F(SaveDiscoveryTest, NoRecordsFailsWithExit1) {
   EXPECT_NE(r.err.find("Error: DNS discovery for other.test found no endpoints"),
             std::string::npos)
       << r.Describe();
+}
+
+// With --insecure-discovery=false etcdctl checks every server certificate against the discovery
+// domain, not the SRV target: the test server's certificate names localhost and 127.0.0.1, and
+// the records point at 127.0.0.1.
+class SaveDiscoveryTlsTest : public SaveDiscoveryTest {
+ protected:
+  SaveDiscoveryTlsTest() { tls_ = true; }
+};
+
+TEST_F(SaveDiscoveryTlsTest, CertificateMustNameTheDomainWhenInsecureDiscoveryIsOff) {
+  StartDns({"_etcd-client-ssl._tcp.localhost,127.0.0.1,{PORT}",
+            "_etcd-client-ssl._tcp.example.test,127.0.0.1,{PORT}"},
+           "_etcd-client-ssl._tcp.example.test");
+  std::vector<std::string> tls = TlsFlags();
+  auto with = [&](std::vector<std::string> flags) {
+    flags.insert(flags.end(), tls.begin(), tls.end());
+    return flags;
+  };
+  // The certificate names localhost: saved.
+  const std::string file = Path("snap.db");
+  EXPECT_TRUE(SavedCompleteSnapshot(
+      Save(with({"-d", "localhost", "--insecure-discovery=false"}), file), file));
+  // It does not name example.test: refused, as etcdctl would.
+  const std::string refused = Path("refused.db");
+  const CommandResult r = Save(with({"-d", "example.test", "--insecure-discovery=false"}), refused);
+  EXPECT_TRUE(FailedCleanly(r, refused));
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  // With insecure discovery (the default) the domain is not the server name: saved.
+  const std::string plain = Path("default.db");
+  EXPECT_TRUE(SavedCompleteSnapshot(Save(with({"-d", "example.test"}), plain), plain));
 }
 
 }  // namespace

@@ -48,6 +48,9 @@ struct ConnectionOptions {
   nanoseconds dial_timeout = std::chrono::seconds(2);
   nanoseconds keepalive_time = std::chrono::seconds(2);
   nanoseconds keepalive_timeout = std::chrono::seconds(6);
+  // The name the server's certificate must carry, instead of the endpoint's host: the
+  // discovery domain with --discovery-srv and --insecure-discovery=false, as etcdctl does.
+  std::string tls_server_name;
 };
 
 // What Maintenance.Status says about a member.
