@@ -12,6 +12,7 @@ PACKAGES=(
   golang-go golang-github-coreos-bbolt-dev
   etcd-server etcd-client
   time procps
+  dnsmasq-base
 )
 
 missing=()

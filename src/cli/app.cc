@@ -1,6 +1,4 @@
 // Global flags, ETCDCTL_* environment handling, and error printing shared by every command.
-#include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -14,10 +12,68 @@ extern char** environ;
 namespace etcdsnap::cli {
 
 bool GlobalOptions::WasSet(const std::string& flag) const {
-  if (std::find(env_flags.begin(), env_flags.end(), flag) != env_flags.end()) return true;
-  if (app == nullptr) return false;
-  const CLI::Option* opt = app->get_option_no_throw("--" + flag);
-  return opt != nullptr && opt->count() > 0;
+  auto has = [&](const std::vector<std::string>& v) {
+    return std::find(v.begin(), v.end(), flag) != v.end();
+  };
+  return has(cli_flags) || has(env_flags);
+}
+
+void SetGlobalFlag(GlobalOptions& g, const FlagSpec& spec, const std::string& value) {
+  const std::string name = spec.name;
+  const bool first = !g.WasSet(name);
+  if (name == "endpoints") {
+    if (first) g.endpoints.clear();
+    // pflag reads a StringSlice value as one CSV record; an empty value adds nothing.
+    if (value.empty()) return;
+    size_t start = 0;
+    while (true) {
+      const size_t comma = value.find(',', start);
+      g.endpoints.push_back(value.substr(start, comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return;
+  }
+  struct Binding {
+    const char* name;
+    std::string* text;
+    bool* flag;
+  };
+  const Binding bindings[] = {
+      {"cacert", &g.cacert, nullptr},
+      {"cert", &g.cert, nullptr},
+      {"key", &g.key, nullptr},
+      {"user", &g.user, nullptr},
+      {"password", &g.password, nullptr},
+      {"write-out", &g.write_out, nullptr},
+      {"discovery-srv", &g.discovery_srv, nullptr},
+      {"discovery-srv-name", &g.discovery_srv_name, nullptr},
+      {"dial-timeout", &g.dial_timeout, nullptr},
+      {"command-timeout", &g.command_timeout, nullptr},
+      {"keepalive-time", &g.keepalive_time, nullptr},
+      {"keepalive-timeout", &g.keepalive_timeout, nullptr},
+      {"debug", nullptr, &g.debug},
+      {"hex", nullptr, &g.hex},
+      {"insecure-transport", nullptr, &g.insecure_transport},
+      {"insecure-discovery", nullptr, &g.insecure_discovery},
+      {"insecure-skip-tls-verify", nullptr, &g.insecure_skip_tls_verify},
+  };
+  for (const Binding& b : bindings) {
+    if (name != b.name) continue;
+    if (b.text != nullptr) *b.text = value;
+    if (b.flag != nullptr) *b.flag = value == "true";
+  }
+}
+
+void ApplyCommandLine(const CommandLine& cl, GlobalOptions& g) {
+  for (const auto& [name, values] : cl.flags) {
+    const FlagSpec* spec = FindFlag(name);
+    if (spec == nullptr || spec->command != nullptr) continue;
+    for (const std::string& v : values) {
+      SetGlobalFlag(g, *spec, v);
+      if (!g.WasSet(name)) g.cli_flags.push_back(name);
+    }
+  }
 }
 
 int ExitWithError(int code, const std::string& message) {
@@ -50,28 +106,27 @@ std::string EnvNameFor(const std::string& long_name) {
 
 int ApplyEnvironment(GlobalOptions& g) {
   std::vector<std::string> known;
-  for (CLI::Option* opt : g.app->get_options()) {
-    if (opt->get_lnames().empty()) continue;
-    const std::string name = opt->get_lnames().front();
-    if (name == "help" || name == "version") continue;
+  for (const FlagSpec& spec : AllFlags()) {
+    if (spec.command != nullptr) continue;  // only the global flags, as etcdctl
+    const std::string name = spec.name;
     const std::string env = EnvNameFor(name);
     known.push_back(env);
     const char* val = std::getenv(env.c_str());
     if (val == nullptr || *val == '\0') continue;
-    if (opt->count() > 0) {
+    if (g.WasSet(name)) {
       std::fprintf(stderr,
                    "Error: conflicting environment variable \"%s\" is shadowed by corresponding "
                    "command-line flag (either unset environment variable or disable flag)\n",
                    env.c_str());
       return kExitError;
     }
-    try {
-      opt->add_result(std::string(val));
-      opt->run_callback();
-    } catch (const CLI::Error& e) {
-      // Never echo the value: it may be a password.
-      return ExitWithError(kExitBadArgs, "invalid value in environment variable " + env);
+    auto checked = CheckFlagValue(spec, val);
+    if (!checked.ok()) {
+      // Never echo the value: it may be a password. (etcdctl ignores a bad value silently.)
+      return ExitWithError(kExitError, "invalid value in environment variable " + env +
+                                           ": unset it or give a valid value");
     }
+    SetGlobalFlag(g, spec, *checked);
     g.env_flags.push_back(name);
   }
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {

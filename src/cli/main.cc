@@ -1,10 +1,9 @@
 // etcdsnap: back up and restore etcd. The command tree mirrors `etcdctl snapshot ...`.
-#include <CLI/CLI.hpp>
 #include <malloc.h>
 
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -14,50 +13,6 @@
 namespace {
 
 using etcdsnap::cli::ExitWithError;
-using etcdsnap::cli::GlobalOptions;
-
-void AddGlobalFlags(CLI::App& app, GlobalOptions& g) {
-  app.add_option("--endpoints", g.endpoints, "gRPC endpoints")
-      ->delimiter(',')
-      ->default_str("[127.0.0.1:2379]");
-  app.add_flag("--debug", g.debug, "enable client-side debug logging");
-  app.add_option("-w,--write-out", g.write_out,
-                 "set the output format (fields, json, protobuf, simple, table)")
-      ->default_str("simple");
-  app.add_flag("--hex", g.hex, "print byte strings as hex encoded strings");
-  app.add_option("--dial-timeout", g.dial_timeout, "dial timeout for client connections")
-      ->default_str("2s");
-  app.add_option("--command-timeout", g.command_timeout,
-                 "timeout for short running command (excluding dial timeout); for save it "
-                 "bounds the whole transfer and applies only when given")
-      ->default_str("5s");
-  app.add_option("--keepalive-time", g.keepalive_time, "keepalive time for client connections")
-      ->default_str("2s");
-  app.add_option("--keepalive-timeout", g.keepalive_timeout,
-                 "keepalive timeout for client connections")
-      ->default_str("6s");
-  app.add_flag("--insecure-transport", g.insecure_transport,
-               "disable transport security for client connections")
-      ->default_str("true");
-  app.add_flag("--insecure-discovery", g.insecure_discovery,
-               "accept insecure SRV records describing cluster endpoints")
-      ->default_str("true");
-  app.add_flag("--insecure-skip-tls-verify", g.insecure_skip_tls_verify,
-               "skip server certificate verification (CAUTION: this option should be enabled "
-               "only for testing purposes)");
-  app.add_option("--cert", g.cert, "identify secure client using this TLS certificate file");
-  app.add_option("--key", g.key, "identify secure client using this TLS key file");
-  app.add_option("--cacert", g.cacert, "verify certificates of TLS-enabled secure servers using "
-                                       "this CA bundle");
-  app.add_option("--user", g.user, "username[:password] for authentication (prompt if password "
-                                   "is not supplied)");
-  app.add_option("--password", g.password, "password for authentication (if this option is "
-                                            "used, --user option shouldn't include password)");
-  app.add_option("-d,--discovery-srv", g.discovery_srv,
-                 "domain name to query for SRV records describing cluster endpoints");
-  app.add_option("--discovery-srv-name", g.discovery_srv_name,
-                 "service name to query when using DNS discovery");
-}
 
 // Overwrites a value in the process's own argv memory, which is what /proc/<pid>/cmdline (and
 // so `ps`) shows every local user for as long as the process runs. The length stays visible.
@@ -91,13 +46,11 @@ void ScrubPasswordsFromArgv(int argc, char** argv) {
   }
 }
 
-// CLI11 keeps each option's raw values; the copies bound to GlobalOptions are cleared by the
-// command that used them.
-void ClearParsedPasswords(CLI::App& app) {
-  for (const char* name : {"--password", "--user"}) {
-    const CLI::Option* opt = app.get_option_no_throw(name);
-    if (opt == nullptr) continue;
-    for (const std::string& r : opt->results()) etcdsnap::ClearSecret(const_cast<std::string&>(r));
+void ClearParsedPasswords(etcdsnap::cli::CommandLine& cl) {
+  for (const char* name : {"password", "user"}) {
+    auto it = cl.flags.find(name);
+    if (it == cl.flags.end()) continue;
+    for (std::string& v : it->second) etcdsnap::ClearSecret(v);
   }
 }
 
@@ -110,58 +63,44 @@ int main(int argc, char** argv) {
   // pins the mmap threshold at 128 KiB).
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_TOP_PAD, 8 << 20);
-  // etcdctl consumes ETCDCTL_API before parsing flags: empty or 3 selects v3.
+  // etcdctl consumes ETCDCTL_API before parsing flags: empty or 3 selects v3, 2 selects its v2
+  // front end (which has no snapshot command: exit 3), anything else exits 1.
   if (const char* api = std::getenv("ETCDCTL_API"); api != nullptr && *api != '\0') {
     if (std::strcmp(api, "3") != 0) {
-      return ExitWithError(etcdsnap::cli::kExitError,
+      return ExitWithError(std::strcmp(api, "2") == 0 ? etcdsnap::cli::kExitInvalidInput
+                                                      : etcdsnap::cli::kExitError,
                            std::string("unsupported API version ") + api +
                                " (etcdsnap speaks the v3 API only: set ETCDCTL_API=3 or unset it)");
     }
   }
 
-  CLI::App app{"etcdsnap: back up and restore etcd clusters (a drop-in for etcdctl snapshot)",
-               "etcdsnap"};
-  app.set_version_flag("--version", "etcdsnap 0.1.0");
-  app.require_subcommand(1);
-  GlobalOptions g;
-  g.app = &app;
-  AddGlobalFlags(app, g);
-
-  etcdsnap::cli::Runner run;
-  CLI::App* snapshot = app.add_subcommand("snapshot", "Manages etcd node snapshots");
-  snapshot->require_subcommand(1);
-  snapshot->fallthrough();
-  etcdsnap::cli::AddSaveCommand(*snapshot, g, run);
-  etcdsnap::cli::AddStatusCommand(*snapshot, g, run);
-  etcdsnap::cli::AddVerifyCommand(*snapshot, g, run);
-
-  // etcdctl accepts "--cert=" (an explicit empty value, which save then refuses by name);
-  // CLI11 would take the next word as the value, so split such tokens in two.
-  std::vector<std::string> args;
-  for (int i = argc - 1; i >= 1; --i) {
-    std::string a = argv[i];
-    if (a.size() > 3 && a.rfind("--", 0) == 0 && a.back() == '=' &&
-        a.find('=') == a.size() - 1) {
-      args.emplace_back("");
-      args.push_back(a.substr(0, a.size() - 1));
-    } else {
-      args.push_back(std::move(a));
-    }
-  }
+  std::vector<std::string> args(argv + 1, argv + argc);
   ScrubPasswordsFromArgv(argc, argv);  // `args` holds the copies to parse
-  try {
-    app.parse(args);  // CLI11 takes the arguments in reverse order
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    return ExitWithError(etcdsnap::cli::kExitBadArgs, e.what());
+  auto parsed = etcdsnap::cli::ParseCommandLine(args);
+  for (std::string& a : args) etcdsnap::ClearSecret(a);
+  if (!parsed.ok()) return ExitWithError(etcdsnap::cli::kExitError, parsed.status().message());
+  etcdsnap::cli::CommandLine& cl = *parsed;
+  struct ClearOnExit {
+    etcdsnap::cli::CommandLine& cl;
+    ~ClearOnExit() { ClearParsedPasswords(cl); }
+  } clear_on_exit{cl};
+  const std::string command = cl.CommandName();
+  if (!cl.help && (command == "version" || cl.Last("version") == "true")) {
+    std::printf("etcdsnap version: %s\nAPI version: %s\n", ETCDSNAP_VERSION, "3.4");
+    return std::fflush(stdout) == 0 ? etcdsnap::cli::kExitSuccess : etcdsnap::cli::kExitIO;
   }
-  for (std::string& a : args) etcdsnap::ClearSecret(a);  // what CLI11 left unparsed
-  ClearParsedPasswords(app);
-  if (!run) return ExitWithError(etcdsnap::cli::kExitBadArgs, "no command given");
-  return run();
+  // As cobra: help, and a command that only groups others (the top level, `snapshot`), print
+  // the help on stdout and exit 0.
+  if (cl.help || command.empty() || command == "snapshot") {
+    const std::string help = etcdsnap::cli::HelpText(cl.command);
+    std::fwrite(help.data(), 1, help.size(), stdout);
+    return std::fflush(stdout) == 0 ? etcdsnap::cli::kExitSuccess : etcdsnap::cli::kExitIO;
+  }
+  etcdsnap::cli::GlobalOptions g;
+  etcdsnap::cli::ApplyCommandLine(cl, g);
+  if (command == "snapshot save") return etcdsnap::cli::RunSave(g, cl);
+  if (command == "snapshot status") return etcdsnap::cli::RunStatus(g, cl);
+  if (command == "snapshot verify") return etcdsnap::cli::RunVerify(g, cl);
+  // Not reached: the parser accepts only the commands above.
+  return ExitWithError(etcdsnap::cli::kExitError, "unknown command \"" + command + "\"");
 }

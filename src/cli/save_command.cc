@@ -1,7 +1,6 @@
 // `etcdsnap snapshot save <file>`: etcdctl's flags and environment in, the save use case, its
 // result as etcdctl prints it. SIGINT/SIGTERM/SIGHUP cancel the save cleanly up to the rename;
 // a second one exits at once.
-#include <CLI/CLI.hpp>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -16,6 +15,7 @@
 #include "etcdsnap/cli/command.h"
 #include "etcdsnap/cli/log.h"
 #include "etcdsnap/cli/progress.h"
+#include "etcdsnap/client/discovery.h"
 #include "etcdsnap/snapshot/save.h"
 #include "etcdsnap/util/human.h"
 #include "etcdsnap/util/secret.h"
@@ -105,6 +105,38 @@ std::string PromptPassword() {
   }
 }
 
+// Strips leading and trailing whitespace in place, as etcdctl (speakeasy) does to a password.
+void TrimSpace(std::string& s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  size_t b = 0, e = s.size();
+  while (b < e && space(s[b])) ++b;
+  while (e > b && space(s[e - 1])) --e;
+  std::string t = s.substr(b, e - b);
+  ClearSecret(s);
+  s = std::move(t);
+}
+
+// The first line of a stdin that is not a terminal, read a byte at a time so that nothing after
+// it is consumed: a pipe or a file. EOF at once gives an empty password, as with etcdctl.
+Result<std::string> ReadPasswordLine() {
+  std::string pw;
+  char c = 0;
+  while (true) {
+    const ssize_t n = ::read(STDIN_FILENO, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ClearSecret(pw);
+      return Status::FromErrno("reading the password for --user from stdin", err);
+    }
+    if (n == 0 || c == '\n') break;
+    pw.push_back(c);
+  }
+  ClearSecretBytes(&c, 1);
+  TrimSpace(pw);
+  return pw;
+}
+
 // Prints the effective settings the way etcdctl --debug does, secrets redacted.
 void PrintDebugFlags(const GlobalOptions& g, const SaveFlags& f) {
   auto line = [](const char* k, const std::string& v) {
@@ -155,29 +187,64 @@ int BuildOptions(const GlobalOptions& g, const SaveFlags& f, snapshot::SaveOptio
       {"idle-timeout", f.idle_timeout, &idle},
   };
   for (const auto& d : durations) {
-    auto r = ParseGoDuration(d.value);
-    if (!r.ok()) return ExitWithError(kExitBadArgs, "--" + std::string(d.name) + ": " + r.status().message());
+    auto r = ParseSignedGoDuration(d.value);
+    if (!r.ok()) return ExitWithError(kExitError, "--" + std::string(d.name) + ": " + r.status().message());
     *d.out = *r;
   }
-  if (o.connection.dial_timeout.count() == 0) o.connection.dial_timeout = std::chrono::seconds(2);
+  // etcdctl's dial never ends with a zero or negative --dial-timeout; ours is the bound on the
+  // probe, so such a value means the default.
+  if (o.connection.dial_timeout.count() <= 0) o.connection.dial_timeout = std::chrono::seconds(2);
   // etcdctl bounds a save by --command-timeout only when it is given: large snapshots take
   // minutes. The idle timeout is what keeps a stalled stream from hanging forever.
-  if (g.WasSet("command-timeout") && command_timeout.count() > 0) o.stream.deadline = command_timeout;
-  if (idle.count() == 0) {
+  if (g.WasSet("command-timeout")) {
+    if (command_timeout.count() <= 0) {
+      // etcdctl's context expires at once and the save fails (exit 5) after connecting.
+      return ExitWithError(kExitInterrupted,
+                           "--command-timeout=" + g.command_timeout +
+                               " expires before the save can start; give a positive bound "
+                               "(e.g. 10m) or leave it unset for none");
+    }
+    o.stream.deadline = command_timeout;
+  }
+  if (idle.count() <= 0) {
     return ExitWithError(kExitBadArgs, "--idle-timeout must be positive (e.g. 30s)");
   }
   o.stream.idle_timeout = idle;
 
+  // etcdctl: with --discovery-srv and --insecure-discovery=false the domain becomes the TLS
+  // server name, which also turns TLS on for bare host:port endpoints.
+  const bool discovery_name = !g.discovery_srv.empty() && !g.insecure_discovery;
+  if (discovery_name) o.connection.tls_server_name = g.discovery_srv;
   const bool tls_wanted = !g.cacert.empty() || !g.cert.empty() || !g.key.empty() ||
-                          !g.insecure_transport || g.insecure_skip_tls_verify;
+                          !g.insecure_transport || g.insecure_skip_tls_verify || discovery_name;
   if (tls_wanted) {
     auto tls = client::TlsMaterial::Load(
         {g.cacert, g.cert, g.key, g.insecure_skip_tls_verify});
     if (!tls.ok()) return ExitWithError(kExitBadArgs, tls.status().message());
     o.connection.tls = std::move(tls).value();
   }
-  if (g.endpoints.empty()) return ExitWithError(kExitBadArgs, "--endpoints is empty");
-  for (const auto& e : g.endpoints) {
+  std::vector<std::string> endpoints = g.endpoints;
+  if (!g.discovery_srv.empty()) {
+    // etcdctl: the SRV records' endpoints replace --endpoints; with --insecure-discovery=false
+    // the http:// ones are dropped, and when none is left --endpoints is used after all.
+    auto found = client::DiscoverEndpoints(g.discovery_srv, g.discovery_srv_name);
+    if (!found.ok()) return ExitWithError(kExitError, found.status().message());
+    std::vector<std::string> kept;
+    for (const std::string& ep : *found) {
+      if (!g.insecure_discovery && ep.rfind("http://", 0) == 0) {
+        std::fprintf(stderr, "ignoring discovered insecure endpoint \"%s\"\n", ep.c_str());
+        continue;
+      }
+      kept.push_back(ep);
+    }
+    if (!kept.empty()) endpoints = std::move(kept);
+  }
+  if (endpoints.empty()) {
+    // etcdctl: "snapshot must be requested to one selected node, not multiple []", exit 5.
+    return ExitWithError(kExitInterrupted, "no endpoint to save from: --endpoints is empty "
+                                           "(give host:port or https://host:port)");
+  }
+  for (const auto& e : endpoints) {
     auto ep = client::ParseEndpoint(e, tls_wanted);
     if (!ep.ok()) return ExitWithError(kExitBadArgs, ep.status().message());
     o.endpoints.push_back(std::move(ep).value());
@@ -192,15 +259,18 @@ int BuildOptions(const GlobalOptions& g, const SaveFlags& f, snapshot::SaveOptio
       o.password = g.user.substr(colon + 1);
     } else if (isatty(STDIN_FILENO)) {
       o.password = PromptPassword();
+      TrimSpace(o.password);
     } else {
-      return ExitWithError(kExitBadArgs,
-                           "no password for user " + g.user +
-                               ": give --password, ETCDCTL_PASSWORD or --user " + g.user +
-                               ":<password> (stdin is not a terminal to prompt on)");
+      // As etcdctl: the password is the first line of stdin (`printf 'pw\n' | etcdsnap ...`),
+      // without the prompt (stdout carries only the result).
+      auto pw = ReadPasswordLine();
+      if (!pw.ok()) return ExitWithError(kExitBadArgs, pw.status().message());
+      o.password = std::move(pw).value();
     }
     if (o.user.empty()) return ExitWithError(kExitBadArgs, "--user has an empty user name");
   } else if (!g.password.empty()) {
-    return ExitWithError(kExitBadArgs, "--password given without --user");
+    // etcdctl ignores a password without a user; say so.
+    std::fprintf(stderr, "warning: --password is ignored without --user\n");
   }
   return kExitSuccess;
 }
@@ -216,7 +286,7 @@ struct ClearPasswords {
   }
 };
 
-int RunSave(GlobalOptions& g, const SaveFlags& f) {
+int DoSave(GlobalOptions& g, const SaveFlags& f) {
   snapshot::SaveOptions o;
   const ClearPasswords clear{g, o};
   if (int rc = ApplyEnvironment(g); rc != kExitSuccess) return rc;
@@ -233,8 +303,7 @@ int RunSave(GlobalOptions& g, const SaveFlags& f) {
   auto signals = SignalCanceller::Start(
       &canceller, {.reason_suffix = "; nothing was saved",
                    .second_message = "exiting at once; " + o.path +
-                                     ".part may be left behind (the next save replaces it)",
-                   .second_exit_code = kExitInterrupted});
+                                     ".part may be left behind (the next save replaces it)"});
   if (!signals.ok()) return ExitWithError(kExitError, signals.status().message());
   auto log = MakeStderrLogger(g.debug);
   client::RouteGrpcLogs(log);
@@ -242,11 +311,17 @@ int RunSave(GlobalOptions& g, const SaveFlags& f) {
   o.on_progress = [&progress](uint64_t done, uint64_t total) { progress.Update(done, total); };
 
   auto r = snapshot::Save(o, &canceller, *log);
+  const int signal = (*signals)->received_signal();
   // The outcome is settled: a signal from now on stays pending, so no second Error line.
   signals->reset();
   progress.Finish();
   if (!r.ok()) {
     const Status& s = r.status();
+    if (signal != 0) {
+      // Cleaned up: now end as the signal would have (exit status 128+n, as etcdctl's).
+      ExitWithError(kExitInterrupted, s.message());
+      DieOfSignal(signal);
+    }
     // Not reaching any member (refused, TLS handshake failure, dial timeout: Save reports all
     // of them as kUnavailable) is etcdctl's ExitBadConnection; everything after that is a
     // runtime failure.
@@ -260,17 +335,12 @@ int RunSave(GlobalOptions& g, const SaveFlags& f) {
 
 }  // namespace
 
-void AddSaveCommand(CLI::App& snapshot, GlobalOptions& g, Runner& run) {
-  auto flags = std::make_shared<SaveFlags>();
-  auto* cmd = snapshot.add_subcommand("save", "Stores an etcd node backend snapshot to a given file");
-  cmd->add_option("filename", flags->args, "where to write the snapshot");
-  cmd->add_option("--idle-timeout", flags->idle_timeout,
-                  "abort when the server sends no data for this long (etcdsnap only)")
-      ->default_str("30s");
-  cmd->add_flag("--verify", flags->verify,
-                "before keeping the file, check its bbolt structure and etcd schema as "
-                "`snapshot verify` does (etcdsnap only; the sha256 is always checked)");
-  cmd->callback([&run, &g, flags] { run = [&g, flags] { return RunSave(g, *flags); }; });
+int RunSave(GlobalOptions& g, const CommandLine& cl) {
+  SaveFlags f;
+  f.args = cl.args;
+  if (cl.Has("idle-timeout")) f.idle_timeout = cl.Last("idle-timeout");
+  f.verify = cl.Last("verify") == "true";
+  return DoSave(g, f);
 }
 
 }  // namespace etcdsnap::cli

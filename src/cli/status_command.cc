@@ -1,6 +1,5 @@
 // `etcdsnap snapshot status <file>`: etcdctl 3.4's output, byte for byte, in its four formats
 // (simple, table, json, fields), or etcdutl 3.6's layout with --etcd-version 3.6.
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <cctype>
 #include <cinttypes>
@@ -90,7 +89,7 @@ std::string Print(const etcd::BackendStatus& s, const std::string& format, bool 
   return out + "\n";
 }
 
-int RunStatus(const GlobalOptions& g, const StatusFlags& flags) {
+int DoStatus(const GlobalOptions& g, const StatusFlags& flags) {
   // etcdctl checks the argument count, then the output format, then reads the file; a
   // protobuf request fails only once the status is known.
   if (flags.files.size() != 1) {
@@ -118,15 +117,11 @@ int RunStatus(const GlobalOptions& g, const StatusFlags& flags) {
 
 }  // namespace
 
-void AddStatusCommand(CLI::App& snapshot, GlobalOptions& g, Runner& run) {
-  auto* cmd = snapshot.add_subcommand("status", "Gets backend snapshot status of a given file");
-  auto flags = std::make_shared<StatusFlags>();
-  cmd->add_option("filename", flags->files, "snapshot file");
-  cmd->add_option("--etcd-version", flags->etcd_version,
-                  "print what this etcd version prints: 3.4 and 3.5 count every key/value pair "
-                  "of every bucket; 3.6 counts live keys and adds a version column")
-      ->default_str("3.4");
-  cmd->callback([&run, &g, flags] { run = [&g, flags] { return RunStatus(g, *flags); }; });
+int RunStatus(const GlobalOptions& g, const CommandLine& cl) {
+  StatusFlags flags;
+  flags.files = cl.args;
+  if (cl.Has("etcd-version")) flags.etcd_version = cl.Last("etcd-version");
+  return DoStatus(g, flags);
 }
 
 }  // namespace etcdsnap::cli

@@ -1,7 +1,6 @@
 // `etcdsnap snapshot verify <file> [-w simple|json]`: the sha256 trailer, both meta pages, the
 // whole bbolt structure and etcd's schema. Prints what it checked and what it found; exit 0
 // only when everything is sound, 1 otherwise.
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <cstdio>
 #include <string>
@@ -17,6 +16,7 @@ namespace {
 struct VerifyFlags {
   std::vector<std::string> files;
   bool bolt_only = false;
+  bool require_trailer = false;
 };
 
 using snapshot::TrailerState;
@@ -33,7 +33,15 @@ std::string Simple(const VerifyReport& r) {
   std::string out = "file: " + r.path + " (" + N(r.file_size) + " bytes)\n";
   switch (r.trailer) {
     case TrailerState::kAbsent:
-      out += "sha256 trailer: absent (size % 512 != 32), not checked\n";
+      out += std::string("sha256 trailer: ") + (r.trailer_required ? "ABSENT" : "absent") +
+             " (the size is a multiple of the page size): restore needs --skip-hash-check" +
+             (r.trailer_required ? " (--require-trailer)" : "") + "\n";
+      break;
+    case TrailerState::kDamaged:
+      out += "sha256 trailer: DAMAGED (size " + N(r.file_size) +
+             " is neither a multiple of the page size " + N(r.page_size) +
+             " nor that plus 32: the trailer was cut or bytes were appended; restore refuses "
+             "the file)\n";
       break;
     case TrailerState::kMatch:
       out += "sha256 trailer: ok (" + r.trailer_actual + ")\n";
@@ -72,7 +80,7 @@ std::string Simple(const VerifyReport& r) {
 
 std::string Json(const VerifyReport& r) {
   using Json = nlohmann::ordered_json;
-  static const char* kTrailer[] = {"absent", "match", "mismatch"};
+  static const char* kTrailer[] = {"absent", "match", "mismatch", "damaged"};
   const bolt::Meta& m = r.metas.meta[r.metas.chosen];
   const bolt::CheckResult& b = r.bolt;
   Json out = {
@@ -82,6 +90,7 @@ std::string Json(const VerifyReport& r) {
       {"problemCount", r.problem_count()},
       {"sha256",
        {{"state", kTrailer[static_cast<int>(r.trailer)]},
+        {"required", r.trailer_required},
         {"stored", r.trailer_expected},
         {"computed", r.trailer_actual}}},
       {"meta",
@@ -115,7 +124,7 @@ std::string Json(const VerifyReport& r) {
   return out.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-int RunVerify(const GlobalOptions& g, const VerifyFlags& flags) {
+int DoVerify(const GlobalOptions& g, const VerifyFlags& flags) {
   if (flags.files.size() != 1) {
     return ExitWithError(kExitBadArgs, "snapshot verify requires exactly one argument");
   }
@@ -128,6 +137,7 @@ int RunVerify(const GlobalOptions& g, const VerifyFlags& flags) {
   snapshot::VerifyOptions options;
   options.path = flags.files[0];
   options.check_schema = !flags.bolt_only;
+  options.require_trailer = flags.require_trailer;
   Result<VerifyReport> report = snapshot::Verify(options);
   if (!report.ok()) return ExitWithError(kExitError, report.status().message());
   const std::string out = g.write_out == "json" ? Json(*report) : Simple(*report);
@@ -138,15 +148,12 @@ int RunVerify(const GlobalOptions& g, const VerifyFlags& flags) {
 
 }  // namespace
 
-void AddVerifyCommand(CLI::App& snapshot, GlobalOptions& g, Runner& run) {
-  auto* cmd = snapshot.add_subcommand(
-      "verify", "Checks a snapshot file end to end: sha256 trailer, bbolt structure, etcd schema");
-  auto flags = std::make_shared<VerifyFlags>();
-  cmd->add_option("filename", flags->files, "snapshot file");
-  cmd->add_flag("--bolt-only", flags->bolt_only,
-                "check the sha256 trailer and the bbolt structure only (a bbolt file that is not "
-                "an etcd backend)");
-  cmd->callback([&run, &g, flags] { run = [&g, flags] { return RunVerify(g, *flags); }; });
+int RunVerify(const GlobalOptions& g, const CommandLine& cl) {
+  VerifyFlags flags;
+  flags.files = cl.args;
+  flags.bolt_only = cl.Last("bolt-only") == "true";
+  flags.require_trailer = cl.Last("require-trailer") == "true";
+  return DoVerify(g, flags);
 }
 
 }  // namespace etcdsnap::cli

@@ -100,6 +100,7 @@ class CancelHook {
 
 struct Connection::Impl {
   Endpoint endpoint;
+  bool client_cert = false;
   nanoseconds dial_timeout;
   std::shared_ptr<grpc::Channel> channel;
   std::string token;
@@ -111,20 +112,49 @@ void RouteGrpcLogs(std::shared_ptr<spdlog::logger> log) {
   gpr_set_log_function(GrpcLogToSpdlog);
 }
 
-std::string ExplainConnectFailure(const std::string& m, bool tls) {
+namespace {
+
+bool ClosedByPeer(const std::string& m) {
+  for (const char* s : {"Endpoint read failed", "Socket closed", "Connection reset", "bad certificate"}) {
+    if (m.find(s) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// True when `target` answers Maintenance.Status in plaintext within `timeout`: a TLS client
+// whose connection was closed then knows the server does not speak TLS.
+bool AnswersPlaintext(const std::string& target, nanoseconds timeout) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  auto stub = etcdserverpb::Maintenance::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(DeadlineAfter(timeout));
+  etcdserverpb::StatusResponse resp;
+  return stub->Status(&ctx, etcdserverpb::StatusRequest(), &resp).ok();
+}
+
+}  // namespace
+
+std::string ExplainConnectFailure(const std::string& m, const ConnectFacts& facts) {
+  const bool tls = facts.tls;
   auto has = [&](const char* s) { return m.find(s) != std::string::npos; };
   std::string hint;
-  if (has("certificate verify failed") || has("CERTIFICATE_VERIFY_FAILED")) {
+  if (tls && facts.server_answers_plaintext) {
+    hint = "the server speaks plaintext, not TLS: use an http:// endpoint";
+  } else if (has("certificate verify failed") || has("CERTIFICATE_VERIFY_FAILED")) {
     hint = "the server's certificate is not signed by the CA in --cacert (or its name does not "
            "match the endpoint's host); give the CA that signed the server's certificate";
   } else if (has("Peer name") || has("not in peer certificate")) {
     hint = "the endpoint's host is not in the server certificate's names; use a host name or IP "
            "that the certificate lists";
-  } else if (tls && (has("Endpoint read failed") || has("Socket closed") ||
-                     has("Connection reset") || has("bad certificate"))) {
+  } else if (tls && ClosedByPeer(m) && facts.client_cert) {
     hint = "the server closed the TLS connection: it most likely refused our client certificate; "
            "give --cert/--key signed by a CA the server trusts";
-  } else if (!tls && (has("Socket closed") || has("Connection reset") || has("Endpoint read failed"))) {
+  } else if (tls && ClosedByPeer(m)) {
+    hint = "the server closed the TLS connection: it most likely requires a client certificate; "
+           "give --cert and --key signed by a CA the server trusts";
+  } else if (!tls && ClosedByPeer(m)) {
     hint = "the server closed a plaintext connection: if it serves TLS, use an https:// "
            "endpoint or give --cacert/--cert/--key";
   } else if (tls && (has("WRONG_VERSION_NUMBER") || has("wrong version number") ||
@@ -151,6 +181,9 @@ Result<Connection> Connection::Open(Endpoint endpoint, const ConnectionOptions& 
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 4 << 20);
   // Each member gets its own connection even when targets repeat.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  if (endpoint.tls && !options.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options.tls_server_name);
+  }
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (endpoint.tls) {
     // An https:// endpoint with no TLS flags verifies the server against the system roots.
@@ -167,6 +200,7 @@ Result<Connection> Connection::Open(Endpoint endpoint, const ConnectionOptions& 
   impl->channel = grpc::CreateCustomChannel(endpoint.target, creds, args);
   impl->endpoint = std::move(endpoint);
   impl->dial_timeout = options.dial_timeout;
+  impl->client_cert = options.tls && !options.tls->cert_pem().empty();
   return Connection(std::move(impl));
 }
 
@@ -190,10 +224,16 @@ Result<MemberStatus> Connection::Probe(Canceller* canceller) {
       return Status::DeadlineExceeded("no answer from " + impl_->endpoint.original + " within " +
                                       FormatGoDuration(impl_->dial_timeout) + " (--dial-timeout)");
     }
-    return Status(CodeFromGrpc(s.error_code()), ExplainConnectFailure(GrpcMessage(s), impl_->endpoint.tls));
+    const std::string m = GrpcMessage(s);
+    ConnectFacts facts{.tls = impl_->endpoint.tls, .client_cert = impl_->client_cert};
+    if (facts.tls && ClosedByPeer(m)) {
+      facts.server_answers_plaintext = AnswersPlaintext(impl_->endpoint.target, impl_->dial_timeout);
+    }
+    return Status(CodeFromGrpc(s.error_code()), ExplainConnectFailure(m, facts));
   }
   MemberStatus m;
   m.version = resp.version();
+  m.cluster_id = resp.header().cluster_id();
   m.member_id = resp.header().member_id();
   m.leader = resp.leader();
   m.raft_index = resp.raftindex();
@@ -204,8 +244,9 @@ Result<MemberStatus> Connection::Probe(Canceller* canceller) {
   return m;
 }
 
-Status Connection::Authenticate(const std::string& user, const std::string& password,
-                                Canceller* canceller) {
+Result<Connection::AuthOutcome> Connection::Authenticate(const std::string& user,
+                                                        const std::string& password,
+                                                        Canceller* canceller) {
   auto stub = etcdserverpb::Auth::NewStub(impl_->channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(DeadlineAfter(impl_->dial_timeout));
@@ -218,12 +259,17 @@ Status Connection::Authenticate(const std::string& user, const std::string& pass
   ClearSecret(*req.mutable_password());
   if (!s.ok()) {
     if (canceller != nullptr && canceller->cancelled()) return Status::Cancelled(canceller->reason());
+    // etcd's rpctypes.ErrGRPCAuthNotEnabled; clientv3 ignores it and calls without a token.
+    if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+        s.error_message().find("authentication is not enabled") != std::string::npos) {
+      return AuthOutcome::kAuthNotEnabled;
+    }
     return Status(CodeFromGrpc(s.error_code()),
                   "authenticating user " + user + " at " + impl_->endpoint.original + ": " +
                       GrpcMessage(s));
   }
   impl_->token = resp.token();
-  return Status::Ok();
+  return AuthOutcome::kAuthenticated;
 }
 
 Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& on_chunk,
@@ -234,18 +280,38 @@ Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& o
   if (!impl_->token.empty()) ctx.AddMetadata("token", impl_->token);
   CancelHook cancel_hook(canceller, &ctx);
 
-  // The idle watchdog: cancels the call when no message arrived for idle_timeout. Declared
-  // after ctx, so that however this function is left the thread is stopped and joined (the
-  // wait wakes on the stop request) before ctx goes away.
+  // The idle watchdog: cancels the call when the server sent nothing for idle_timeout while we
+  // were waiting for it. While on_chunk runs (writing to disk) the clock is paused: the server
+  // is held back by flow control then, and a slow disk is reported through on_slow_consumer
+  // instead. Declared after ctx, so that however this function is left the thread is stopped
+  // and joined (the wait wakes on the stop request) before ctx goes away.
   std::mutex mu;
   std::condition_variable_any cv;
   bool idle_fired = false;
-  Clock::time_point last = Clock::now();
+  bool in_callback = false;
+  Clock::time_point last = Clock::now();  // when we last started waiting for the server
+  Clock::time_point callback_start{}, next_warning{};
+  const nanoseconds warn_every = std::min<nanoseconds>(options.idle_timeout, std::chrono::seconds(10));
   std::jthread watchdog([&](std::stop_token stop) {
     std::unique_lock lock(mu);
     while (!stop.stop_requested()) {
+      const auto now = Clock::now();
+      if (in_callback) {
+        if (now >= next_warning) {
+          next_warning = now + warn_every;
+          const auto busy = now - callback_start;
+          if (options.on_slow_consumer) {
+            lock.unlock();
+            options.on_slow_consumer(std::chrono::duration_cast<nanoseconds>(busy));
+            lock.lock();
+          }
+          continue;
+        }
+        cv.wait_until(lock, stop, next_warning, [] { return false; });
+        continue;
+      }
       const auto until = last + options.idle_timeout;
-      if (Clock::now() >= until) {
+      if (now >= until) {
         idle_fired = true;
         ctx.TryCancel();
         return;
@@ -264,11 +330,18 @@ Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& o
   while (reader->Read(&resp)) {
     {
       std::lock_guard lock(mu);
-      last = Clock::now();
+      in_callback = true;
+      callback_start = Clock::now();
+      next_warning = callback_start + warn_every;
     }
     const std::string& blob = resp.blob();
     cb_status = on_chunk(std::span(reinterpret_cast<const uint8_t*>(blob.data()), blob.size()),
                          resp.remaining_bytes());
+    {
+      std::lock_guard lock(mu);
+      in_callback = false;
+      last = Clock::now();
+    }
     if (!cb_status.ok()) {
       ctx.TryCancel();
       break;

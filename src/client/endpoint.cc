@@ -40,6 +40,13 @@ Result<Endpoint> ParseEndpoint(std::string_view s, bool tls_configured) {
   s = Trim(s);
   Endpoint ep;
   ep.original = std::string(s);
+  // URL schemes are case-insensitive (Go's url.Parse lower-cases them): HTTPS://h:p is https.
+  std::string lowered(s);
+  if (const size_t sep = lowered.find("://"); sep != std::string::npos) {
+    std::transform(lowered.begin(), lowered.begin() + static_cast<long>(sep), lowered.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    s = lowered;
+  }
   std::string_view rest;
   if (StartsWith(s, "unix://") || StartsWith(s, "unixs://")) {
     ep.tls = StartsWith(s, "unixs://");

@@ -16,6 +16,17 @@ TEST(ParseEndpointTest, SchemeDecidesTls) {
   EXPECT_FALSE(http->tls);
 }
 
+TEST(ParseEndpointTest, SchemeIsCaseInsensitive) {
+  auto https = ParseEndpoint("HTTPS://127.0.0.1:2379", false);
+  ASSERT_TRUE(https.ok()) << https.status().message();
+  EXPECT_TRUE(https->tls);
+  EXPECT_EQ(https->target, "127.0.0.1:2379");
+  EXPECT_EQ(https->original, "HTTPS://127.0.0.1:2379");
+  auto http = ParseEndpoint("Http://127.0.0.1:2379", true);
+  ASSERT_TRUE(http.ok()) << http.status().message();
+  EXPECT_FALSE(http->tls);
+}
+
 TEST(ParseEndpointTest, BareHostPortUsesTlsIffConfigured) {
   EXPECT_TRUE(ParseEndpoint("localhost:2379", true)->tls);
   EXPECT_FALSE(ParseEndpoint("localhost:2379", false)->tls);

@@ -107,6 +107,11 @@ Result<TlsMaterial> TlsMaterial::Load(const TlsFiles& files) {
                                      Asn1Time(X509_get0_notBefore(cert.get())) +
                                      ": check this machine's clock");
     }
+    char cn[256] = {};
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn,
+                                  sizeof cn) > 0) {
+      m.cert_cn_ = cn;
+    }
   }
   return m;
 }

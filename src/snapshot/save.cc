@@ -134,15 +134,28 @@ Result<size_t> SelectMember(const SaveOptions& o, std::vector<client::Connection
     const std::string& ep = conns[i].endpoint().original;
     if (r.ok()) {
       candidates[i] = {true, *r};
-      log.info("endpoint {} is reachable: member={} version={} leader={} applied-index={} "
+      log.info("endpoint {} is reachable: cluster={} member={} version={} leader={} applied-index={} "
                "db-size={}",
-               ep, MemberHex(r->member_id), r->version, r->is_leader() ? "yes" : "no",
+               ep, MemberHex(r->cluster_id), MemberHex(r->member_id), r->version, r->is_leader() ? "yes" : "no",
                r->applied_index, HumanizeBytes(static_cast<uint64_t>(r->db_size)));
     } else {
       if (conns.size() > 1) log.warn("endpoint {} is not usable: {}", ep, r.status().message());
       if (!failures.empty()) failures += "; ";
       failures += ep + ": " + r.status().message();
       if (r.status().code() == Code::kCancelled) return r.status();
+    }
+  }
+  // Endpoints of different clusters (a typo, a stale list): which one is saved would depend on
+  // applied indexes that cannot be compared. Refuse, naming both.
+  for (size_t i = 0; i < conns.size(); ++i) {
+    for (size_t j = i + 1; j < conns.size(); ++j) {
+      if (!candidates[i].reachable || !candidates[j].reachable) continue;
+      const uint64_t a = candidates[i].status.cluster_id, b = candidates[j].status.cluster_id;
+      if (a == b) continue;
+      return Status::InvalidArgument(
+          "the endpoints belong to different clusters: " + conns[i].endpoint().original +
+          " is in cluster " + MemberHex(a) + ", " + conns[j].endpoint().original +
+          " in cluster " + MemberHex(b) + "; give the endpoints of one cluster");
     }
   }
   auto chosen = ChooseMember(candidates);
@@ -163,6 +176,7 @@ Result<size_t> SelectMember(const SaveOptions& o, std::vector<client::Connection
 // The first problem a report names, for a one-line error.
 std::string FirstProblem(const VerifyReport& r) {
   if (r.trailer == TrailerState::kMismatch) return "sha256 trailer mismatch";
+  if (r.trailer == TrailerState::kDamaged) return "sha256 trailer damaged";
   if (!r.meta_problems.empty()) return r.meta_problems.front();
   if (!r.bolt.errors.empty()) return r.bolt.errors.front();
   if (!r.schema.problems.empty()) return r.schema.problems.front();
@@ -194,7 +208,8 @@ Status VerifyPart(const PartFile& part, const std::string& endpoint, const Cance
   return Status::Ok();
 }
 
-// etcd's refusals name the rule, not the fix.
+// etcd's refusals name the rule, not the fix. `user` is --user, or with no --user the client
+// certificate's CN, which etcd takes as the user under --client-cert-auth.
 Status ExplainRefusal(const Status& s, const std::string& user) {
   const std::string& m = s.message();
   if (m.find("user name is empty") != std::string::npos) {
@@ -203,7 +218,7 @@ Status ExplainRefusal(const Status& s, const std::string& user) {
   }
   if (m.find("permission denied") != std::string::npos) {
     return Status(s.code(), m + " (a snapshot needs the root role; user " +
-                                (user.empty() ? std::string("(none)") : user) +
+                                (user.empty() ? std::string("(none: give --user root)") : user) +
                                 " does not have it: use the root user or grant it the root role)");
   }
   return s;
@@ -251,8 +266,14 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
   client::Connection& conn = conns[chosen];
 
   if (!o.user.empty()) {
-    ETCDSNAP_RETURN_IF_ERROR(conn.Authenticate(o.user, o.password, canceller));
-    log.info("authenticated as user {}", o.user);
+    ETCDSNAP_ASSIGN_OR_RETURN(auto auth, conn.Authenticate(o.user, o.password, canceller));
+    if (auth == client::Connection::AuthOutcome::kAuthNotEnabled) {
+      log.info("authentication is not enabled on {}: saving without a token (--user {} is "
+               "not needed there)",
+               conn.endpoint().original, o.user);
+    } else {
+      log.info("authenticated as user {}", o.user);
+    }
   }
 
   log.info("fetching snapshot endpoint={}", conn.endpoint().original);
@@ -260,8 +281,14 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
   BlockWriter writer(&part);
   log.debug("writing with O_DIRECT: {}", writer.direct() ? "yes" : "no (buffered)");
   uint64_t received = 0, total = 0;
+  client::StreamOptions stream = o.stream;
+  stream.on_slow_consumer = [&](std::chrono::nanoseconds busy) {
+    log.warn("writing to {} has taken {} so far: the local disk is slow (the server waits for "
+             "us meanwhile; this is not counted against --idle-timeout)",
+             part.path(), FormatGoDuration(std::chrono::duration_cast<std::chrono::milliseconds>(busy)));
+  };
   Status s = conn.StreamSnapshot(
-      o.stream,
+      stream,
       [&](std::span<const uint8_t> blob, uint64_t remaining) -> Status {
         received += blob.size();
         // The image is followed by a 32-byte trailer that remaining_bytes does not count.
@@ -276,7 +303,13 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
     // Once bytes flowed, "unavailable" means the member went away mid-transfer, not that it
     // could not be reached.
     if (s.code() == Code::kUnavailable) s = Status::Aborted(s.message());
-    if (received == 0) s = ExplainRefusal(s, o.user);
+    if (received == 0) {
+      std::string user = o.user;
+      if (user.empty() && o.connection.tls && !o.connection.tls->cert_common_name().empty()) {
+        user = o.connection.tls->cert_common_name() + " (the CN of the --cert certificate)";
+      }
+      s = ExplainRefusal(s, user);
+    }
     return s.Annotate("snapshot stream from " + conn.endpoint().original + " failed after " +
                       std::to_string(received) + " bytes");
   }

@@ -73,8 +73,11 @@ Result<VerifyReport> Verify(const VerifyOptions& options) {
   if (Cancelled(options)) return Status::Cancelled("verification cancelled");
   Status trailer_status;
   std::jthread hasher;
+  report.trailer_required = options.require_trailer;
   if (HasTrailer(report.file_size)) {
     hasher = std::jthread([&] { trailer_status = CheckTrailer(*file, options, &report); });
+  } else if (report.page_size == 0 || report.file_size % report.page_size != 0) {
+    report.trailer = TrailerState::kDamaged;
   }
 
   etcd::SchemaChecker schema(options.max_errors);

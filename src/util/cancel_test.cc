@@ -89,19 +89,46 @@ TEST(SignalCancellerTest, StopsWithoutASignal) {
   EXPECT_FALSE(c.cancelled());
 }
 
-TEST(SignalCancellerDeathTest, SecondSignalExitsAtOnceWithTheGivenCode) {
+// `nohup`: a signal ignored when Start() runs is not turned into a cancellation. The pending
+// signals are read lowest number first, so a HUP that got through would name the reason.
+TEST(SignalCancellerTest, SignalIgnoredAtStartStaysIgnored) {
+  UnblockTerminationSignals unblock;
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ASSERT_EQ(::sigaction(SIGHUP, &ignore, &old), 0);
+  Canceller c;
+  auto s = SignalCanceller::Start(&c, {});
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_EQ(::kill(::getpid(), SIGHUP), 0);
+  ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!c.cancelled() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(c.reason(), "interrupted by TERM");
+  EXPECT_EQ((*s)->received_signal(), SIGTERM);
+  s->reset();
+  ::sigaction(SIGHUP, &old, nullptr);
+}
+
+TEST(SignalCancellerDeathTest, SecondSignalEndsTheProcessWithThatSignal) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(
       {
-        Canceller c;
-        auto s = SignalCanceller::Start(
-            &c, {.second_message = "gave up", .second_exit_code = 7});
+        // Both pending before the thread starts: the lower number (INT) is read first, so
+        // TERM is the second.
+        sigset_t both;
+        sigemptyset(&both);
+        sigaddset(&both, SIGINT);
+        sigaddset(&both, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &both, nullptr);
         ::kill(::getpid(), SIGTERM);
         ::kill(::getpid(), SIGINT);
+        Canceller c;
+        auto s = SignalCanceller::Start(&c, {.second_message = "gave up"});
         // The main thread never finishes its cleanup: only the second signal ends the process.
         while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
       },
-      ::testing::ExitedWithCode(7), "Error: interrupted twice; gave up");
+      ::testing::KilledBySignal(SIGTERM), "Error: interrupted twice; gave up");
 }
 
 TEST(SecretTest, ClearSecretEmptiesTheString) {

@@ -14,12 +14,17 @@
 namespace etcdsnap {
 namespace {
 
+// SIGINT, SIGTERM and SIGHUP, except those ignored now: a blocked signal is queued even when
+// its action is SIG_IGN, so blocking an ignored one would turn `nohup`'s SIGHUP (or a
+// background job's SIGINT) into a cancellation.
 sigset_t TerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction current {};
+    if (::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
+    sigaddset(&set, sig);
+  }
   return set;
 }
 
@@ -65,12 +70,26 @@ Result<std::unique_ptr<SignalCanceller>> SignalCanceller::Start(Canceller* cance
 void SignalCanceller::Run(Canceller* canceller, const SignalCancelOptions& options) {
   const int first = WaitForSignal(signal_fd_, stop_fd_);
   if (first == 0) return;
+  received_.store(first);
   canceller->Cancel(std::string("interrupted by ") + sigabbrev_np(first) + options.reason_suffix);
   const int second = WaitForSignal(signal_fd_, stop_fd_);
   if (second == 0) return;
   std::fprintf(stderr, "Error: interrupted twice; %s\n", options.second_message.c_str());
   std::fflush(stderr);
-  ::_exit(options.second_exit_code);
+  DieOfSignal(second);
+}
+
+void DieOfSignal(int sig) {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  ::sigaction(sig, &dfl, nullptr);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  ::raise(sig);
+  ::_exit(128 + sig);  // not reached for INT, TERM or HUP
 }
 
 SignalCanceller::~SignalCanceller() {

@@ -79,7 +79,8 @@ grpc::Status FakeMaintenanceServer::Snapshot(
   ++snapshot_calls_;
   const bool faulty_stream = options_.fault == SnapshotFault::kCutOk ||
                              options_.fault == SnapshotFault::kCutUnavailable ||
-                             options_.fault == SnapshotFault::kStall;
+                             options_.fault == SnapshotFault::kStall ||
+                             options_.fault == SnapshotFault::kPause;
   const int chunks = faulty_stream ? options_.chunks_before_fault : options_.chunks;
   const size_t total = image_.size();
   size_t sent = 0;
@@ -103,6 +104,20 @@ grpc::Status FakeMaintenanceServer::Snapshot(
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
       return grpc::Status(grpc::StatusCode::CANCELLED, "fake: stalled");
+    }
+    case SnapshotFault::kPause: {
+      stalling_ = true;
+      while (!resumed_ && !context->IsCancelled() && !shutting_down_) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      stalling_ = false;
+      while (sent < total) {
+        resp.set_blob(image_.substr(sent, options_.chunk_size));
+        sent += resp.blob().size();
+        resp.set_remaining_bytes(total - sent);
+        if (!writer->Write(resp)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+      }
+      break;
     }
     default:
       break;

@@ -23,6 +23,7 @@ enum class SnapshotFault {
   kCutOk,             // some chunks, then OK without the trailer
   kCutUnavailable,    // some chunks, then UNAVAILABLE
   kStall,             // some chunks, then nothing until the client gives up
+  kPause,             // some chunks, then nothing until Resume(), then the rest and the trailer
 };
 
 struct FakeSnapshotOptions {
@@ -57,8 +58,10 @@ class FakeMaintenanceServer final : public etcdserverpb::Maintenance::Service {
   const std::string& image() const { return image_; }
   std::string ExpectedFile() const;
   int snapshot_calls() const { return snapshot_calls_; }
-  // True once a kStall handler has sent its chunks and is stalling.
+  // True once a kStall or kPause handler has sent its chunks and is stalling.
   bool stalling() const { return stalling_; }
+  // Lets a kPause handler go on with the rest of the snapshot.
+  void Resume() { resumed_ = true; }
 
   grpc::Status Status(grpc::ServerContext* context, const etcdserverpb::StatusRequest* request,
                       etcdserverpb::StatusResponse* response) override;
@@ -75,6 +78,7 @@ class FakeMaintenanceServer final : public etcdserverpb::Maintenance::Service {
   std::atomic<bool> shutting_down_{false};
   std::atomic<int> snapshot_calls_{0};
   std::atomic<bool> stalling_{false};
+  std::atomic<bool> resumed_{false};
 };
 
 }  // namespace etcdsnap::testing

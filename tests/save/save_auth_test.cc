@@ -54,6 +54,25 @@ TEST_F(SaveAuthTest, RootWithPasswordFlagSaves) {
                                     file));
 }
 
+// As etcdctl, with stdin not a terminal the password is its first line: a real pipe through sh.
+// stdout holds only the result (etcdctl also prints its "Password: " prompt there).
+TEST_F(SaveAuthTest, PasswordOnAPipeSaves) {
+  const std::string file = Path("snap.db");
+  std::string command = std::string("printf '%s\\n' '") + kRootPassword + "' | '" +
+                        EtcdsnapBinary() + "' --user root";
+  for (const auto& a : SaveArgs(file)) command += " '" + a + "'";
+  const CommandResult r = RunCommand({"sh", "-c", command}, {}, std::chrono::seconds(30));
+  EXPECT_TRUE(SavedCompleteSnapshot(r, file));
+  EXPECT_EQ(r.err.find(kRootPassword), std::string::npos) << r.Describe();
+}
+
+TEST_F(SaveAuthTest, WrongPasswordOnAPipeFailsCleanly) {
+  const std::string file = Path("snap.db");
+  SubprocessOptions options;
+  options.stdin_data = "wrong-password\n";
+  EXPECT_TRUE(FailedCleanly(SaveWith({"--user", "root"}, file, options), file));
+}
+
 TEST_F(SaveAuthTest, WrongPasswordFailsCleanly) {
   const std::string file = Path("snap.db");
   EXPECT_TRUE(FailedCleanly(SaveWith({"--user", "root:wrong-password"}, file), file));
@@ -67,7 +86,8 @@ TEST_F(SaveAuthTest, NonRootUserIsRefused) {
 }
 
 // No password anywhere and no terminal to prompt on (the child has no controlling terminal and
-// stdin is /dev/null): a clear error, never a wait for input.
+// stdin is /dev/null): as etcdctl, the password is stdin's empty first line; authentication
+// fails clearly, never a wait for input.
 TEST_F(SaveAuthTest, UserWithoutPasswordAndNoTerminalFailsClearly) {
   const std::string file = Path("snap.db");
   const CommandResult save = SaveWith({"--user", "root"}, file);
@@ -185,6 +205,31 @@ TEST_F(PasswordHygieneTest, StopAtThePromptRestoresEchoAndPromptsAgainOnContinue
   t.Type(std::string(kSecret) + "\n");
   EXPECT_EQ(t.Wait(std::chrono::seconds(30)), 2) << t.output();
   EXPECT_EQ(t.output().find(kSecret), std::string::npos) << "password echoed\n" << t.output();
+}
+
+}  // namespace
+}  // namespace etcdsnap::testing
+
+namespace etcdsnap::testing {
+namespace {
+
+// Under --client-cert-auth with auth on and no --user, etcd takes the client certificate's CN
+// ("client") as the user. That user lacks the root role: the error names it, not "(none)".
+class SaveCertUserTest : public SaveTest {
+ protected:
+  void SetUp() override {
+    StartEtcd();
+    ASSERT_TRUE(etcd().Client().EnableAuth(kRootPassword, "client", kUserPassword).ok());
+  }
+};
+
+TEST_F(SaveCertUserTest, NonRootCertificateUserIsNamed) {
+  const std::string file = Path("snap.db");
+  const CommandResult r = Etcdsnap(SaveArgs(file));
+  EXPECT_TRUE(FailedCleanly(r, file));
+  EXPECT_NE(r.err.find("user client (the CN of the --cert certificate) does not have it"),
+            std::string::npos)
+      << r.Describe();
 }
 
 }  // namespace

@@ -126,6 +126,20 @@ TEST_F(SaveTlsTest, MissingClientCertFailsCleanly) {
   ExpectTlsRefused({"--cacert", pki().ca.cert});
 }
 
+// A TLS client (mTLS flags, https://) against a plaintext server: the hint says so, instead of
+// blaming the client certificate.
+TEST_F(SaveTlsTest, TlsClientAgainstPlaintextServerIsToldSo) {
+  StartEtcd({.tls = false});
+  const std::string file = Path("snap.db");
+  const CommandResult r = Etcdsnap(SaveCommand(
+      MtlsFlags("https://" + etcd().member(0).Endpoint(), pki().client), file));
+  EXPECT_TRUE(FailedCleanly(r, file));
+  EXPECT_NE(r.err.find("the server speaks plaintext, not TLS: use an http:// endpoint"),
+            std::string::npos)
+      << r.Describe();
+  EXPECT_EQ(r.err.find("client certificate"), std::string::npos) << r.Describe();
+}
+
 TEST_F(SaveTlsTest, ClientCertFromAnotherCaFailsCleanly) {
   ExpectTlsRefused(TlsFlags(pki().other_client));
 }

@@ -60,7 +60,8 @@ void DieWithParent(pid_t parent) {
 
 // In the child, between fork and exec: async-signal-safe calls only.
 [[noreturn]] void ExecChild(pid_t parent, const char* path, char** argv, char** envp,
-                            const char* in, const char* out, const char* err, const char* cwd) {
+                            const char* in, const char* out, const char* err, const char* cwd,
+                            const int* ignored, size_t ignored_count) {
   DieWithParent(parent);
   ::setsid();
   const int in_fd = ::open(in, O_RDONLY);
@@ -73,6 +74,7 @@ void DieWithParent(pid_t parent) {
   ::close_range(3, ~0U, 0);
   if (*cwd != '\0' && ::chdir(cwd) != 0) ::_exit(126);
   ::signal(SIGPIPE, SIG_DFL);
+  for (size_t i = 0; i < ignored_count; ++i) ::signal(ignored[i], SIG_IGN);
   ::execve(path, argv, envp);
   ::_exit(127);
 }
@@ -134,7 +136,8 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, const SubprocessOpt
   }
   if (pid_ == 0) {
     ExecChild(parent, path.c_str(), c_args.data(), c_env.data(), in_path.c_str(), out.c_str(),
-              err.c_str(), options.cwd.c_str());
+              err.c_str(), options.cwd.c_str(), options.ignored_signals.data(),
+              options.ignored_signals.size());
   }
   // Unlinked only after the child is reaped: it may not have opened the file yet.
   if (in_path != "/dev/null") stdin_file_ = in_path;

@@ -23,6 +23,9 @@ struct SubprocessOptions {
   std::string stdout_path;  // "" = /dev/null
   std::string stderr_path;  // "" = /dev/null
   std::string cwd;          // "" = the test's cwd
+  // Signals set to SIG_IGN before exec, as `nohup` (SIGHUP) or a shell's background job
+  // (SIGINT, SIGQUIT) starts a program.
+  std::vector<int> ignored_signals;
 };
 
 // A running child in its own session (so its own process group and no controlling terminal:

@@ -1,16 +1,12 @@
-// The command-line layer: etcdctl's global flags, exit codes, and the hook through which each
-// `snapshot <verb>` command plugs into the CLI11 app. A command file (save_command.cc,
-// status_command.cc, ...) adds its subcommand and, when CLI11 selects it, sets the Runner that
-// main() calls after parsing. Commands print results on stdout and errors via ExitWithError.
+// The command-line layer: etcdctl's global flags, exit codes, and the commands. main() parses
+// the command line (args.h), fills GlobalOptions from it and calls the selected command's Run*
+// function. Commands print results on stdout and errors via ExitWithError.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 
-namespace CLI {
-class App;
-}
+#include "etcdsnap/cli/args.h"
 
 namespace etcdsnap::cli {
 
@@ -44,19 +40,23 @@ struct GlobalOptions {
   std::string user, password;
   std::string discovery_srv, discovery_srv_name;
 
-  CLI::App* app = nullptr;  // the root app, to ask which flags were given
+  std::vector<std::string> cli_flags;  // flags (long names) given on the command line
   std::vector<std::string> env_flags;  // flags (long names) that ApplyEnvironment filled in
   // True when the flag (long name, no dashes) was given on the command line or, once
   // ApplyEnvironment ran, through its ETCDCTL_* variable.
   bool WasSet(const std::string& flag) const;
 };
 
-using Runner = std::function<int()>;
+// Sets one global flag from a value CheckFlagValue accepted, as pflag's Set does: the last value
+// wins, except --endpoints, whose first value replaces the default and later ones append.
+void SetGlobalFlag(GlobalOptions& g, const FlagSpec& spec, const std::string& value);
+// Fills `g` with the global flags of a parsed command line.
+void ApplyCommandLine(const CommandLine& cl, GlobalOptions& g);
 
-// Registers `snapshot save|status|verify`. Each sets *run when selected.
-void AddSaveCommand(CLI::App& snapshot, GlobalOptions& g, Runner& run);
-void AddStatusCommand(CLI::App& snapshot, GlobalOptions& g, Runner& run);
-void AddVerifyCommand(CLI::App& snapshot, GlobalOptions& g, Runner& run);
+// The commands: each returns the process's exit code.
+int RunSave(GlobalOptions& g, const CommandLine& cl);
+int RunStatus(const GlobalOptions& g, const CommandLine& cl);
+int RunVerify(const GlobalOptions& g, const CommandLine& cl);
 
 // Reads ETCDCTL_* variables into unset global flags, with etcdctl's rules: empty values are
 // ignored, a variable that shadows a flag given on the command line is an error, unknown

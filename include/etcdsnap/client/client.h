@@ -34,19 +34,29 @@ using std::chrono::nanoseconds;
 // before the first connection.
 void RouteGrpcLogs(std::shared_ptr<spdlog::logger> log);
 
+// What is known about a failed connection besides gRPC's text.
+struct ConnectFacts {
+  bool tls = false;                       // we spoke TLS
+  bool client_cert = false;               // and offered a client certificate
+  bool server_answers_plaintext = false;  // the same address answered a plaintext probe
+};
 // Adds what to do next to gRPC's connection-failure text, which names the symptom only.
-std::string ExplainConnectFailure(const std::string& grpc_message, bool tls);
+std::string ExplainConnectFailure(const std::string& grpc_message, const ConnectFacts& facts);
 
 struct ConnectionOptions {
   std::optional<TlsMaterial> tls;  // used for endpoints that want TLS
   nanoseconds dial_timeout = std::chrono::seconds(2);
   nanoseconds keepalive_time = std::chrono::seconds(2);
   nanoseconds keepalive_timeout = std::chrono::seconds(6);
+  // The name the server's certificate must carry, instead of the endpoint's host: the
+  // discovery domain with --discovery-srv and --insecure-discovery=false, as etcdctl does.
+  std::string tls_server_name;
 };
 
 // What Maintenance.Status says about a member.
 struct MemberStatus {
   std::string version;
+  uint64_t cluster_id = 0;
   uint64_t member_id = 0;
   uint64_t leader = 0;
   uint64_t raft_index = 0;
@@ -59,7 +69,13 @@ struct MemberStatus {
 
 struct StreamOptions {
   std::optional<nanoseconds> deadline;  // whole transfer (--command-timeout, when given)
-  nanoseconds idle_timeout = std::chrono::seconds(30);  // no bytes for this long: abort
+  // No bytes from the server for this long: abort. Only time spent waiting for the server
+  // counts: while the chunk callback runs (a slow local disk), gRPC's flow control holds the
+  // server back, so that time is not the server's.
+  nanoseconds idle_timeout = std::chrono::seconds(30);
+  // Called from the watchdog thread each time the chunk callback has been running for another
+  // min(idle_timeout, 10 s), with how long it has run so far (a slow disk, reported as such).
+  std::function<void(nanoseconds busy)> on_slow_consumer;
 };
 
 // Called per message with its blob and remaining_bytes; a non-ok return aborts the stream.
@@ -80,10 +96,12 @@ class Connection {
   // reached (refused, TLS handshake failure), kDeadlineExceeded after the dial timeout.
   Result<MemberStatus> Probe(Canceller* canceller);
 
-  // Auth.Authenticate; on success later calls carry the token.
+  // Auth.Authenticate; on success later calls carry the token. A server with authentication
+  // disabled answers kAuthNotEnabled (not an error: etcdctl then goes on without a token).
   // The request's copy of the password is overwritten once the call returns.
-  Status Authenticate(const std::string& user, const std::string& password,
-                      Canceller* canceller);
+  enum class AuthOutcome { kAuthenticated, kAuthNotEnabled };
+  Result<AuthOutcome> Authenticate(const std::string& user, const std::string& password,
+                                   Canceller* canceller);
 
   // Maintenance.Snapshot: calls `on_chunk` for every message, in order.
   Status StreamSnapshot(const StreamOptions& options, const ChunkFn& on_chunk,

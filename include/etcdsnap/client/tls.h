@@ -28,9 +28,13 @@ class TlsMaterial {
   const std::string& cert_pem() const { return cert_pem_; }  // empty: no client certificate
   const std::string& key_pem() const { return key_pem_; }
   bool skip_verify() const { return skip_verify_; }
+  // The client certificate's subject CN ("" without one): the user etcd authenticates a
+  // client as when its --client-cert-auth is on and no --user is given.
+  const std::string& cert_common_name() const { return cert_cn_; }
 
  private:
   std::string root_pem_;
+  std::string cert_cn_;
   std::string cert_pem_;
   std::string key_pem_;
   bool skip_verify_ = false;

@@ -27,10 +27,16 @@ struct VerifyOptions {
   // When set and it turns true, Verify stops at its next check (between stages and every MiB
   // hashed) and returns kCancelled.
   const std::atomic<bool>* cancel = nullptr;
+  // An absent trailer is a problem (a backup that restore would take only with
+  // --skip-hash-check).
+  bool require_trailer = false;
 };
 
-// The sha256 trailer: absent (size % 512 != 32), or present and matching or not.
-enum class TrailerState { kAbsent, kMatch, kMismatch };
+// The sha256 trailer, as etcd's restore sees it: present when size % 512 == 32 (then matching
+// or not); absent when the size is a multiple of the page size (a member's db: restore needs
+// --skip-hash-check); damaged when the size is neither (a trailer cut short or bytes appended:
+// restore refuses the file).
+enum class TrailerState { kAbsent, kMatch, kMismatch, kDamaged };
 
 // What Verify() checked and found. ok() when all is well.
 struct VerifyReport {
@@ -38,6 +44,7 @@ struct VerifyReport {
   uint64_t file_size = 0;
 
   TrailerState trailer = TrailerState::kAbsent;
+  bool trailer_required = false;  // VerifyOptions::require_trailer
   std::string trailer_expected;  // hex, as stored in the file
   std::string trailer_actual;    // hex, computed over the bytes before it
 
@@ -52,8 +59,10 @@ struct VerifyReport {
   etcd::SchemaReport schema;
 
   uint64_t problem_count() const {
-    return (trailer == TrailerState::kMismatch ? 1 : 0) + meta_problems.size() + bolt.error_count +
-           schema.problem_count;
+    const bool trailer_bad = trailer == TrailerState::kMismatch ||
+                             trailer == TrailerState::kDamaged ||
+                             (trailer == TrailerState::kAbsent && trailer_required);
+    return (trailer_bad ? 1 : 0) + meta_problems.size() + bolt.error_count + schema.problem_count;
   }
   bool ok() const { return problem_count() == 0; }
 };

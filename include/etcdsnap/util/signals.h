@@ -1,8 +1,11 @@
 // SIGINT, SIGTERM and SIGHUP turned into cancellation. The signals are blocked in every thread
 // and read from a signalfd by one owned thread, so no code runs in a signal handler. The first
-// signal cancels; a second one exits the process at once.
+// signal cancels; a second one ends the process at once. A signal that is ignored when Start()
+// runs (`nohup`, a shell's background job) stays ignored. Once the work is cleaned up, the
+// caller dies of the signal (DieOfSignal), so the parent sees what a default action shows.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,12 +18,15 @@ namespace etcdsnap {
 struct SignalCancelOptions {
   // The first signal calls Cancel("interrupted by SIGTERM" + reason_suffix).
   std::string reason_suffix;
-  // A second signal prints "Error: interrupted twice; " + second_message on stderr and calls
-  // _exit(second_exit_code). It removes no file: only the owner of a file (the thread that
-  // holds its lock and knows its inode) may remove it, and that thread may be mid-rename.
+  // A second signal prints "Error: interrupted twice; " + second_message on stderr and dies of
+  // that signal. It removes no file: only the owner of a file (the thread that holds its lock
+  // and knows its inode) may remove it, and that thread may be mid-rename.
   std::string second_message;
-  int second_exit_code = 1;
 };
+
+// Ends the process with `sig`'s default action (restored, unblocked, raised), as if it had never
+// been caught: the parent sees WIFSIGNALED, a shell $? of 128 + sig.
+[[noreturn]] void DieOfSignal(int sig);
 
 class SignalCanceller {
  public:
@@ -34,12 +40,16 @@ class SignalCanceller {
   SignalCanceller(const SignalCanceller&) = delete;
   SignalCanceller& operator=(const SignalCanceller&) = delete;
 
+  // The signal that cancelled, or 0.
+  int received_signal() const { return received_.load(); }
+
  private:
   SignalCanceller(int signal_fd, int stop_fd) : signal_fd_(signal_fd), stop_fd_(stop_fd) {}
   void Run(Canceller* canceller, const SignalCancelOptions& options);
 
   int signal_fd_;
   int stop_fd_;
+  std::atomic<int> received_{0};
   std::jthread thread_;  // last: joined before the fds close
 };
 

@@ -1,0 +1,336 @@
+// pflag/cobra's reading of a command line (see args.h), written for etcdsnap's command tree.
+#include "etcdsnap/cli/args.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "etcdsnap/util/human.h"
+#include "etcdsnap/util/secret.h"
+
+namespace etcdsnap::cli {
+namespace {
+
+using K = FlagKind;
+
+struct CommandSpec {
+  const char* path;  // "" for the top level
+  const char* use;
+  const char* description;
+};
+
+const CommandSpec kCommands[] = {
+    {"", "etcdsnap [global flags] <command>",
+     "etcdsnap: back up and inspect etcd clusters, a drop-in for etcdctl snapshot"},
+    {"snapshot", "etcdsnap snapshot <subcommand> [flags]", "Manages etcd node snapshots"},
+    {"snapshot save", "etcdsnap snapshot save <filename> [flags]",
+     "Stores an etcd node backend snapshot to a given file"},
+    {"snapshot status", "etcdsnap snapshot status <filename> [flags]",
+     "Gets backend snapshot status of a given file"},
+    {"snapshot verify", "etcdsnap snapshot verify <filename> [flags]",
+     "Checks a snapshot file end to end: sha256 trailer, bbolt structure, etcd schema"},
+    {"version", "etcdsnap version", "Prints the version of etcdsnap"},
+    {"help", "etcdsnap help [command]", "Help about any command"},
+};
+
+const CommandSpec* FindCommand(const std::string& path) {
+  for (const CommandSpec& c : kCommands) {
+    if (path == c.path) return &c;
+  }
+  return nullptr;
+}
+
+std::string Join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
+// The subcommand names of `path`.
+std::vector<std::string> Children(const std::string& path) {
+  std::vector<std::string> out;
+  const std::string prefix = path.empty() ? "" : path + " ";
+  for (const CommandSpec& c : kCommands) {
+    const std::string p = c.path;
+    if (p.empty() || p.rfind(prefix, 0) != 0) continue;
+    const std::string rest = p.substr(prefix.size());
+    if (!rest.empty() && rest.find(' ') == std::string::npos) out.push_back(rest);
+  }
+  return out;
+}
+
+// cobra with EnablePrefixMatching: the exact name, else the one child it is a prefix of.
+std::string MatchChild(const std::string& path, const std::string& word) {
+  std::vector<std::string> hits;
+  for (const std::string& c : Children(path)) {
+    if (c == word) return c;
+    if (c.rfind(word, 0) == 0) hits.push_back(c);
+  }
+  return hits.size() == 1 ? hits.front() : "";
+}
+
+Status Invalid(const std::string& m) { return Status::InvalidArgument(m); }
+
+// Checks and normalizes one value for `spec`, as pflag's Value.Set would.
+Result<std::string> CheckValue(const FlagSpec& spec, const std::string& shown,
+                               const std::string& value) {
+  auto bad = [&](const std::string& why) {
+    return Invalid("invalid argument \"" + value + "\" for \"" + shown + "\" flag: " + why);
+  };
+  switch (spec.kind) {
+    case K::kBool: {
+      auto b = ParseGoBool(value);
+      if (!b.ok()) return bad(b.status().message());
+      return std::string(*b ? "true" : "false");
+    }
+    case K::kDuration: {
+      auto d = ParseSignedGoDuration(value);
+      if (!d.ok()) return bad(d.status().message());
+      return value;
+    }
+    default:
+      return value;
+  }
+}
+
+std::string Shown(const FlagSpec& spec) {
+  return spec.shorthand != 0 ? std::string("-") + spec.shorthand + ", --" + spec.name
+                             : std::string("--") + spec.name;
+}
+
+const FlagSpec* FindShorthand(char c) {
+  for (const FlagSpec& f : AllFlags()) {
+    if (f.shorthand == c) return &f;
+  }
+  return nullptr;
+}
+
+struct Given {
+  const FlagSpec* spec;
+  std::string value;
+};
+
+}  // namespace
+
+const std::vector<FlagSpec>& AllFlags() {
+  static const std::vector<FlagSpec> flags = {
+      {"cacert", 0, K::kString, "", "verify certificates of TLS-enabled secure servers using this CA bundle", nullptr},
+      {"cert", 0, K::kString, "", "identify secure client using this TLS certificate file", nullptr},
+      {"command-timeout", 0, K::kDuration, "5s", "timeout for short running command (excluding dial timeout); for save it bounds the whole transfer and applies only when given", nullptr},
+      {"debug", 0, K::kBool, "false", "enable client-side debug logging", nullptr},
+      {"dial-timeout", 0, K::kDuration, "2s", "dial timeout for client connections", nullptr},
+      {"discovery-srv", 'd', K::kString, "", "domain name to query for SRV records describing cluster endpoints", nullptr},
+      {"discovery-srv-name", 0, K::kString, "", "service name to query when using DNS discovery", nullptr},
+      {"endpoints", 0, K::kStringSlice, "[127.0.0.1:2379]", "gRPC endpoints", nullptr},
+      {"hex", 0, K::kBool, "false", "print byte strings as hex encoded strings", nullptr},
+      {"insecure-discovery", 0, K::kBool, "true", "accept insecure SRV records describing cluster endpoints", nullptr},
+      {"insecure-skip-tls-verify", 0, K::kBool, "false", "skip server certificate verification (CAUTION: this option should be enabled only for testing purposes)", nullptr},
+      {"insecure-transport", 0, K::kBool, "true", "disable transport security for client connections", nullptr},
+      {"keepalive-time", 0, K::kDuration, "2s", "keepalive time for client connections", nullptr},
+      {"keepalive-timeout", 0, K::kDuration, "6s", "keepalive timeout for client connections", nullptr},
+      {"key", 0, K::kString, "", "identify secure client using this TLS key file", nullptr},
+      {"password", 0, K::kString, "", "password for authentication (if this option is used, --user option shouldn't include password)", nullptr},
+      {"user", 0, K::kString, "", "username[:password] for authentication (prompt if password is not supplied; read from stdin when it is not a terminal)", nullptr},
+      {"write-out", 'w', K::kString, "simple", "set the output format (fields, json, protobuf, simple, table)", nullptr},
+      {"help", 'h', K::kBool, "false", "help for this command", ""},
+      {"version", 0, K::kBool, "false", "print the version, as the version command does (etcdsnap only)", ""},
+      {"idle-timeout", 0, K::kDuration, "30s", "abort when the server sends no data for this long (etcdsnap only)", "snapshot save"},
+      {"verify", 0, K::kBool, "false", "before keeping the file, check its bbolt structure and etcd schema as `snapshot verify` does (etcdsnap only; the sha256 is always checked)", "snapshot save"},
+      {"etcd-version", 0, K::kString, "3.4", "print what this etcd version prints: 3.4 and 3.5 count every key/value pair of every bucket; 3.6 counts live keys and adds a version column", "snapshot status"},
+      {"bolt-only", 0, K::kBool, "false", "check the sha256 trailer and the bbolt structure only (a bbolt file that is not an etcd backend)", "snapshot verify"},
+      {"require-trailer", 0, K::kBool, "false", "fail when the sha256 trailer is absent (a member's db rather than a saved snapshot): restore would need --skip-hash-check", "snapshot verify"},
+  };
+  return flags;
+}
+
+const FlagSpec* FindFlag(const std::string& name) {
+  for (const FlagSpec& f : AllFlags()) {
+    if (name == f.name) return &f;
+  }
+  return nullptr;
+}
+
+Result<std::string> CheckFlagValue(const FlagSpec& spec, const std::string& value) {
+  return CheckValue(spec, "--" + std::string(spec.name), value);
+}
+
+std::string CommandLine::Last(const std::string& name) const {
+  auto it = flags.find(name);
+  return it == flags.end() || it->second.empty() ? "" : it->second.back();
+}
+
+std::string CommandLine::CommandName() const { return Join(command); }
+
+Result<bool> ParseGoBool(const std::string& s) {
+  static const char* kTrue[] = {"1", "t", "T", "TRUE", "true", "True"};
+  static const char* kFalse[] = {"0", "f", "F", "FALSE", "false", "False"};
+  for (const char* t : kTrue) {
+    if (s == t) return true;
+  }
+  for (const char* f : kFalse) {
+    if (s == f) return false;
+  }
+  return Invalid("not a boolean (use true or false)");
+}
+
+Result<std::chrono::nanoseconds> ParseSignedGoDuration(const std::string& s) {
+  if (!s.empty() && s[0] == '-') {
+    ETCDSNAP_ASSIGN_OR_RETURN(auto d, ParseGoDuration(std::string_view(s).substr(1)));
+    return -d;
+  }
+  return ParseGoDuration(s);
+}
+
+Result<CommandLine> ParseCommandLine(const std::vector<std::string>& argv) {
+  CommandLine cl;
+  std::vector<Given> given;
+  // The working copies of --user and --password values are overwritten however this returns.
+  struct ClearSecrets {
+    std::vector<Given>& given;
+    ~ClearSecrets() {
+      for (Given& g : given) {
+        if (std::string_view(g.spec->name) == "user" || std::string_view(g.spec->name) == "password") {
+          ClearSecret(g.value);
+        }
+      }
+    }
+  } clear_secrets{given};
+  std::string path;
+  bool descending = true;  // still reading command names
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    // A flag's value: after '=' (or attached to a shorthand), else the next word.
+    auto value_for = [&](const FlagSpec& spec, const std::string& shown,
+                         std::optional<std::string> inline_value) -> Result<std::string> {
+      if (inline_value) return CheckValue(spec, shown, *inline_value);
+      if (spec.kind == K::kBool) return std::string("true");
+      if (i + 1 >= argv.size()) return Invalid("flag needs an argument: " + shown);
+      return CheckValue(spec, shown, argv[++i]);
+    };
+    if (a == "--") {
+      cl.args.insert(cl.args.end(), argv.begin() + static_cast<long>(i) + 1, argv.end());
+      break;
+    }
+    if (a.rfind("--", 0) == 0) {
+      const size_t eq = a.find('=');
+      const std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      if (name.empty() || name[0] == '-' || name[0] == '=') {
+        return Invalid("bad flag syntax: " + a);
+      }
+      const FlagSpec* spec = FindFlag(name);
+      if (spec == nullptr) return Invalid("unknown flag: --" + name);
+      std::optional<std::string> inline_value;
+      if (eq != std::string::npos) inline_value = a.substr(eq + 1);
+      ETCDSNAP_ASSIGN_OR_RETURN(std::string v, value_for(*spec, "--" + name, inline_value));
+      given.push_back({spec, std::move(v)});
+      continue;
+    }
+    if (a.size() > 1 && a[0] == '-') {
+      // Shorthands: bools may be grouped; a value-taking one takes the rest of the word
+      // (without a leading '='), or the next word.
+      for (size_t j = 1; j < a.size(); ++j) {
+        const FlagSpec* spec = FindShorthand(a[j]);
+        if (spec == nullptr) {
+          return Invalid(std::string("unknown shorthand flag: '") + a[j] + "' in " + a);
+        }
+        const std::string shown = std::string("'") + a[j] + "' in " + a;
+        std::optional<std::string> inline_value;
+        if (j + 1 < a.size() && a[j + 1] == '=') {
+          inline_value = a.substr(j + 2);
+        } else if (spec->kind != K::kBool && j + 1 < a.size()) {
+          inline_value = a.substr(j + 1);
+        }
+        ETCDSNAP_ASSIGN_OR_RETURN(std::string v,
+                                  value_for(*spec, inline_value || spec->kind == K::kBool
+                                                       ? Shown(*spec)
+                                                       : shown,
+                                            inline_value));
+        given.push_back({spec, std::move(v)});
+        if (inline_value) break;
+      }
+      continue;
+    }
+    if (descending && !Children(path).empty()) {
+      const std::string child = MatchChild(path, a);
+      if (child.empty()) {
+        return Invalid("unknown command \"" + a + "\" for \"etcdsnap" +
+                       (path.empty() ? "" : " " + path) + "\" (see etcdsnap " +
+                       (path.empty() ? "" : path + " ") + "--help)");
+      }
+      cl.command.push_back(child);
+      path = Join(cl.command);
+      continue;
+    }
+    descending = false;
+    cl.args.push_back(a);
+  }
+  for (const Given& g : given) {
+    if (g.spec->command != nullptr && *g.spec->command != '\0' && path != g.spec->command) {
+      return Invalid("unknown flag: --" + std::string(g.spec->name) + " (it belongs to etcdsnap " +
+                     g.spec->command + ")");
+    }
+    if (std::string(g.spec->name) == "help") {
+      cl.help = g.value == "true";
+      continue;
+    }
+    cl.flags[g.spec->name].push_back(g.value);
+  }
+  if (path == "help") {
+    // `etcdsnap help snapshot save`: the words name the command to describe.
+    std::vector<std::string> topic;
+    std::string p;
+    for (const std::string& w : cl.args) {
+      const std::string child = MatchChild(p, w);
+      if (child.empty()) break;
+      topic.push_back(child);
+      p = Join(topic);
+    }
+    cl.command = topic;
+    cl.args.clear();
+    cl.help = true;
+  }
+  return cl;
+}
+
+std::string HelpText(const std::vector<std::string>& command) {
+  const std::string path = Join(command);
+  const CommandSpec* spec = FindCommand(path);
+  if (spec == nullptr) spec = &kCommands[0];
+  std::string out = "NAME:\n\t" + std::string(spec->path[0] ? "etcdsnap " : "") + spec->path +
+                    (spec->path[0] ? " - " : "") + spec->description + "\n\nUSAGE:\n\t" +
+                    spec->use + "\n";
+  const std::vector<std::string> children = Children(spec->path);
+  if (!children.empty()) {
+    out += "\nCOMMANDS:\n";
+    for (const std::string& c : children) {
+      const std::string full = std::string(spec->path) + (spec->path[0] ? " " : "") + c;
+      out += "\t" + c + "\t" + FindCommand(full)->description + "\n";
+    }
+  }
+  auto flag_lines = [](bool global, const std::string& cmd) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    size_t width = 0;
+    for (const FlagSpec& f : AllFlags()) {
+      const bool is_global = f.command == nullptr;
+      if (global != is_global) continue;
+      if (!global && *f.command != '\0' && cmd != f.command) continue;
+      std::string left = f.shorthand ? std::string("  -") + f.shorthand + ", --" : "      --";
+      left += f.name;
+      left += f.kind == K::kBool ? std::string("[=") + f.default_value + "]"
+                                 : std::string("=") + (f.kind == K::kString ? "\"" : "") +
+                                       f.default_value + (f.kind == K::kString ? "\"" : "");
+      width = std::max(width, left.size());
+      rows.emplace_back(std::move(left), f.usage);
+    }
+    std::string lines;
+    for (const auto& [left, usage] : rows) {
+      lines += left + std::string(width - left.size() + 2, ' ') + usage + "\n";
+    }
+    return lines;
+  };
+  out += "\nOPTIONS:\n" + flag_lines(false, spec->path);
+  out += std::string("\n") + (spec->path[0] ? "GLOBAL OPTIONS:\n" : "GLOBAL OPTIONS (anywhere on the line):\n") +
+         flag_lines(true, spec->path);
+  return out;
+}
+
+}  // namespace etcdsnap::cli

@@ -1,0 +1,137 @@
+#include "etcdsnap/cli/args.h"
+
+#include <gtest/gtest.h>
+
+#include "etcdsnap/cli/command.h"
+
+namespace etcdsnap::cli {
+namespace {
+
+CommandLine Parse(std::vector<std::string> argv) {
+  auto r = ParseCommandLine(argv);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? *r : CommandLine{};
+}
+
+std::string ParseError(std::vector<std::string> argv) {
+  auto r = ParseCommandLine(argv);
+  EXPECT_FALSE(r.ok());
+  return r.ok() ? "" : r.status().message();
+}
+
+GlobalOptions Globals(std::vector<std::string> argv) {
+  GlobalOptions g;
+  ApplyCommandLine(Parse(std::move(argv)), g);
+  return g;
+}
+
+using V = std::vector<std::string>;
+
+TEST(ParseCommandLineTest, GlobalFlagsAnywhereInBothForms) {
+  for (const V& argv : {V{"--endpoints", "h:1", "snapshot", "save", "b.db"},
+                        V{"snapshot", "--endpoints", "h:1", "save", "b.db"},
+                        V{"snapshot", "save", "--endpoints", "h:1", "b.db"},
+                        V{"snapshot", "save", "b.db", "--endpoints", "h:1"},
+                        V{"snapshot", "save", "b.db", "--endpoints=h:1"}}) {
+    const CommandLine cl = Parse(argv);
+    EXPECT_EQ(cl.command, (V{"snapshot", "save"}));
+    EXPECT_EQ(cl.args, V{"b.db"});
+    EXPECT_EQ(Globals(argv).endpoints, V{"h:1"});
+  }
+}
+
+TEST(ParseCommandLineTest, EveryWriteOutForm) {
+  for (const V& argv : {V{"-w", "json", "snapshot", "status", "f"},
+                        V{"-w=json", "snapshot", "status", "f"},
+                        V{"-wjson", "snapshot", "status", "f"},
+                        V{"--write-out", "json", "snapshot", "status", "f"},
+                        V{"--write-out=json", "snapshot", "status", "f"},
+                        V{"snapshot", "status", "f", "-w", "json"}}) {
+    EXPECT_EQ(Globals(argv).write_out, "json");
+    EXPECT_EQ(Parse(argv).args, V{"f"});
+  }
+}
+
+TEST(ParseCommandLineTest, RepeatedFlagTakesTheLastValueAndEndpointsAppend) {
+  GlobalOptions g = Globals({"--cacert", "a", "--cacert", "b", "snapshot", "save", "f"});
+  EXPECT_EQ(g.cacert, "b");
+  g = Globals({"--endpoints", "a:1", "snapshot", "save", "f", "--endpoints=b:2,c:3"});
+  EXPECT_EQ(g.endpoints, (V{"a:1", "b:2", "c:3"}));
+  g = Globals({"--endpoints=", "snapshot", "save", "f"});
+  EXPECT_TRUE(g.endpoints.empty());
+  g = Globals({"snapshot", "save", "f"});
+  EXPECT_EQ(g.endpoints, V{"127.0.0.1:2379"});
+  EXPECT_FALSE(g.WasSet("endpoints"));
+}
+
+TEST(ParseCommandLineTest, BoolFlagsTakeNoSeparateValue) {
+  const CommandLine cl = Parse({"--debug", "snapshot", "save", "f", "--insecure-transport=F"});
+  const GlobalOptions g = Globals({"--debug", "snapshot", "save", "f", "--insecure-transport=F"});
+  EXPECT_TRUE(g.debug);
+  EXPECT_FALSE(g.insecure_transport);
+  EXPECT_EQ(cl.args, V{"f"});
+  EXPECT_EQ(ParseError({"--debug=yes", "snapshot", "save", "f"}),
+            "invalid argument \"yes\" for \"--debug\" flag: not a boolean (use true or false)");
+}
+
+TEST(ParseCommandLineTest, ShorthandsAndDashDash) {
+  GlobalOptions g = Globals({"-dexample.com", "snapshot", "save", "f"});
+  EXPECT_EQ(g.discovery_srv, "example.com");
+  g = Globals({"-d", "example.com", "snapshot", "save", "f"});
+  EXPECT_EQ(g.discovery_srv, "example.com");
+  CommandLine cl = Parse({"-hw", "json", "snapshot"});
+  EXPECT_TRUE(cl.help);
+  EXPECT_EQ(cl.Last("write-out"), "json");
+  cl = Parse({"snapshot", "save", "--", "--endpoints"});
+  EXPECT_EQ(cl.args, V{"--endpoints"});
+  cl = Parse({"snapshot", "save", "-"});
+  EXPECT_EQ(cl.args, V{"-"});
+}
+
+TEST(ParseCommandLineTest, LocalFlagsOfTheChosenCommandOnly) {
+  CommandLine cl = Parse({"snapshot", "--idle-timeout", "5s", "save", "f", "--verify"});
+  EXPECT_EQ(cl.Last("idle-timeout"), "5s");
+  EXPECT_EQ(cl.Last("verify"), "true");
+  EXPECT_EQ(ParseError({"snapshot", "status", "f", "--verify"}),
+            "unknown flag: --verify (it belongs to etcdsnap snapshot save)");
+}
+
+TEST(ParseCommandLineTest, DurationsAreGoDurations) {
+  EXPECT_EQ(Globals({"--dial-timeout=-1s", "snapshot", "save", "f"}).dial_timeout, "-1s");
+  EXPECT_EQ(Globals({"--dial-timeout", "10us", "snapshot", "save", "f"}).dial_timeout, "10us");
+  EXPECT_EQ(ParseError({"--dial-timeout=xx", "snapshot", "save", "f"}).rfind(
+                "invalid argument \"xx\" for \"--dial-timeout\" flag: ", 0),
+            0u);
+  auto d = ParseSignedGoDuration("-1m30s");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->count(), -90'000'000'000);
+}
+
+TEST(ParseCommandLineTest, Errors) {
+  EXPECT_EQ(ParseError({"--foo", "snapshot", "save", "f"}), "unknown flag: --foo");
+  EXPECT_EQ(ParseError({"-x", "snapshot"}), "unknown shorthand flag: 'x' in -x");
+  EXPECT_EQ(ParseError({"snapshot", "save", "--cacert"}), "flag needs an argument: --cacert");
+  EXPECT_EQ(ParseError({"snapshot", "save", "-w"}), "flag needs an argument: 'w' in -w");
+  EXPECT_EQ(ParseError({"foo"}), "unknown command \"foo\" for \"etcdsnap\" (see etcdsnap --help)");
+  EXPECT_EQ(ParseError({"snapshot", "restor"}),
+            "unknown command \"restor\" for \"etcdsnap snapshot\" (see etcdsnap snapshot --help)");
+}
+
+TEST(ParseCommandLineTest, CommandsByUniquePrefixVersionAndHelp) {
+  EXPECT_EQ(Parse({"snap", "sav", "f"}).command, (V{"snapshot", "save"}));
+  EXPECT_EQ(Parse({"snapshot", "st", "f"}).command, (V{"snapshot", "status"}));
+  EXPECT_FALSE(ParseCommandLine({"snapshot", "s", "f"}).ok());  // save, status: ambiguous
+  EXPECT_EQ(Parse({"version"}).command, V{"version"});
+  EXPECT_EQ(Parse({"--version"}).Last("version"), "true");
+  CommandLine cl = Parse({"help", "snapshot", "save"});
+  EXPECT_TRUE(cl.help);
+  EXPECT_EQ(cl.command, (V{"snapshot", "save"}));
+  cl = Parse({"snapshot", "save", "--help"});
+  EXPECT_TRUE(cl.help);
+  EXPECT_EQ(Parse({}).command, V{});
+  EXPECT_NE(HelpText({"snapshot", "save"}).find("--idle-timeout"), std::string::npos);
+  EXPECT_NE(HelpText({"snapshot", "save"}).find("--endpoints"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace etcdsnap::cli
