@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libssl-dev openssl libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libssl-dev openssl libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
   golang-go golang-github-coreos-bbolt-dev
