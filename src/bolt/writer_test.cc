@@ -23,6 +23,7 @@
 #include "etcdsnap/bolt/cursor.h"
 #include "etcdsnap/bolt/file.h"
 #include "etcdsnap/bolt/update_tx.h"
+#include "bolt_dump.h"
 #include "test_db.h"
 
 namespace etcdsnap::bolt {
@@ -44,32 +45,10 @@ std::string Be64(uint64_t v) {
 // etcd's revision key: 8-byte big-endian main, '_', 8-byte big-endian sub.
 std::string Rev(uint64_t main, uint64_t sub = 0) { return Be64(main) + "_" + Be64(sub); }
 
-std::string Str(Bytes b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
+std::string Str(Bytes b) { return etcdsnap::testing::BytesString(b); }
 
-// Reads every top-level bucket's pairs (and sequences) back through Cursor.
 Model Dump(const std::string& path, std::map<std::string, uint64_t>* sequences = nullptr) {
-  Model m;
-  auto f = File::Open(path);
-  EXPECT_TRUE(f.ok()) << f.status().message();
-  if (!f.ok()) return m;
-  Cursor root(**f, (*f)->meta().root);
-  Status s = root.First();
-  for (; s.ok() && root.Valid(); s = root.Next()) {
-    EXPECT_TRUE(root.IsBucket());
-    auto& bucket = m[Str(root.key())];
-    auto h = DecodeBucketHeader(root.value());
-    EXPECT_TRUE(h.ok());
-    if (!h.ok()) continue;
-    if (sequences != nullptr) (*sequences)[Str(root.key())] = h->sequence;
-    std::unique_ptr<Cursor> c = h->root != 0
-                                    ? std::make_unique<Cursor>(**f, h->root)
-                                    : std::make_unique<Cursor>(**f, h->inline_page, "inline");
-    Status cs = c->First();
-    for (; cs.ok() && c->Valid(); cs = c->Next()) bucket[Str(c->key())] = Str(c->value());
-    EXPECT_TRUE(cs.ok()) << cs.message();
-  }
-  EXPECT_TRUE(s.ok()) << s.message();
-  return m;
+  return etcdsnap::testing::DumpBuckets(path, sequences);
 }
 
 CheckResult CheckFile(const std::string& path) {

@@ -2,6 +2,7 @@
 #include "etcdsnap/cli/args.h"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 #include "etcdsnap/util/human.h"
@@ -26,6 +27,8 @@ const CommandSpec kCommands[] = {
      "Stores an etcd node backend snapshot to a given file"},
     {"snapshot status", "etcdsnap snapshot status <filename> [flags]",
      "Gets backend snapshot status of a given file"},
+    {"snapshot restore", "etcdsnap snapshot restore <filename> [options]",
+     "Restores an etcd member snapshot to an etcd directory"},
     {"snapshot verify", "etcdsnap snapshot verify <filename> [flags]",
      "Checks a snapshot file end to end: sha256 trailer, bbolt structure, etcd schema"},
     {"version", "etcdsnap version", "Prints the version of etcdsnap"},
@@ -87,6 +90,11 @@ Result<std::string> CheckValue(const FlagSpec& spec, const std::string& shown,
       if (!d.ok()) return bad(d.status().message());
       return value;
     }
+    case K::kUint64: {
+      auto u = ParseGoUint64(value);
+      if (!u.ok()) return bad(u.status().message());
+      return std::to_string(*u);
+    }
     default:
       return value;
   }
@@ -137,6 +145,16 @@ const std::vector<FlagSpec>& AllFlags() {
       {"verify", 0, K::kBool, "false", "before keeping the file, check its bbolt structure and etcd schema as `snapshot verify` does (etcdsnap only; the sha256 is always checked)", "snapshot save"},
       {"etcd-version", 0, K::kString, "3.4", "print what this etcd version prints: 3.4 and 3.5 count every key/value pair of every bucket; 3.6 counts live keys and adds a version column", "snapshot status"},
       {"bolt-only", 0, K::kBool, "false", "check the sha256 trailer and the bbolt structure only (a bbolt file that is not an etcd backend)", "snapshot verify"},
+      {"data-dir", 0, K::kString, "", "Path to the data directory (default \"<name>.etcd\"); it must not exist or be empty", "snapshot restore"},
+      {"wal-dir", 0, K::kString, "", "Path to the WAL directory (use --data-dir if none given); it must not exist or be empty", "snapshot restore"},
+      {"initial-cluster", 0, K::kString, "default=http://localhost:2380", "Initial cluster configuration for restore bootstrap", "snapshot restore"},
+      {"initial-cluster-token", 0, K::kString, "etcd-cluster", "Initial cluster token for the etcd cluster during restore bootstrap", "snapshot restore"},
+      {"initial-advertise-peer-urls", 0, K::kString, "http://localhost:2380", "List of this member's peer URLs to advertise to the rest of the cluster", "snapshot restore"},
+      {"name", 0, K::kString, "default", "Human-readable name for this member", "snapshot restore"},
+      {"skip-hash-check", 0, K::kBool, "false", "Ignore snapshot integrity hash value (required if copied from data directory)", "snapshot restore"},
+      {"bump-revision", 0, K::kUint64, "0", "How much to increase the latest revision after restore", "snapshot restore"},
+      {"mark-compacted", 0, K::kBool, "false", "Mark the latest revision after restore as the point of scheduled compaction (required if --bump-revision > 0, disallowed otherwise)", "snapshot restore"},
+      {"initial-memory-map-size", 0, K::kUint64, "0", "Accepted for etcdutl compatibility and ignored: etcdsnap does not map the database", "snapshot restore"},
       {"require-trailer", 0, K::kBool, "false", "fail when the sha256 trailer is absent (a member's db rather than a saved snapshot): restore would need --skip-hash-check", "snapshot verify"},
   };
   return flags;
@@ -170,6 +188,47 @@ Result<bool> ParseGoBool(const std::string& s) {
     if (s == f) return false;
   }
   return Invalid("not a boolean (use true or false)");
+}
+
+Result<uint64_t> ParseGoUint64(const std::string& s) {
+  const std::string where = "strconv.ParseUint: parsing \"" + s + "\": ";
+  auto syntax = [&] { return Invalid(where + "invalid syntax"); };
+  std::string_view v = s;
+  unsigned base = 10;
+  // Go's underscoreOK: an underscore must follow a digit (or the base prefix) and precede one.
+  char saw = '^';
+  if (v.size() >= 2 && v[0] == '0') {
+    const char p = static_cast<char>(std::tolower(static_cast<unsigned char>(v[1])));
+    if (p == 'x' || p == 'o' || p == 'b') {
+      base = p == 'x' ? 16 : p == 'o' ? 8 : 2;
+      v.remove_prefix(2);
+      saw = '0';
+      if (v.empty()) return syntax();
+    } else {
+      base = 8;  // a leading 0 means octal; the 0 is a digit
+    }
+  }
+  if (v.empty()) return syntax();
+  uint64_t out = 0;
+  bool overflow = false;
+  for (char c : v) {
+    if (c == '_') {
+      if (saw != '0') return syntax();
+      saw = '_';
+      continue;
+    }
+    unsigned d = 99;
+    if (c >= '0' && c <= '9') d = static_cast<unsigned>(c - '0');
+    if (c >= 'a' && c <= 'f') d = static_cast<unsigned>(c - 'a' + 10);
+    if (c >= 'A' && c <= 'F') d = static_cast<unsigned>(c - 'A' + 10);
+    if (d >= base) return syntax();
+    if (out > (UINT64_MAX - d) / base) overflow = true;
+    out = out * base + d;
+    saw = '0';
+  }
+  if (saw != '0') return syntax();
+  if (overflow) return Invalid(where + "value out of range");
+  return out;
 }
 
 Result<std::chrono::nanoseconds> ParseSignedGoDuration(const std::string& s) {

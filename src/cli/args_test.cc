@@ -113,8 +113,53 @@ TEST(ParseCommandLineTest, Errors) {
   EXPECT_EQ(ParseError({"snapshot", "save", "--cacert"}), "flag needs an argument: --cacert");
   EXPECT_EQ(ParseError({"snapshot", "save", "-w"}), "flag needs an argument: 'w' in -w");
   EXPECT_EQ(ParseError({"foo"}), "unknown command \"foo\" for \"etcdsnap\" (see etcdsnap --help)");
-  EXPECT_EQ(ParseError({"snapshot", "restor"}),
-            "unknown command \"restor\" for \"etcdsnap snapshot\" (see etcdsnap snapshot --help)");
+  EXPECT_EQ(ParseError({"snapshot", "restory"}),
+            "unknown command \"restory\" for \"etcdsnap snapshot\" (see etcdsnap snapshot --help)");
+}
+
+TEST(ParseCommandLineTest, RestoreFlagsAsEtcdutlTakesThem) {
+  CommandLine cl = Parse({"snapshot", "restore", "s.db", "--data-dir", "/var/lib/etcd",
+                          "--name=m1", "--bump-revision", "1_000", "--mark-compacted",
+                          "--skip-hash-check", "--initial-cluster", "m1=http://a:2380"});
+  EXPECT_EQ(cl.command, (V{"snapshot", "restore"}));
+  EXPECT_EQ(cl.args, V{"s.db"});
+  EXPECT_EQ(cl.Last("data-dir"), "/var/lib/etcd");
+  EXPECT_EQ(cl.Last("name"), "m1");
+  EXPECT_EQ(cl.Last("bump-revision"), "1000");
+  EXPECT_EQ(cl.Last("mark-compacted"), "true");
+  EXPECT_EQ(cl.Last("skip-hash-check"), "true");
+  EXPECT_EQ(Parse({"snap", "r", "s.db"}).command, (V{"snapshot", "restore"}));
+  EXPECT_EQ(Parse({"snapshot", "restore", "s.db", "--bump-revision=0x10"}).Last("bump-revision"),
+            "16");
+  EXPECT_EQ(ParseError({"snapshot", "restore", "s.db", "--bump-revision", "-1"}),
+            "invalid argument \"-1\" for \"--bump-revision\" flag: strconv.ParseUint: parsing "
+            "\"-1\": invalid syntax");
+  EXPECT_EQ(ParseError({"snapshot", "save", "s.db", "--data-dir", "x"}),
+            "unknown flag: --data-dir (it belongs to etcdsnap snapshot restore)");
+  EXPECT_NE(HelpText({"snapshot", "restore"}).find("--initial-advertise-peer-urls"),
+            std::string::npos);
+}
+
+TEST(ParseGoUint64Test, AsStrconvParseUintWithBaseZero) {
+  struct Case {
+    const char* in;
+    uint64_t out;
+  };
+  for (const Case& c : {Case{"0", 0}, Case{"1000", 1000}, Case{"1_000", 1000}, Case{"0x1f", 31},
+                        Case{"0X_1F", 31}, Case{"017", 15}, Case{"0o17", 15}, Case{"0b101", 5},
+                        Case{"0_7", 7}, Case{"18446744073709551615", UINT64_MAX}}) {
+    auto r = ParseGoUint64(c.in);
+    ASSERT_TRUE(r.ok()) << c.in << ": " << r.status().message();
+    EXPECT_EQ(*r, c.out) << c.in;
+  }
+  for (const char* bad : {"", "-1", "+1", "08", "0x", "1__0", "_1", "1_", "1e3", " 1", "0b2"}) {
+    auto r = ParseGoUint64(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("invalid syntax"), std::string::npos) << bad;
+  }
+  auto big = ParseGoUint64("18446744073709551616");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("value out of range"), std::string::npos);
 }
 
 TEST(ParseCommandLineTest, CommandsByUniquePrefixVersionAndHelp) {

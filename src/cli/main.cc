@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
   if (command == "snapshot save") return etcdsnap::cli::RunSave(g, cl);
   if (command == "snapshot status") return etcdsnap::cli::RunStatus(g, cl);
   if (command == "snapshot verify") return etcdsnap::cli::RunVerify(g, cl);
+  if (command == "snapshot restore") return etcdsnap::cli::RunRestore(g, cl);
   // Not reached: the parser accepts only the commands above.
   return ExitWithError(etcdsnap::cli::kExitError, "unknown command \"" + command + "\"");
 }

@@ -55,6 +55,7 @@ void SchemaChecker::CheckKeyEntry(const bolt::Entry& e) {
   }
   if (kv->key.empty()) Problem(where + ": KeyValue has an empty key");
   if (rev->tombstone) return;
+  if (kv->key.starts_with("/registry/")) ++report_.kubernetes_keys;
   if (kv->mod_revision != rev->main) {
     Problem(where + ": KeyValue mod_revision is " + std::to_string(kv->mod_revision));
   }

@@ -32,6 +32,12 @@ TEST(SchemaTest, RealSnapshotsAreWellFormed) {
   }
 }
 
+TEST(SchemaTest, CountsKubernetesKeys) {
+  EXPECT_EQ(SchemaOf("s1.db").kubernetes_keys, 0u);
+  // 150 puts of /registry/pods/..., plus /big/1..3 and a leased key that are not.
+  EXPECT_EQ(SchemaOf("etcd-branches.db").kubernetes_keys, 150u);
+}
+
 TEST(SchemaTest, ReportsMissingBucketsAndBadKeyEntries) {
   SchemaChecker sc;
   const std::string key = "key", bad = "not-a-revision", junk = "\x0a\x10";

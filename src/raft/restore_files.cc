@@ -55,9 +55,13 @@ Status WriteRestoreFiles(const RestoreFiles& files, const std::string& wal_dir,
                          const std::string& snap_dir) {
   const std::string wal_path = wal_dir + "/" + files.wal_name;
   ETCDSNAP_RETURN_IF_ERROR(WriteWalSegment(wal_path, files.wal_records));
-  Status st = WriteNewFile(snap_dir + "/" + files.snap_name, files.snap);
+  Status st = WriteRestoreSnap(files, snap_dir);
   if (!st.ok()) ::unlink(wal_path.c_str());
   return st;
+}
+
+Status WriteRestoreSnap(const RestoreFiles& files, const std::string& snap_dir) {
+  return WriteNewFile(snap_dir + "/" + files.snap_name, files.snap);
 }
 
 }  // namespace etcdsnap::raft

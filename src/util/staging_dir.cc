@@ -87,21 +87,41 @@ StagingDir::StagingDir(StagingDir&& o) noexcept
       fd_(std::move(o.fd_)),
       dev_(o.dev_),
       ino_(o.ino_),
-      done_(o.done_) {
+      done_(o.done_),
+      committed_(o.committed_) {
   o.done_ = true;
+  o.committed_ = false;
 }
 
 StagingDir::~StagingDir() { Abandon(); }
 
+namespace {
+
+// Removes the directory open at `fd` (device `dev`, inode `ino`), known as `path`: its contents
+// through the fd, then the name, only if the name still leads to that inode.
+void RemoveOwnedDir(int fd, const std::string& path, dev_t dev, ino_t ino) {
+  RemoveContents(fd, dev);
+  struct stat there {};
+  if (::lstat(path.c_str(), &there) == 0 && there.st_dev == dev && there.st_ino == ino) {
+    ::rmdir(path.c_str());
+  }
+}
+
+}  // namespace
+
 void StagingDir::Abandon() {
   if (done_) return;
   done_ = true;
-  RemoveContents(fd_.get(), dev_);
-  struct stat there {};
-  if (::lstat(path_.c_str(), &there) == 0 && there.st_dev == dev_ && there.st_ino == ino_) {
-    ::rmdir(path_.c_str());
-  }
+  RemoveOwnedDir(fd_.get(), path_, dev_, ino_);
   fd_.Reset();
+}
+
+void StagingDir::Revert() {
+  if (!committed_) return;
+  committed_ = false;
+  RemoveOwnedDir(fd_.get(), target_, dev_, ino_);
+  fd_.Reset();
+  (void)FsyncParentDir(target_);
 }
 
 Status StagingDir::Commit() {
@@ -122,7 +142,7 @@ Status StagingDir::Commit() {
     return Status::FromErrno("could not rename " + path_ + " to " + target_, err);
   }
   done_ = true;
-  fd_.Reset();
+  committed_ = true;
   Status s = FsyncParentDir(target_);
   if (!s.ok()) {
     return Status::IOError("restored to " + target_ + " but could not " + s.message() +

@@ -61,6 +61,35 @@ TEST_F(StagingDirTest, DestructionRemovesEverythingWithoutFollowingLinks) {
   EXPECT_EQ(Read(outside / "keep"), "keep");
 }
 
+TEST_F(StagingDirTest, RevertRemovesTheCommittedTreeAndNothingElse) {
+  fs::create_directories(dir_ / "neighbour");
+  auto s = StagingDir::Create(target_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  Fill(s->path());
+  ASSERT_TRUE(s->Commit().ok());
+  ASSERT_TRUE(fs::exists(fs::path(target_) / "member" / "snap" / "db"));
+  s->Revert();
+  EXPECT_FALSE(fs::exists(target_));
+  EXPECT_FALSE(fs::exists(target_ + ".part"));
+  EXPECT_TRUE(fs::exists(dir_ / "neighbour"));
+  s->Revert();  // a second call does nothing
+  EXPECT_TRUE(fs::exists(dir_ / "neighbour"));
+}
+
+TEST_F(StagingDirTest, RevertLeavesADirectoryThatReplacedTheCommittedOne) {
+  auto s = StagingDir::Create(target_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  Fill(s->path());
+  ASSERT_TRUE(s->Commit().ok());
+  // Another process moves ours away and puts its own directory at the name.
+  fs::rename(target_, (dir_ / "moved").string());
+  fs::create_directories(fs::path(target_) / "theirs");
+  s->Revert();
+  EXPECT_TRUE(fs::exists(fs::path(target_) / "theirs"));
+  // Ours was emptied through its descriptor, wherever it went.
+  EXPECT_FALSE(fs::exists(dir_ / "moved" / "member"));
+}
+
 TEST_F(StagingDirTest, AbandonThenCommitIsAnError) {
   auto s = StagingDir::Create(target_);
   ASSERT_TRUE(s.ok());

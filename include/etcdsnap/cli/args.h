@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,7 +22,7 @@
 
 namespace etcdsnap::cli {
 
-enum class FlagKind { kBool, kString, kStringSlice, kDuration };
+enum class FlagKind { kBool, kString, kStringSlice, kDuration, kUint64 };
 
 struct FlagSpec {
   const char* name;       // long name, without the dashes
@@ -62,6 +63,9 @@ Result<std::string> CheckFlagValue(const FlagSpec& spec, const std::string& valu
 
 // Go's strconv.ParseBool: 1 t T TRUE true True 0 f F FALSE false False.
 Result<bool> ParseGoBool(const std::string& s);
+// Go's strconv.ParseUint(s, 0, 64), as pflag reads a uint64 flag: decimal, 0x hex, 0o or 0
+// octal, 0b binary, underscores between digits after a prefix.
+Result<uint64_t> ParseGoUint64(const std::string& s);
 // Go's time.ParseDuration, negative values included.
 Result<std::chrono::nanoseconds> ParseSignedGoDuration(const std::string& s);
 

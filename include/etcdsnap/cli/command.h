@@ -57,6 +57,7 @@ void ApplyCommandLine(const CommandLine& cl, GlobalOptions& g);
 int RunSave(GlobalOptions& g, const CommandLine& cl);
 int RunStatus(const GlobalOptions& g, const CommandLine& cl);
 int RunVerify(const GlobalOptions& g, const CommandLine& cl);
+int RunRestore(const GlobalOptions& g, const CommandLine& cl);
 
 // Reads ETCDCTL_* variables into unset global flags, with etcdctl's rules: empty values are
 // ignored, a variable that shadows a flag given on the command line is an error, unknown

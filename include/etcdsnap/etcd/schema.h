@@ -24,6 +24,8 @@ struct SchemaReport {
   int64_t latest_revision = 0;
   bool has_consistent_index = false;
   uint64_t consistent_index = 0;
+  // Live keys (not tombstones) under /registry/: the snapshot holds a Kubernetes cluster.
+  uint64_t kubernetes_keys = 0;
   bool ok() const { return problem_count == 0; }
 };
 

@@ -46,4 +46,8 @@ Result<RestoreFiles> BuildRestoreFiles(const etcd::UrlsMap& initial_cluster,
 Status WriteRestoreFiles(const RestoreFiles& files, const std::string& wal_dir,
                          const std::string& snap_dir);
 
+// The .snap half of WriteRestoreFiles (for a caller that writes the WAL segment itself, with
+// WriteWalSegment, under another name): <snap_dir>/snap_name, 0600, fsynced.
+Status WriteRestoreSnap(const RestoreFiles& files, const std::string& snap_dir);
+
 }  // namespace etcdsnap::raft

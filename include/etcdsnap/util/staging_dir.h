@@ -37,6 +37,10 @@ class StagingDir {
   Status Commit();
   // Removes the staging directory and its contents now; safe to call more than once.
   void Abandon();
+  // After a successful Commit(): removes the committed directory (found by the inode it had,
+  // not by name) and everything in it again, for a restore whose next step failed (the data
+  // dir's rename after the WAL dir's). A no-op otherwise.
+  void Revert();
 
  private:
   StagingDir(std::string target, std::string path, UniqueFd fd, dev_t dev, ino_t ino)
@@ -48,6 +52,7 @@ class StagingDir {
   dev_t dev_;
   ino_t ino_;
   bool done_ = false;
+  bool committed_ = false;  // fd_ stays open after Commit(), for Revert()
 };
 
 }  // namespace etcdsnap

@@ -1,0 +1,580 @@
+#include "etcdsnap/snapshot/restore.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "etcdsnap/bolt/update_tx.h"
+#include "etcdsnap/etcd/buckets.h"
+#include "etcdsnap/etcd/revision.h"
+#include "etcdsnap/raft/wal.h"
+#include "etcdsnap/snapshot/verify.h"
+#include "etcdsnap/util/file.h"
+#include "etcdsnap/util/sha256.h"
+#include "etcdsnap/util/staging_dir.h"
+
+namespace etcdsnap::snapshot {
+namespace {
+
+constexpr uint64_t kTrailerSize = 32;
+constexpr size_t kChunk = size_t{1} << 20;
+constexpr size_t kSlots = 8;  // chunks in flight between the copy and the hash: 8 MiB
+
+std::string StripTrailingSlashes(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+std::string BE64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+// etcd's revToBytes: 8-byte big-endian main, '_', 8-byte big-endian sub.
+std::string RevisionKey(int64_t main, int64_t sub) {
+  return BE64(static_cast<uint64_t>(main)) + "_" + BE64(static_cast<uint64_t>(sub));
+}
+
+Status Cancelled(const Canceller* c) { return c == nullptr ? Status::Ok() : c->Check(); }
+
+// What is at a directory path the restore is to fill.
+enum class DirState { kMissing, kEmpty, kNotEmpty, kNotDirectory };
+
+// An existing directory counts as empty when it holds nothing but `lost+found` (a fresh file
+// system mounted there). Follows symlinks: /var/lib/etcd may link to the volume.
+DirState Inspect(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? DirState::kMissing : DirState::kNotEmpty;
+  if (!S_ISDIR(st.st_mode)) return DirState::kNotDirectory;
+  DIR* d = ::opendir(path.c_str());
+  if (d == nullptr) return DirState::kNotEmpty;  // "could not be read"
+  DirState state = DirState::kEmpty;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == ".." || name == "lost+found") continue;
+    state = DirState::kNotEmpty;
+    break;
+  }
+  ::closedir(d);
+  return state;
+}
+
+// Directories created for a path whose parents were missing (etcdutl creates them, 0700);
+// removed again, deepest first and only while empty, unless Keep() was called.
+class CreatedParents {
+ public:
+  CreatedParents() = default;
+  CreatedParents(const CreatedParents&) = delete;
+  CreatedParents& operator=(const CreatedParents&) = delete;
+  ~CreatedParents() {
+    for (auto it = made_.rbegin(); it != made_.rend(); ++it) ::rmdir(it->c_str());
+  }
+  // Creates every missing ancestor of `path` (not `path` itself).
+  Status For(const std::string& path) {
+    std::vector<std::string> missing;
+    for (std::string p = DirName(path); p != "/" && p != "."; p = DirName(p)) {
+      struct stat st {};
+      if (::stat(p.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+          return Status::InvalidArgument(p + " is not a directory; cannot create " + path +
+                                         " under it");
+        }
+        break;
+      }
+      missing.push_back(p);
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+      if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+        return Status::FromErrno("could not create directory " + *it, errno);
+      }
+      made_.push_back(*it);
+    }
+    return Status::Ok();
+  }
+  void Keep() { made_.clear(); }
+
+ private:
+  std::vector<std::string> made_;
+};
+
+Status MakeDir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) != 0) return Status::FromErrno("mkdir " + path, errno);
+  return Status::Ok();
+}
+
+Status FsyncDir(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return Status::FromErrno("open directory " + path, errno);
+  if (::fsync(fd.get()) != 0) return Status::FromErrno("fsync directory " + path, errno);
+  return Status::Ok();
+}
+
+// One file written under a temporary name in an existing directory and renamed to its name at
+// Commit(); removed unless committed (and by Revert() after).
+class StagedFile {
+ public:
+  StagedFile(std::string dir, const std::string& name)
+      : path_(dir + "/" + name), temp_(path_ + ".part"), dir_(std::move(dir)) {}
+  ~StagedFile() {
+    if (!committed_) ::unlink(temp_.c_str());
+  }
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+  const std::string& temp() const { return temp_; }
+  Status Commit() {
+    if (::renameat2(AT_FDCWD, temp_.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) != 0) {
+      return Status::FromErrno("could not rename " + temp_ + " to " + path_, errno);
+    }
+    committed_ = true;
+    return FsyncDir(dir_);
+  }
+  void Revert() {
+    if (committed_) ::unlink(path_.c_str());
+    committed_ = false;
+  }
+
+ private:
+  std::string path_, temp_, dir_;
+  bool committed_ = false;
+};
+
+// Copies `bytes` bytes of `src` to `dst`; when `digest` is set, a second thread computes the
+// sha256 of exactly the bytes written while the first reads and writes (8 chunks of 1 MiB in
+// flight). Checks for cancellation every chunk.
+Status CopyAndHash(int src, const std::string& src_path, int dst, const std::string& dst_path,
+                   uint64_t bytes, Sha256Digest* digest, Canceller* canceller,
+                   const std::function<void(uint64_t, uint64_t)>& on_progress) {
+  struct Ring {
+    std::mutex mu;
+    std::condition_variable cv;
+    uint64_t produced = 0;  // chunks read
+    uint64_t hashed = 0;    // chunks hashed
+    bool done = false;
+    std::array<size_t, kSlots> len{};
+  } ring;
+  std::vector<std::unique_ptr<uint8_t[]>> slots;
+  for (size_t i = 0; i < kSlots; ++i) slots.emplace_back(new uint8_t[kChunk]);
+  Sha256 sha;
+  std::jthread hasher;
+  if (digest != nullptr) {
+    hasher = std::jthread([&] {
+      std::unique_lock lock(ring.mu);
+      while (true) {
+        ring.cv.wait(lock, [&] { return ring.produced > ring.hashed || ring.done; });
+        if (ring.produced == ring.hashed) return;  // done
+        const size_t slot = ring.hashed % kSlots;
+        const size_t n = ring.len[slot];
+        lock.unlock();
+        sha.Update(slots[slot].get(), n);
+        lock.lock();
+        ++ring.hashed;
+        ring.cv.notify_all();
+      }
+    });
+  }
+  auto finish_hasher = [&] {
+    if (!hasher.joinable()) return;
+    {
+      std::lock_guard lock(ring.mu);
+      ring.done = true;
+    }
+    ring.cv.notify_all();
+    hasher.join();
+  };
+
+  ::posix_fadvise(src, 0, static_cast<off_t>(bytes), POSIX_FADV_SEQUENTIAL);
+  Status status;
+  uint64_t off = 0;
+  for (uint64_t chunk = 0; off < bytes; ++chunk) {
+    status = Cancelled(canceller);
+    if (!status.ok()) break;
+    const size_t slot = chunk % kSlots;
+    if (digest != nullptr) {  // the slot's previous chunk must be hashed before it is reused
+      std::unique_lock lock(ring.mu);
+      ring.cv.wait(lock, [&] { return chunk - ring.hashed < kSlots; });
+    }
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, bytes - off));
+    size_t got = 0;
+    while (got < want) {
+      const ssize_t n = ::pread(src, slots[slot].get() + got, want - got,
+                                static_cast<off_t>(off + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        status = Status::FromErrno("read " + src_path, errno);
+        break;
+      }
+      if (n == 0) {
+        status = Status::IOError(src_path + " shrank while it was read (at byte " +
+                                 std::to_string(off + got) + " of " + std::to_string(bytes) +
+                                 "): is something writing to it?");
+        break;
+      }
+      got += static_cast<size_t>(n);
+    }
+    if (!status.ok()) break;
+    if (digest != nullptr) {
+      {
+        std::lock_guard lock(ring.mu);
+        ring.len[slot] = want;
+        ++ring.produced;
+      }
+      ring.cv.notify_all();
+    }
+    size_t put = 0;
+    while (put < want) {
+      const ssize_t n = ::pwrite(dst, slots[slot].get() + put, want - put,
+                                 static_cast<off_t>(off + put));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        status = Status::FromErrno("write " + dst_path, errno);
+        break;
+      }
+      put += static_cast<size_t>(n);
+    }
+    if (!status.ok()) break;
+    off += want;
+    if (on_progress) on_progress(off, bytes);
+  }
+  finish_hasher();
+  if (!status.ok()) return status;
+  if (digest != nullptr) {
+    ETCDSNAP_ASSIGN_OR_RETURN(*digest, sha.Finish());
+  }
+  return Status::Ok();
+}
+
+// The first problems of a verify report, for one error line.
+std::string FirstProblems(const VerifyReport& r) {
+  std::vector<std::string> all;
+  if (r.trailer == TrailerState::kDamaged) {
+    all.push_back("its size is not a whole number of pages: the file was cut short or bytes "
+                  "were appended");
+  }
+  for (const auto& p : r.meta_problems) all.push_back(p);
+  for (const auto& p : r.bolt.errors) all.push_back(p);
+  for (const auto& p : r.schema.problems) all.push_back(p);
+  std::string out;
+  for (size_t i = 0; i < all.size() && i < 3; ++i) out += (i ? "; " : "") + all[i];
+  if (all.size() > 3 || r.problem_count() > all.size()) out += "; ...";
+  return out;
+}
+
+// The data dir side of the restore: where `member/` is built and how it is moved into place.
+struct DataDirStage {
+  CreatedParents parents;
+  std::optional<StagingDir> staging;
+  std::string member;  // the directory that becomes <data-dir>/member
+};
+
+// The WAL side when --wal-dir is given: a staged directory, or a staged file in an existing
+// empty one.
+struct WalDirStage {
+  CreatedParents parents;
+  std::optional<StagingDir> staging;
+  std::optional<StagedFile> file;
+  std::string dir;  // where the segment is written
+};
+
+Status StageDataDir(const std::string& data_dir, DataDirStage* out) {
+  switch (Inspect(data_dir)) {
+    case DirState::kMissing: {
+      ETCDSNAP_RETURN_IF_ERROR(out->parents.For(data_dir));
+      ETCDSNAP_ASSIGN_OR_RETURN(StagingDir s, StagingDir::Create(data_dir));
+      out->staging.emplace(std::move(s));
+      out->member = out->staging->path() + "/member";
+      return MakeDir(out->member);
+    }
+    case DirState::kEmpty: {
+      // A mount point cannot be renamed onto: build <data-dir>/member.part, rename it to member.
+      ETCDSNAP_ASSIGN_OR_RETURN(StagingDir s, StagingDir::Create(data_dir + "/member"));
+      out->staging.emplace(std::move(s));
+      out->member = out->staging->path();
+      return Status::Ok();
+    }
+    case DirState::kNotDirectory:
+      return Status::InvalidArgument("data-dir \"" + data_dir +
+                                     "\" exists and is not a directory; give a new or empty "
+                                     "directory");
+    case DirState::kNotEmpty:
+      break;
+  }
+  return Status::InvalidArgument("data-dir \"" + data_dir +
+                                 "\" not empty or could not be read; restore into a new or "
+                                 "empty directory (stop etcd and move the old one aside first)");
+}
+
+Status StageWalDir(const std::string& wal_dir, const std::string& wal_name, WalDirStage* out) {
+  switch (Inspect(wal_dir)) {
+    case DirState::kMissing: {
+      ETCDSNAP_RETURN_IF_ERROR(out->parents.For(wal_dir));
+      ETCDSNAP_ASSIGN_OR_RETURN(StagingDir s, StagingDir::Create(wal_dir));
+      out->staging.emplace(std::move(s));
+      out->dir = out->staging->path();
+      return Status::Ok();
+    }
+    case DirState::kEmpty:
+      out->file.emplace(wal_dir, wal_name);
+      out->dir = wal_dir;
+      return Status::Ok();
+    case DirState::kNotDirectory:
+    case DirState::kNotEmpty:
+      break;
+  }
+  return Status::InvalidArgument("wal-dir \"" + wal_dir +
+                                 "\" exists; give a new or empty directory for the WAL");
+}
+
+}  // namespace
+
+std::string GoByteList(const uint8_t* data, size_t n) {
+  std::string out = "[";
+  for (size_t i = 0; i < n; ++i) out += (i ? " " : "") + std::to_string(data[i]);
+  return out + "]";
+}
+
+std::string DataDirFor(const RestoreOptions& o) {
+  return StripTrailingSlashes(o.data_dir.empty() ? o.name + ".etcd" : o.data_dir);
+}
+
+Status CheckRestoreOptions(const RestoreOptions& o) {
+  if ((o.bump_revision == 0 && o.mark_compacted) || (o.bump_revision > 0 && !o.mark_compacted)) {
+    return Status::InvalidArgument(
+        "--mark-compacted required if --revision-bump > 0 (give --bump-revision N and "
+        "--mark-compacted together)");
+  }
+  if (o.bump_revision > static_cast<uint64_t>(INT64_MAX / 2)) {
+    return Status::InvalidArgument("--bump-revision " + std::to_string(o.bump_revision) +
+                                   " is too large for a revision");
+  }
+  auto advertise = etcd::ParseUrls(o.initial_advertise_peer_urls);
+  if (!advertise.ok()) return advertise.status().Annotate("--initial-advertise-peer-urls");
+  auto cluster = etcd::ParseInitialCluster(o.initial_cluster);
+  if (!cluster.ok()) return cluster.status().Annotate("--initial-cluster");
+  ETCDSNAP_RETURN_IF_ERROR(etcd::VerifyBootstrap(*cluster, o.name, *advertise));
+  auto files = raft::BuildRestoreFiles(*cluster, o.name, o.initial_cluster_token, o.wal_layout);
+  if (!files.ok()) return files.status();
+  return Status::Ok();
+}
+
+Result<RestoreResult> Restore(const RestoreOptions& o, Canceller* canceller, spdlog::logger& log) {
+  ETCDSNAP_RETURN_IF_ERROR(CheckRestoreOptions(o));
+  auto cluster_map = etcd::ParseInitialCluster(o.initial_cluster);
+  ETCDSNAP_ASSIGN_OR_RETURN(
+      raft::RestoreFiles files,
+      raft::BuildRestoreFiles(*cluster_map, o.name, o.initial_cluster_token, o.wal_layout));
+
+  RestoreResult result;
+  result.data_dir = DataDirFor(o);
+  const bool separate_wal = !o.wal_dir.empty();
+  result.wal_dir = separate_wal ? StripTrailingSlashes(o.wal_dir) : result.data_dir + "/member/wal";
+  result.snap_dir = result.data_dir + "/member/snap";
+  result.cluster = files.cluster;
+  result.member_id = files.member_id;
+
+  // The snapshot: a regular file (a FIFO must not hang us, a device is not a snapshot).
+  const std::string& src_path = o.snapshot_path;
+  struct stat st {};
+  if (::stat(src_path.c_str(), &st) != 0) {
+    const int err = errno;
+    return Status(err == ENOENT ? Code::kNotFound : Code::kIOError,
+                  "snapshot file " + src_path + ": " + std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument(src_path + (S_ISDIR(st.st_mode) ? " is a directory" : " is not a regular file") +
+                                   "; give the path of a snapshot file");
+  }
+  UniqueFd src(::open(src_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!src.valid()) return Status::FromErrno("open " + src_path, errno);
+  if (::fstat(src.get(), &st) != 0) return Status::FromErrno("stat " + src_path, errno);
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(src_path + " is not a regular file");
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  // etcd's rule: a saved snapshot is whole pages plus the 32-byte sha256 of what precedes it.
+  const bool has_hash = size % 512 == kTrailerSize;
+  if (!has_hash && !o.skip_hash_check) {
+    return Status::Corruption("snapshot missing hash but --skip-hash-check=false: " + src_path +
+                              " (" + std::to_string(size) +
+                              " bytes) does not end with the sha256 etcd appends when it saves "
+                              "a snapshot; for a member's db file copied from a data dir, add "
+                              "--skip-hash-check");
+  }
+  std::array<uint8_t, kTrailerSize> trailer{};
+  const uint64_t db_bytes = has_hash ? size - kTrailerSize : size;
+  if (has_hash) {
+    ssize_t n = ::pread(src.get(), trailer.data(), trailer.size(), static_cast<off_t>(db_bytes));
+    if (n != static_cast<ssize_t>(trailer.size())) {
+      return Status::IOError("could not read the sha256 trailer of " + src_path);
+    }
+  }
+  result.db_bytes = db_bytes;
+
+  // Where it all goes; nothing exists yet that we would have to undo.
+  DataDirStage data;
+  WalDirStage wal;
+  ETCDSNAP_RETURN_IF_ERROR(Cancelled(canceller));
+  if (separate_wal) {
+    // Checked before the data dir is staged, so that a refused WAL dir leaves nothing behind.
+    DirState ws = Inspect(result.wal_dir);
+    if (ws == DirState::kNotEmpty || ws == DirState::kNotDirectory) {
+      return Status::InvalidArgument("wal-dir \"" + result.wal_dir +
+                                     "\" exists; give a new or empty directory for the WAL");
+    }
+  }
+  ETCDSNAP_RETURN_IF_ERROR(StageDataDir(result.data_dir, &data));
+  const std::string snap_dir = data.member + "/snap";
+  ETCDSNAP_RETURN_IF_ERROR(MakeDir(snap_dir));
+  std::string wal_dir_staged;
+  if (separate_wal) {
+    ETCDSNAP_RETURN_IF_ERROR(StageWalDir(result.wal_dir, files.wal_name, &wal));
+    wal_dir_staged = wal.dir;
+  } else {
+    wal_dir_staged = data.member + "/wal";
+    ETCDSNAP_RETURN_IF_ERROR(MakeDir(wal_dir_staged));
+  }
+  log.info("restoring snapshot path={} wal-dir={} data-dir={} snap-dir={}", src_path,
+           result.wal_dir, result.data_dir, result.snap_dir);
+
+  // 1. Copy, hashing exactly the bytes written.
+  const std::string db_path = snap_dir + "/db";
+  {
+    UniqueFd dst(::open(db_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!dst.valid()) return Status::FromErrno("create " + db_path, errno);
+    if (::fchmod(dst.get(), 0600) != 0) return Status::FromErrno("chmod " + db_path, errno);
+    const auto start = std::chrono::steady_clock::now();
+    Sha256Digest digest{};
+    const bool check_hash = has_hash && !o.skip_hash_check;
+    ETCDSNAP_RETURN_IF_ERROR(CopyAndHash(src.get(), src_path, dst.get(), db_path, db_bytes,
+                                         check_hash ? &digest : nullptr, canceller,
+                                         o.on_progress));
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (check_hash) {
+      if (digest != trailer) {
+        return Status::Corruption(
+            "expected sha256 " + GoByteList(trailer.data(), trailer.size()) + ", got " +
+            GoByteList(digest.data(), digest.size()) + ": " + src_path +
+            " is not the file etcd saved (damaged or changed since); use another backup");
+      }
+      result.hash_checked = true;
+      log.info("copied snapshot and verified its sha256 path={} size={} took={:.3f}s sha256={}",
+               db_path, db_bytes, secs, HexString(digest));
+    } else {
+      log.info("copied snapshot path={} size={} took={:.3f}s sha256={}", db_path, db_bytes, secs,
+               has_hash ? "not checked (--skip-hash-check)" : "absent (--skip-hash-check)");
+    }
+  }
+  ETCDSNAP_RETURN_IF_ERROR(Cancelled(canceller));
+
+  // 2. The copy must be a sound bbolt file with etcd's schema.
+  {
+    VerifyOptions vo;
+    vo.path = db_path;
+    vo.max_errors = 10;
+    vo.cancel = canceller == nullptr ? nullptr : canceller->flag();
+    auto report = Verify(vo);
+    if (!report.ok()) {
+      if (report.status().code() == Code::kCancelled) return Cancelled(canceller);
+      // The reader names the copy; the user knows the file they gave.
+      std::string why = report.status().message();
+      if (why.rfind(db_path + ": ", 0) == 0) why.erase(0, db_path.size() + 2);
+      return Status::Corruption(src_path + " is not a usable etcd snapshot: " + why +
+                                "; nothing was restored");
+    }
+    if (!report->ok()) {
+      return Status::Corruption(src_path + " is damaged: " +
+                                std::to_string(report->problem_count()) + " problem(s) (" +
+                                FirstProblems(*report) + "); `etcdsnap snapshot verify " +
+                                src_path + "` lists them; nothing was restored");
+    }
+    result.latest_revision = report->schema.latest_revision;
+    result.kubernetes_keys = report->schema.kubernetes_keys;
+    log.info("verified bbolt structure and etcd schema: {} pages, {} keys, latest revision {}",
+             report->bolt.reachable_pages, report->bolt.keys, report->schema.latest_revision);
+  }
+  ETCDSNAP_RETURN_IF_ERROR(Cancelled(canceller));
+
+  // 3. One transaction: membership, consistent index and term, the bump.
+  {
+    ETCDSNAP_ASSIGN_OR_RETURN(std::unique_ptr<bolt::UpdateTx> tx, bolt::UpdateTx::Open(db_path));
+    ETCDSNAP_RETURN_IF_ERROR(tx->ClearBucket("members"));
+    ETCDSNAP_RETURN_IF_ERROR(tx->ClearBucket("members_removed"));
+    ETCDSNAP_RETURN_IF_ERROR(tx->CreateBucketIfMissing("cluster"));
+    ETCDSNAP_RETURN_IF_ERROR(tx->CreateBucketIfMissing(etcd::kMetaBucket));
+    if (o.bump_revision > 0) {
+      ETCDSNAP_RETURN_IF_ERROR(tx->CreateBucketIfMissing(etcd::kKeyBucket));
+      ETCDSNAP_ASSIGN_OR_RETURN(std::optional<std::string> last, tx->LastKey(etcd::kKeyBucket));
+      etcd::Revision latest;
+      if (last.has_value()) {
+        auto rev = etcd::ParseRevisionKey(std::span(
+            reinterpret_cast<const uint8_t*>(last->data()), last->size()));
+        if (!rev.ok()) return rev.status().Annotate(src_path + ": the last key of bucket key");
+        latest = *rev;
+      }
+      const int64_t bump = static_cast<int64_t>(o.bump_revision);
+      const int64_t bumped = latest.main + bump;
+      log.info("bumping latest revision latest-revision={} bump-amount={} new-latest-revision={}",
+               latest.main, bump, bumped);
+      ETCDSNAP_RETURN_IF_ERROR(tx->Put(etcd::kKeyBucket, RevisionKey(bumped, 0), ""));
+      log.info("marking revision compacted revision={}", bumped);
+      ETCDSNAP_RETURN_IF_ERROR(
+          tx->Put(etcd::kMetaBucket, etcd::kScheduledCompactKey, RevisionKey(bumped, 0)));
+      result.bumped_revision = bumped;
+    }
+    for (const etcd::Member& m : files.cluster.members) {
+      ETCDSNAP_RETURN_IF_ERROR(tx->Put("members", etcd::IdString(m.id), etcd::MemberJson(m)));
+      std::string urls;
+      for (const std::string& u : m.peer_urls) urls += (urls.empty() ? "" : ",") + u;
+      log.info("added member cluster-id={} local-member-id=0 added-peer-id={} "
+               "added-peer-peer-urls=[{}]",
+               etcd::IdString(files.cluster.id), etcd::IdString(m.id), urls);
+    }
+    ETCDSNAP_RETURN_IF_ERROR(tx->Put(etcd::kMetaBucket, etcd::kConsistentIndexKey, BE64(files.index)));
+    ETCDSNAP_RETURN_IF_ERROR(tx->Put(etcd::kMetaBucket, "term", BE64(files.term)));
+    ETCDSNAP_RETURN_IF_ERROR(tx->Commit());
+  }
+  ETCDSNAP_RETURN_IF_ERROR(Cancelled(canceller));
+
+  // 4. The WAL segment and the .snap file.
+  const std::string wal_path =
+      wal.file.has_value() ? wal.file->temp() : wal_dir_staged + "/" + files.wal_name;
+  ETCDSNAP_RETURN_IF_ERROR(raft::WriteWalSegment(wal_path, files.wal_records));
+  ETCDSNAP_RETURN_IF_ERROR(raft::WriteRestoreSnap(files, snap_dir));
+  for (const std::string& d : {snap_dir, wal_dir_staged, data.member}) {
+    ETCDSNAP_RETURN_IF_ERROR(FsyncDir(d));
+  }
+  ETCDSNAP_RETURN_IF_ERROR(Cancelled(canceller));
+
+  // 5. Into place: the WAL dir first (when elsewhere), then member/ or the whole data dir, so
+  // that etcd never finds a data dir without its WAL.
+  if (wal.staging.has_value()) {
+    ETCDSNAP_RETURN_IF_ERROR(wal.staging->Commit());
+  } else if (wal.file.has_value()) {
+    ETCDSNAP_RETURN_IF_ERROR(wal.file->Commit());
+  }
+  Status committed = data.staging->Commit();
+  if (!committed.ok() && committed.message().rfind("restored to", 0) != 0) {
+    if (wal.staging.has_value()) wal.staging->Revert();
+    if (wal.file.has_value()) wal.file->Revert();
+    return committed;
+  }
+  data.parents.Keep();
+  wal.parents.Keep();
+  if (!committed.ok()) return committed;
+  log.info("restored snapshot path={} wal-dir={} data-dir={} snap-dir={}", src_path,
+           result.wal_dir, result.data_dir, result.snap_dir);
+  return result;
+}
+
+}  // namespace etcdsnap::snapshot
