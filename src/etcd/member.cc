@@ -1,6 +1,10 @@
 #include "etcdsnap/etcd/member.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <openssl/sha.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <set>
@@ -527,8 +531,64 @@ Result<UrlsMap> ParseInitialCluster(std::string_view s) {
   return out;
 }
 
+Result<std::string> ResolveHost(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || res == nullptr) {
+    return Status::NotFound("lookup " + host + ": " + ::gai_strerror(rc));
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  const void* addr = res->ai_family == AF_INET6
+                         ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr)
+                         : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr);
+  ::inet_ntop(res->ai_family, addr, text, sizeof text);
+  ::freeaddrinfo(res);
+  return std::string(text);
+}
+
+namespace {
+
+// netutil.resolveTCPAddrs: each URL with a host name (not "localhost", not an IP address, not a
+// unix socket) gets the host's first address in place of its host, as TCPAddr.String() prints it.
+Result<std::vector<std::string>> ResolveUrls(std::vector<std::string> urls,
+                                             const HostResolver& resolve) {
+  for (std::string& u : urls) {
+    const size_t scheme_end = u.find("://");
+    if (scheme_end == std::string::npos) continue;
+    const std::string scheme = u.substr(0, scheme_end);
+    if (scheme == "unix" || scheme == "unixs") continue;
+    const size_t host_start = scheme_end + 3;
+    size_t host_end = u.find_first_of("/?#", host_start);
+    if (host_end == std::string::npos) host_end = u.size();
+    const std::string hostport = u.substr(host_start, host_end - host_start);
+    if (!hostport.empty() && hostport[0] == '[') continue;  // an IPv6 address
+    const size_t colon = hostport.rfind(':');
+    if (colon == std::string::npos) continue;
+    const std::string host = hostport.substr(0, colon);
+    in_addr v4{};
+    if (host == "localhost" || ::inet_pton(AF_INET, host.c_str(), &v4) == 1) continue;
+    auto ip = resolve(host);
+    if (!ip.ok()) {
+      return Status::NotFound("failed to resolve " + Quoted(u) + " (" + ip.status().message() +
+                              ")");
+    }
+    const std::string addr =
+        ip->find(':') != std::string::npos ? "[" + *ip + "]" : *ip;  // net.JoinHostPort
+    u = u.substr(0, host_start) + addr + hostport.substr(colon) + u.substr(host_end);
+  }
+  std::sort(urls.begin(), urls.end());
+  return urls;
+}
+
+}  // namespace
+
 Status VerifyBootstrap(const UrlsMap& cluster, const std::string& name,
-                       const std::vector<std::string>& advertise_peer_urls) {
+                       const std::vector<std::string>& advertise_peer_urls,
+                       const HostResolver& resolve_arg) {
+  const HostResolver resolve = resolve_arg ? resolve_arg : HostResolver(ResolveHost);
   const auto it = cluster.find(name);
   if (it == cluster.end()) {
     return Status::InvalidArgument("couldn't find local name " + Quoted(name) +
@@ -536,13 +596,27 @@ Status VerifyBootstrap(const UrlsMap& cluster, const std::string& name,
   }
   std::vector<std::string> ap = advertise_peer_urls;
   std::sort(ap.begin(), ap.end());
+  std::string why;
   if (ap != it->second) {
-    // advertiseMatchesCluster's three messages; the parenthesis is what
-    // netutil.URLStringsEqual reports without DNS.
-    const std::string why =
-        ap.size() != it->second.size()
-            ? "len(" + GoQuotedList(ap) + ") != len(" + GoQuotedList(it->second) + ")"
-            : "resolved urls: " + Quoted(JoinUrls(ap)) + " != " + Quoted(JoinUrls(it->second));
+    // netutil.URLStringsEqual: when the strings differ, resolve host names and compare again.
+    if (ap.size() != it->second.size()) {
+      why = "len(" + GoQuotedList(ap) + ") != len(" + GoQuotedList(it->second) + ")";
+    } else {
+      auto ra = ResolveUrls(ap, resolve);
+      auto rb = ra.ok() ? ResolveUrls(it->second, resolve) : ra;
+      if (!ra.ok() || !rb.ok()) {
+        why = (ra.ok() ? rb : ra).status().message();
+      } else {
+        for (size_t i = 0; i < ra->size() && why.empty(); ++i) {
+          if ((*ra)[i] != (*rb)[i]) {
+            why = "resolved urls: " + Quoted((*ra)[i]) + " != " + Quoted((*rb)[i]);
+          }
+        }
+      }
+    }
+  }
+  if (!why.empty()) {
+    // advertiseMatchesCluster's three messages.
     std::vector<std::string> missing;
     for (const auto& u : it->second) {
       if (std::find(ap.begin(), ap.end(), u) == ap.end()) missing.push_back(name + "=" + u);

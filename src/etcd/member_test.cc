@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace etcdsnap::etcd {
 namespace {
 
@@ -162,16 +164,30 @@ TEST(MemberTest, RefusesMalformedInitialCluster) {
   EXPECT_TRUE(empty->empty());
 }
 
+// A resolver that knows a few names, as /etc/hosts would.
+Result<std::string> FakeResolve(const std::string& host) {
+  static const std::map<std::string, std::string> known = {
+      {"h1", "10.0.0.1"}, {"h2", "10.0.0.2"}, {"h9", "10.0.0.9"}, {"node1", "10.0.0.1"},
+      {"v6node", "fd00::1"}};
+  auto it = known.find(host);
+  if (it == known.end()) return Status::NotFound("lookup " + host + ": no such host");
+  return it->second;
+}
+
 TEST(MemberTest, VerifyBootstrapAsEtcd) {
   auto m = ParseInitialCluster("a=http://h1:1,b=http://h2:1");
   ASSERT_TRUE(m.ok());
+  auto VerifyBootstrap = [](const UrlsMap& c, const std::string& n,
+                            const std::vector<std::string>& urls) {
+    return etcd::VerifyBootstrap(c, n, urls, FakeResolve);
+  };
   EXPECT_TRUE(VerifyBootstrap(*m, "a", {"http://h1:1"}).ok());
   EXPECT_EQ(VerifyBootstrap(*m, "c", {"http://h1:1"}).message(),
             "couldn't find local name \"c\" in the initial cluster configuration");
   EXPECT_EQ(VerifyBootstrap(*m, "a", {"http://h9:1"}).message(),
             "--initial-cluster has a=http://h1:1 but missing from "
-            "--initial-advertise-peer-urls=http://h9:1 (resolved urls: \"http://h9:1\" != "
-            "\"http://h1:1\")");
+            "--initial-advertise-peer-urls=http://h9:1 (resolved urls: \"http://10.0.0.9:1\" != "
+            "\"http://10.0.0.1:1\")");
   EXPECT_EQ(VerifyBootstrap(*m, "a", {"http://h1:1", "http://h9:1"}).message(),
             "--initial-advertise-peer-urls has http://h9:1 but missing from "
             "--initial-cluster=a=http://h1:1,a=http://h9:1");
@@ -183,6 +199,24 @@ TEST(MemberTest, VerifyBootstrapAsEtcd) {
   auto noname = ParseInitialCluster("=http://h1:1");
   ASSERT_TRUE(noname.ok());
   EXPECT_TRUE(VerifyBootstrap(*noname, "", {"http://h1:1"}).ok());
+  // Names resolved as etcd's netutil.URLStringsEqual does: a host name and its address match;
+  // "localhost" and IP addresses are compared as written.
+  auto named = ParseInitialCluster("a=http://node1:2380");
+  ASSERT_TRUE(named.ok());
+  EXPECT_TRUE(VerifyBootstrap(*named, "a", {"http://10.0.0.1:2380"}).ok());
+  EXPECT_EQ(VerifyBootstrap(*named, "a", {"http://nowhere:2380"}).message(),
+            "--initial-cluster has a=http://node1:2380 but missing from "
+            "--initial-advertise-peer-urls=http://nowhere:2380 (failed to resolve "
+            "\"http://nowhere:2380\" (lookup nowhere: no such host))");
+  auto local = ParseInitialCluster("default=http://localhost:2380");
+  ASSERT_TRUE(local.ok());
+  EXPECT_EQ(VerifyBootstrap(*local, "default", {"http://127.0.0.1:2380"}).message(),
+            "--initial-cluster has default=http://localhost:2380 but missing from "
+            "--initial-advertise-peer-urls=http://127.0.0.1:2380 (resolved urls: "
+            "\"http://127.0.0.1:2380\" != \"http://localhost:2380\")");
+  auto v6 = ParseInitialCluster("a=https://v6node:2380");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_TRUE(VerifyBootstrap(*v6, "a", {"https://[fd00::1]:2380"}).ok());
 }
 
 TEST(MemberTest, RefusesIdenticalMemberIds) {

@@ -185,6 +185,9 @@ std::vector<std::string> EtcdCluster::MemberArgv(const EtcdServer& m,
   if (options_.max_txn_ops > 0) {
     argv.insert(argv.end(), {"--max-txn-ops", std::to_string(options_.max_txn_ops)});
   }
+  if (options_.extra_args) {
+    for (std::string& a : options_.extra_args(m)) argv.push_back(std::move(a));
+  }
   return argv;
 }
 
@@ -213,6 +216,12 @@ std::vector<std::string> EtcdCluster::MemberArgv(const EtcdServer& m,
   }
   const std::string token =
       "etcdsnap-test-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
+  if (options_.prepare) {
+    for (auto& m : members_) {
+      ::testing::AssertionResult prepared = options_.prepare(*m, initial_cluster, token);
+      if (!prepared) return prepared << " (preparing " << m->name() << ")";
+    }
+  }
   for (auto& m : members_) m->Start(MemberArgv(*m, initial_cluster, token));
   return WaitReady();
 }

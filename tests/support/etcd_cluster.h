@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@
 
 namespace etcdsnap::testing {
 
+class EtcdServer;
+
 struct EtcdOptions {
   int members = 1;
   // https + --client-cert-auth with the Pki given to the cluster; plain http when false.
@@ -30,6 +33,15 @@ struct EtcdOptions {
   int64_t max_request_bytes = 0;    // 0 = etcd's default
   int max_txn_ops = 0;              // 0 = etcd's default
   std::chrono::seconds ready_timeout{40};
+  // Called for every member before it starts (again after a retry picked new ports), with the
+  // cluster's --initial-cluster and token: fills the member's DataDir() (a restore) or makes
+  // whatever else the member needs. A failure fails Start().
+  std::function<::testing::AssertionResult(const EtcdServer& member,
+                                           const std::string& initial_cluster,
+                                           const std::string& token)>
+      prepare;
+  // More arguments for a member's etcd command line (e.g. --wal-dir).
+  std::function<std::vector<std::string>(const EtcdServer& member)> extra_args;
 };
 
 // A free TCP port on 127.0.0.1 (bound to port 0 and released): for a server that is about to

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -30,12 +31,19 @@ Result<std::vector<std::string>> ParseUrls(std::string_view comma_separated);
 using UrlsMap = std::map<std::string, std::vector<std::string>>;
 Result<UrlsMap> ParseInitialCluster(std::string_view initial_cluster);
 
-// ServerConfig.VerifyBootstrap without DNS: `name` must be in the map, its URLs must equal
-// `advertise_peer_urls` (both normalized and sorted; etcd would also try resolving the host
-// names, we compare the strings), no URL may appear twice, the map must not be empty.
-// Messages carry etcd's words.
+// Resolves a host name to its first address as text ("10.0.0.1", "::1"), for VerifyBootstrap.
+using HostResolver = std::function<Result<std::string>(const std::string& host)>;
+// getaddrinfo(3), TCP, the first address it returns.
+Result<std::string> ResolveHost(const std::string& host);
+
+// ServerConfig.VerifyBootstrap: `name` must be in the map, its URLs must equal
+// `advertise_peer_urls` (both normalized and sorted; when the strings differ, host names other
+// than "localhost" and IP addresses are resolved, as etcd's netutil.URLStringsEqual does, and
+// the lists compared again), no URL may appear twice, the map must not be empty. Messages carry
+// etcd's words. `resolve` defaults to ResolveHost.
 Status VerifyBootstrap(const UrlsMap& cluster, const std::string& name,
-                       const std::vector<std::string>& advertise_peer_urls);
+                       const std::vector<std::string>& advertise_peer_urls,
+                       const HostResolver& resolve = nullptr);
 
 struct Member {
   uint64_t id = 0;
