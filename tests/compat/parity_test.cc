@@ -9,7 +9,9 @@
 // directory, {EMPTY} an empty file, {TEXT} a text file, {OTHERCA} a CA that signed nothing used.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -142,6 +144,49 @@ const Row kRows[] = {
     {"StatusDirectory", {"snapshot", "status", "{DIR}"}},
     {"StatusEmptyFile", {"snapshot", "status", "{EMPTY}"}},
     {"StatusNotBbolt", {"snapshot", "status", "{TEXT}"}},
+    // restore: {OUT} is the data dir, removed after each row.
+    {"RestoreDefaults", {"snapshot", "restore", "{S1}", "--data-dir", "{OUT}"}},
+    {"RestoreAllFlags",
+     {"snapshot", "restore", "{S1}", "--data-dir={OUT}", "--name", "m2", "--initial-cluster",
+      "m1=http://10.0.0.1:2380,m2=http://10.0.0.2:2380,m3=http://10.0.0.3:2380",
+      "--initial-cluster-token", "tok", "--initial-advertise-peer-urls", "http://10.0.0.2:2380"}},
+    {"RestoreGlobalFlagsIgnored",
+     {"--endpoints", "127.0.0.1:1", "-w", "json", "snapshot", "restore", "{S1}", "--data-dir",
+      "{OUT}"}},
+    {"RestoreWalDir", {"snapshot", "restore", "{S1}", "--data-dir", "{OUT}", "--wal-dir",
+                       "{OUT}.wal"}},
+    {"RestoreNoFile", {"snapshot", "restore"}},
+    {"RestoreTwoFiles", {"snapshot", "restore", "{S1}", "{S1}", "--data-dir", "{OUT}"}},
+    {"RestoreMissingFile", {"snapshot", "restore", "/nonexistent/x.db", "--data-dir", "{OUT}"}},
+    {"RestoreNameNotInCluster",
+     {"snapshot", "restore", "{S1}", "--data-dir", "{OUT}", "--name", "other"}},
+    {"RestoreAdvertiseMismatch",
+     {"snapshot", "restore", "{S1}", "--data-dir", "{OUT}", "--initial-advertise-peer-urls",
+      "http://127.0.0.1:2380"}},
+    {"RestoreUrlWithPath",
+     {"snapshot", "restore", "{S1}", "--data-dir", "{OUT}", "--initial-cluster",
+      "default=http://localhost:2380/x", "--initial-advertise-peer-urls",
+      "http://localhost:2380/x"}},
+    {"RestoreDuplicateUrl",
+     {"snapshot", "restore", "{S1}", "--data-dir", "{OUT}", "--initial-cluster",
+      "default=http://localhost:2380,b=http://localhost:2380"}},
+    {"RestoreNonEmptyDataDir", {"snapshot", "restore", "{S1}", "--data-dir", "{DIR}"}},
+    {"RestoreMissingHash", {"snapshot", "restore", "{RAW}", "--data-dir", "{OUT}"}},
+    {"RestoreRawWithSkipHashCheck",
+     {"snapshot", "restore", "{RAW}", "--data-dir", "{OUT}", "--skip-hash-check"}},
+    {"RestoreWrongHash", {"snapshot", "restore", "{BADHASH}", "--data-dir", "{OUT}"}},
+    {"RestoreIntoEmptyDir", {"snapshot", "restore", "{S1}", "--data-dir", "{EMPTYDIR}"}, {}, 0,
+     "", false, "existing empty data dir"},
+    {"RestoreBumpRevision",
+     {"snapshot", "restore", "{S1}", "--data-dir", "{OUT}", "--bump-revision", "10",
+      "--mark-compacted"},
+     {}, 0, "", false, "`--bump-revision`"},
+    {"RestoreBumpWithoutMark",
+     {"snapshot", "restore", "{S1}", "--data-dir", "{OUT}", "--bump-revision", "10"}, {}, 128,
+     "", false, "`--bump-revision` without `--mark-compacted`"},
+    {"RestoreTruncatedWithSkipHashCheck",
+     {"snapshot", "restore", "{TRUNCATED}", "--data-dir", "{OUT}", "--skip-hash-check"}, {}, 1,
+     "", false, "structurally damaged snapshot"},
 };
 
 // One test over the whole table, so that the servers start once (each gtest case is its own
@@ -173,7 +218,11 @@ class ParityTest : public ::testing::Test {
         {"{DIR}", dir_.path()},
         {"{EMPTY}", empty_},
         {"{TEXT}", std::string(ETCDSNAP_TEST_DATA_DIR) + "/README.md"},
-        {"{S1}", std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db"}};
+        {"{S1}", std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db"},
+        {"{RAW}", std::string(ETCDSNAP_TEST_DATA_DIR) + "/default-restore-db"},
+        {"{BADHASH}", bad_hash_},
+        {"{TRUNCATED}", truncated_},
+        {"{EMPTYDIR}", empty_dir_}};
     for (const auto& [k, v] : values) {
       for (size_t at = s.find(k); at != std::string::npos; at = s.find(k, at + v.size())) {
         s.replace(at, k.size(), v);
@@ -190,6 +239,10 @@ class ParityTest : public ::testing::Test {
     SubprocessOptions options;
     for (const auto& [k, v] : row.env) options.env[k] = Expand(v, out);
     CommandResult r = RunCommand(argv, options, std::chrono::seconds(30));
+    // What the row made (a saved file, a restored data dir and WAL dir) goes, so that the next
+    // row starts from nothing.
+    std::error_code ec;
+    for (const std::string& made : {out, out + ".wal"}) std::filesystem::remove_all(made, ec);
     for (size_t at = r.out.find(out); at != std::string::npos; at = r.out.find(out, at)) {
       r.out.replace(at, out.size(), "{OUT}");
     }
@@ -209,6 +262,21 @@ class ParityTest : public ::testing::Test {
     std::ofstream{path};
     return path;
   }();
+  // s1.db with one byte changed and its trailer kept; s1.db cut to 5 of its 6 pages.
+  const std::string bad_hash_ = EditedS1("badhash.db", [](std::string& b) { b[5000] ^= 1; });
+  const std::string truncated_ = EditedS1("truncated.db", [](std::string& b) { b.resize(5 * 4096); });
+  const std::string empty_dir_ = [this] {
+    const std::string path = dir_.Join("empty-dir");
+    std::filesystem::create_directory(path);
+    return path;
+  }();
+
+  std::string EditedS1(const std::string& name, const std::function<void(std::string&)>& edit) {
+    std::string bytes = ReadFileOrEmpty(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
+    edit(bytes);
+    WriteFileOrDie(dir_.Join(name), bytes);
+    return dir_.Join(name);
+  }
 };
 
 Pki* ParityTest::pki_ = nullptr;
