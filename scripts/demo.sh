@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The end-to-end demo: installs what is missing, builds, starts a throwaway etcd on loopback with
-# its own CA and certificates (mutual TLS), writes some keys, and backs it up with
-# `etcdsnap snapshot save`, then shows the file. The etcd is stopped at the end; the PKI and the
-# snapshot stay in $DEMO_DIR (default /tmp/etcdsnap-demo) for you to look at.
+# its own CA and certificates (mutual TLS), writes some keys, backs it up with
+# `etcdsnap snapshot save`, checks the file (`status`, `verify`), stops that etcd, restores the
+# snapshot into a new data dir with `etcdsnap snapshot restore` and boots a new etcd from it,
+# which must serve the same keys. Both etcds are stopped at the end; the PKI, the snapshot and
+# the restored data dir stay in $DEMO_DIR (default /tmp/etcdsnap-demo) for you to look at.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -49,7 +51,11 @@ etcd --name demo --data-dir "$DEMO_DIR/data" \
   --trusted-ca-file pki/ca.crt --client-cert-auth \
   >"$DEMO_DIR/etcd.log" 2>&1 &
 ETCD_PID=$!
-trap 'kill $ETCD_PID 2>/dev/null; wait $ETCD_PID 2>/dev/null || true' EXIT
+RESTORED_PID=
+stop_all() {
+  for pid in $ETCD_PID $RESTORED_PID; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+}
+trap stop_all EXIT
 
 export ETCDCTL_API=3
 TLS=(--endpoints "https://127.0.0.1:$CLIENT_PORT" --cacert pki/ca.crt --cert pki/client.crt --key pki/client.key)
@@ -71,5 +77,37 @@ set +x
 
 echo "== the file it wrote"
 ls -l "$DEMO_DIR/backup.db"
-"$ETCDSNAP" snapshot status -w table "$DEMO_DIR/backup.db" 2>/dev/null || true
-echo "demo done: snapshot at $DEMO_DIR/backup.db"
+"$ETCDSNAP" snapshot status -w table "$DEMO_DIR/backup.db"
+"$ETCDSNAP" snapshot verify "$DEMO_DIR/backup.db"
+
+echo "== disaster: the etcd is gone; restore the snapshot as a new member and boot etcd from it"
+kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null || true
+NEW_CLIENT_PORT=$(free_port)
+NEW_PEER_PORT=$(free_port)
+set -x
+"$ETCDSNAP" snapshot restore "$DEMO_DIR/backup.db" --name restored \
+  --data-dir "$DEMO_DIR/restored.etcd" \
+  --initial-cluster "restored=http://127.0.0.1:$NEW_PEER_PORT" \
+  --initial-cluster-token "demo-restore-$$" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$NEW_PEER_PORT"
+set +x
+etcd --name restored --data-dir "$DEMO_DIR/restored.etcd" \
+  --listen-client-urls "https://127.0.0.1:$NEW_CLIENT_PORT" \
+  --advertise-client-urls "https://127.0.0.1:$NEW_CLIENT_PORT" \
+  --listen-peer-urls "http://127.0.0.1:$NEW_PEER_PORT" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$NEW_PEER_PORT" \
+  --initial-cluster "restored=http://127.0.0.1:$NEW_PEER_PORT" \
+  --cert-file pki/server.crt --key-file pki/server.key \
+  --trusted-ca-file pki/ca.crt --client-cert-auth \
+  >"$DEMO_DIR/restored-etcd.log" 2>&1 &
+RESTORED_PID=$!
+TLS=(--endpoints "https://127.0.0.1:$NEW_CLIENT_PORT" --cacert pki/ca.crt --cert pki/client.crt --key pki/client.key)
+for _ in $(seq 1 100); do
+  etcdctl "${TLS[@]}" endpoint health >/dev/null 2>&1 && break
+  sleep 0.2
+done
+etcdctl "${TLS[@]}" member list -w table
+KEYS=$(etcdctl "${TLS[@]}" get /demo/ --prefix --keys-only | grep -c '^/demo/')
+echo "the restored etcd serves $KEYS keys under /demo/"
+[ "$KEYS" = 100 ] || { echo "demo: expected 100 keys; see $DEMO_DIR/restored-etcd.log" >&2; exit 1; }
+echo "demo done: snapshot at $DEMO_DIR/backup.db, restored data dir at $DEMO_DIR/restored.etcd"

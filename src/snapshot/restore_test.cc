@@ -240,6 +240,19 @@ TEST_F(RestoreTest, ExistingEmptyDataDirGetsMemberInside) {
   EXPECT_EQ(Mode(dir_ / "data/member"), 0700u);
 }
 
+TEST_F(RestoreTest, RepeatedNameIsOneMemberWithSeveralUrlsAndAWarning) {
+  // etcd's types.NewURLsMap: a repeated name collects URLs (a multi-homed member).
+  options_.initial_cluster = "default=http://localhost:2380,default=http://10.0.0.1:2380";
+  options_.initial_advertise_peer_urls = "http://10.0.0.1:2380,http://localhost:2380";
+  auto r = Run();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->cluster.members.size(), 1u);
+  EXPECT_EQ(r->cluster.members[0].peer_urls,
+            (std::vector<std::string>{"http://10.0.0.1:2380", "http://localhost:2380"}));
+  EXPECT_NE(log_text_.str().find("member default has 2 peer URLs"), std::string::npos)
+      << log_text_.str();
+}
+
 TEST_F(RestoreTest, MissingParentsAreCreated) {
   options_.data_dir = (dir_ / "a/b/data").string();
   auto r = Run();

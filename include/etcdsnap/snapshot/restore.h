@@ -82,6 +82,21 @@ Status CheckRestoreOptions(const RestoreOptions& options);
 Result<RestoreResult> Restore(const RestoreOptions& options, Canceller* canceller,
                               spdlog::logger& log);
 
+// What restore changes in its copy of the snapshot's db, as one bbolt transaction (etcdutl 3.5's
+// TrimMembershipFromBackend, AddMember for each member, modifyLatestRevision, updateCIndex).
+struct DbEdits {
+  const etcd::Cluster* cluster = nullptr;  // written to `members`; none when null
+  uint64_t consistent_index = 0;
+  uint64_t term = 1;
+  uint64_t bump_revision = 0;  // > 0: bump and mark compacted
+  bool sync = true;            // fdatasync as bbolt's commit does (off only for the fuzzer)
+};
+
+// Applies `edits` to the bbolt file at `db_path`, which Verify() found sound. Returns the
+// bumped revision (0 without a bump). Logs etcdutl's lines.
+Result<int64_t> EditRestoredDb(const std::string& db_path, const DbEdits& edits,
+                               spdlog::logger& log);
+
 // Go's fmt %v of a []byte ("[204 238 3]"), the form of etcdutl's hash mismatch message.
 std::string GoByteList(const uint8_t* data, size_t n);
 
