@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -281,6 +282,17 @@ struct DataDirStage {
   CreatedParents parents;
   std::optional<StagingDir> staging;
   std::string member;  // the directory that becomes <data-dir>/member
+  // The final path the staging directory becomes (<data-dir> or <data-dir>/member), absolute
+  // and normalized, for Within().
+  std::filesystem::path target;
+
+  // Where `path` (a final path) is built when it lies inside what is staged, else "".
+  std::string Within(const std::string& path) const {
+    const std::filesystem::path p = std::filesystem::absolute(path).lexically_normal();
+    const std::filesystem::path rel = p.lexically_relative(target);
+    if (rel.empty() || *rel.begin() == ".." || rel == ".") return "";
+    return (std::filesystem::path(staging->path()) / rel).string();
+  }
 };
 
 // The WAL side when --wal-dir is given: a staged directory, or a staged file in an existing
@@ -298,6 +310,7 @@ Status StageDataDir(const std::string& data_dir, DataDirStage* out) {
       ETCDSNAP_RETURN_IF_ERROR(out->parents.For(data_dir));
       ETCDSNAP_ASSIGN_OR_RETURN(StagingDir s, StagingDir::Create(data_dir));
       out->staging.emplace(std::move(s));
+      out->target = std::filesystem::absolute(data_dir).lexically_normal();
       out->member = out->staging->path() + "/member";
       return MakeDir(out->member);
     }
@@ -305,6 +318,7 @@ Status StageDataDir(const std::string& data_dir, DataDirStage* out) {
       // A mount point cannot be renamed onto: build <data-dir>/member.part, rename it to member.
       ETCDSNAP_ASSIGN_OR_RETURN(StagingDir s, StagingDir::Create(data_dir + "/member"));
       out->staging.emplace(std::move(s));
+      out->target = std::filesystem::absolute(data_dir + "/member").lexically_normal();
       out->member = out->staging->path();
       return Status::Ok();
     }
@@ -491,13 +505,17 @@ Result<RestoreResult> Restore(const RestoreOptions& o, Canceller* canceller, spd
   ETCDSNAP_RETURN_IF_ERROR(StageDataDir(result.data_dir, &data));
   const std::string snap_dir = data.member + "/snap";
   ETCDSNAP_RETURN_IF_ERROR(MakeDir(snap_dir));
-  std::string wal_dir_staged;
-  if (separate_wal) {
+  // A --wal-dir inside what is staged (`--data-dir d --wal-dir d/wal`) is built in the staging
+  // tree and moves with it; anywhere else it is staged and committed on its own.
+  std::string wal_dir_staged = separate_wal ? data.Within(result.wal_dir) : data.member + "/wal";
+  if (separate_wal && wal_dir_staged.empty()) {
     ETCDSNAP_RETURN_IF_ERROR(StageWalDir(result.wal_dir, files.wal_name, &wal));
     wal_dir_staged = wal.dir;
   } else {
-    wal_dir_staged = data.member + "/wal";
-    ETCDSNAP_RETURN_IF_ERROR(MakeDir(wal_dir_staged));
+    std::error_code ec;
+    std::filesystem::create_directories(wal_dir_staged, ec);
+    if (ec) return Status::IOError("mkdir " + wal_dir_staged + ": " + ec.message());
+    ::chmod(wal_dir_staged.c_str(), 0700);
   }
   log.info("restoring snapshot path={} wal-dir={} data-dir={} snap-dir={}", src_path,
            result.wal_dir, result.data_dir, result.snap_dir);

@@ -288,6 +288,40 @@ TEST_F(RestoreTest, WalDirElsewhereNewOrEmpty) {
             (std::vector<std::string>{"0000000000000000-0000000000000000.wal", "lost+found"}));
 }
 
+TEST_F(RestoreTest, WalDirInsideTheDataDirMovesWithIt) {
+  // The data dir is staged whole: the WAL dir inside it is built there too.
+  options_.wal_dir = (dir_ / "data/wal").string();
+  auto r = Run();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(Tree(dir_ / "data/wal"),
+            std::vector<std::string>{"0000000000000000-0000000000000000.wal"});
+  EXPECT_EQ(Mode(dir_ / "data/wal"), 0700u);
+  // The default place, given explicitly.
+  options_.data_dir = (dir_ / "data2").string();
+  options_.wal_dir = (dir_ / "data2/member/wal").string();
+  r = Run();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(fs::exists(dir_ / "data2/member/wal/0000000000000000-0000000000000000.wal"));
+  // An existing empty data dir: member/ is staged, so member/wal moves with it and a WAL dir
+  // beside member/ is staged on its own.
+  fs::create_directories(dir_ / "data3");
+  options_.data_dir = (dir_ / "data3").string();
+  options_.wal_dir = (dir_ / "data3/member/wal").string();
+  r = Run();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(fs::exists(dir_ / "data3/member/wal/0000000000000000-0000000000000000.wal"));
+  fs::create_directories(dir_ / "data4");
+  options_.data_dir = (dir_ / "data4").string();
+  options_.wal_dir = (dir_ / "data4/wal").string();
+  r = Run();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(Tree(dir_ / "data4"),
+            (std::vector<std::string>{"member", "member/snap",
+                                      "member/snap/0000000000000001-0000000000000001.snap",
+                                      "member/snap/db", "wal",
+                                      "wal/0000000000000000-0000000000000000.wal"}));
+}
+
 // --- refusals: each leaves the test dir exactly as it was ---
 
 TEST_F(RestoreTest, WrongSha256IsRefusedWithEtcdutlsWords) {
