@@ -176,12 +176,12 @@ class Builder::Impl {
   Status BeginBucket(std::string_view name, uint64_t sequence) {
     ETCDSNAP_RETURN_IF_ERROR(status_);
     if (bucket_)
-      return Fail(Status::InvalidArgument("bucket " + QuoteKey(name_) + " is still open"));
+      return Fail(Status::InvalidArgument("bucket " + Quote(name_) + " is still open"));
     Status s = CheckKeyValue(name, 0);
     if (!s.ok()) return Fail(s.Annotate("bucket name"));
     if (stats_->buckets > 0 && CompareKeys(last_bucket_, name) >= 0) {
-      return Fail(Status::InvalidArgument("bucket " + QuoteKey(name) + " does not sort after " +
-                                          QuoteKey(last_bucket_) +
+      return Fail(Status::InvalidArgument("bucket " + Quote(name) + " does not sort after " +
+                                          Quote(last_bucket_) +
                                           ": buckets must come in ascending order"));
     }
     name_ = std::string(name);
@@ -196,10 +196,10 @@ class Builder::Impl {
     ETCDSNAP_RETURN_IF_ERROR(status_);
     if (!bucket_) return Fail(Status::InvalidArgument("put outside a bucket"));
     Status s = CheckKeyValue(key, value.size());
-    if (!s.ok()) return Fail(s.Annotate("bucket " + QuoteKey(name_)));
+    if (!s.ok()) return Fail(s.Annotate("bucket " + Quote(name_)));
     if (have_key_ && CompareKeys(last_key_, key) >= 0) {
-      return Fail(Status::InvalidArgument("bucket " + QuoteKey(name_) + ": key " + QuoteKey(key) +
-                                          " does not sort after " + QuoteKey(last_key_) +
+      return Fail(Status::InvalidArgument("bucket " + Quote(name_) + ": key " + Quote(key) +
+                                          " does not sort after " + Quote(last_key_) +
                                           ": keys must come in ascending order"));
     }
     last_key_.assign(key);
@@ -224,7 +224,7 @@ class Builder::Impl {
   Status Finish() {
     ETCDSNAP_RETURN_IF_ERROR(status_);
     if (bucket_)
-      return Fail(Status::InvalidArgument("bucket " + QuoteKey(name_) + " is still open"));
+      return Fail(Status::InvalidArgument("bucket " + Quote(name_) + " is still open"));
     Result<TreeBuilder::Root> root = root_.Finish(/*allow_inline=*/false);
     if (!root.ok()) return Fail(root.status());
     ETCDSNAP_RETURN_IF_ERROR(Guard(sink_.Flush()));

@@ -127,7 +127,7 @@ class Checker : public PageObserver {
 
   template <typename OpenFn>
   void OpenChild(const Cursor& c, size_t depth, OpenFn& open) {
-    const std::string where = PageMsg(c.page_id(), "bucket " + Quote(c.key()));
+    const std::string where = PageMsg(c.page_id(), "bucket " + Quote(View(c.key())));
     Result<BucketHeader> b = DecodeBucketHeader(c.value());
     if (!b.ok()) {
       Error(where + ": " + b.status().message());

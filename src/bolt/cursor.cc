@@ -1,19 +1,8 @@
 #include "etcdsnap/bolt/cursor.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace etcdsnap::bolt {
-namespace {
-
-int CompareBytes(Bytes a, std::string_view b) {
-  const size_t n = std::min(a.size(), b.size());
-  const int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
-  if (c != 0) return c;
-  return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
-}
-
-}  // namespace
 
 Cursor::Cursor(const File& file, Pgid root)
     : file_(file), root_(root), max_held_bytes_(DefaultMaxHeldBytes(file)) {}
@@ -137,13 +126,13 @@ bool Cursor::PushChild(Status* fatal) {
 
 Status Cursor::CheckRange(Bytes key) {
   const Frame& f = frames_[depth_ - 1];
-  const bool below = f.has_lo && CompareBytes(key, View(f.lo)) < 0;
-  const bool above = f.has_hi && CompareBytes(key, View(f.hi)) >= 0;
+  const bool below = f.has_lo && CompareKeys(View(key), View(f.lo)) < 0;
+  const bool above = f.has_hi && CompareKeys(View(key), View(f.hi)) >= 0;
   if (!below && !above) return Status::Ok();
   return Problem(Status::Corruption(
-      "page " + std::to_string(f.id) + ": key " + Quote(key) +
-      (below ? " is less than the key " + Quote(f.lo) + " its parent branch element holds"
-             : " is not less than the key " + Quote(f.hi) + " of the next branch element")));
+      "page " + std::to_string(f.id) + ": key " + Quote(View(key)) +
+      (below ? " is less than the key " + Quote(View(f.lo)) + " its parent branch element holds"
+             : " is not less than the key " + Quote(View(f.hi)) + " of the next branch element")));
 }
 
 bool Cursor::PushInline(Status* fatal) {
@@ -198,12 +187,11 @@ Status Cursor::Settle() {
       current_ = f.view.leaf(static_cast<uint16_t>(f.index));
       if (check_order_ && (f.has_lo || f.has_hi))
         ETCDSNAP_RETURN_IF_ERROR(CheckRange(current_.key));
-      if (check_order_ && have_previous_ && CompareBytes(current_.key, previous_key_) <= 0) {
+      if (check_order_ && have_previous_ && CompareKeys(View(current_.key), previous_key_) <= 0) {
         const std::string where = is_inline_ ? label_ : "page " + std::to_string(f.id);
-        Status s = Problem(Status::Corruption(
-            where + ": key " + Quote(current_.key) + " is not greater than the previous key " +
-            Quote(Bytes(reinterpret_cast<const uint8_t*>(previous_key_.data()),
-                        previous_key_.size()))));
+        Status s = Problem(Status::Corruption(where + ": key " + Quote(View(current_.key)) +
+                                              " is not greater than the previous key " +
+                                              Quote(previous_key_)));
         if (!s.ok()) return s;
       }
       previous_key_.assign(reinterpret_cast<const char*>(current_.key.data()), current_.key.size());

@@ -16,10 +16,10 @@ PageHeader DecodePageHeader(Bytes b) {
   return h;
 }
 
-std::string Quote(Bytes b, size_t limit) {
+std::string Quote(std::string_view s, size_t limit) {
   static const char kHex[] = "0123456789abcdef";
   std::string out = "\"";
-  for (uint8_t c : b.first(std::min(b.size(), limit))) {
+  for (unsigned char c : s.substr(0, limit)) {
     if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
       out.push_back(static_cast<char>(c));
     } else {
@@ -28,7 +28,7 @@ std::string Quote(Bytes b, size_t limit) {
       out.push_back(kHex[c & 15]);
     }
   }
-  if (b.size() > limit) out += "...";
+  if (s.size() > limit) out += "...";
   return out + "\"";
 }
 

@@ -22,9 +22,23 @@ TEST(FormatTest, LittleAndBigEndianLoads) {
 TEST(FormatTest, QuoteEscapesAndCuts) {
   const std::string raw = std::string("a\"b\\c\x01") + '\xff';
   const Bytes b(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
-  EXPECT_EQ(Quote(b), "\"a\\x22b\\x5cc\\x01\\xff\"");
-  EXPECT_EQ(Quote(b, 2), "\"a\\x22...\"");
+  EXPECT_EQ(Quote(raw), "\"a\\x22b\\x5cc\\x01\\xff\"");
+  EXPECT_EQ(Quote(raw, 2), "\"a\\x22...\"");
+  EXPECT_EQ(Quote(std::string(64, 'k')), "\"" + std::string(64, 'k') + "\"");
   EXPECT_EQ(View(b), raw);
+}
+
+// bbolt's bytes.Compare: unsigned bytes, then length; the cursor's order checks and the
+// writers' sort checks both use it.
+TEST(FormatTest, CompareKeysAsBytesCompare) {
+  EXPECT_EQ(CompareKeys("a", "b"), -1);
+  EXPECT_EQ(CompareKeys("b", "a"), 1);
+  EXPECT_EQ(CompareKeys("ab", "ab"), 0);
+  EXPECT_EQ(CompareKeys("", ""), 0);
+  EXPECT_EQ(CompareKeys("a", "ab"), -1);
+  EXPECT_EQ(CompareKeys("ab", "a"), 1);
+  EXPECT_EQ(CompareKeys(std::string(1, '\xff'), "a"), 1);  // unsigned, not signed char
+  EXPECT_EQ(CompareKeys(std::string("a\0b", 3), std::string("a\0c", 3)), -1);
 }
 
 TEST(FormatTest, PageTypeNamesMatchBbolt) {

@@ -102,26 +102,6 @@ std::string EncodeBucketValue(Pgid root, uint64_t sequence,
   return v;
 }
 
-int CompareKeys(std::string_view a, std::string_view b) {
-  const int c = a.compare(b);  // char_traits<char>::compare is memcmp (unsigned bytes)
-  return c < 0 ? -1 : (c > 0 ? 1 : 0);
-}
-
-std::string QuoteKey(std::string_view key) {
-  std::string out = "\"";
-  for (unsigned char c : key.substr(0, 64)) {
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out + (key.size() > 64 ? "...\"" : "\"");
-}
-
 Status PwriteAll(int fd, uint64_t offset, const std::vector<uint8_t>& bytes,
                  const std::string& path) {
   size_t done = 0;

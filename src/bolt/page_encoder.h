@@ -55,15 +55,6 @@ std::vector<uint8_t> EncodeMetaPage(const Meta& meta, Pgid slot, uint32_t page_s
 std::string EncodeBucketValue(Pgid root, uint64_t sequence,
                               const std::vector<uint8_t>& inline_page);
 
-// bbolt's bytes.Compare.
-int CompareKeys(std::string_view a, std::string_view b);
-inline std::string_view AsView(Bytes b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
-
-// A key for a message: printable ASCII as is, other bytes as \xNN, cut at 64 bytes, in quotes.
-std::string QuoteKey(std::string_view key);
-
 // pwrite(2) of all of `bytes` at `offset`, retrying on EINTR and short writes.
 Status PwriteAll(int fd, uint64_t offset, const std::vector<uint8_t>& bytes,
                  const std::string& path);

@@ -69,11 +69,11 @@ Result<std::unique_ptr<Node>> NodeFromView(const PageView& v, Pgid pgid) {
     if (n->leaf) {
       const LeafElement e = v.leaf(i);
       in.flags = e.flags;
-      in.key.assign(AsView(e.key));
-      in.value.assign(AsView(e.value));
+      in.key.assign(View(e.key));
+      in.value.assign(View(e.value));
     } else {
       const BranchElement e = v.branch(i);
-      in.key.assign(AsView(e.key));
+      in.key.assign(View(e.key));
       in.child = e.child;
     }
   }
@@ -250,13 +250,13 @@ class UpdateTx::Impl {
     Tree t;
     if (!entry) {
       if (!create) {
-        return Status::NotFound("bucket " + QuoteKey(name) + " not found in " + file_->path());
+        return Status::NotFound("bucket " + Quote(name) + " not found in " + file_->path());
       }
       t.root = std::make_unique<Node>();
       t.dirty = true;
     } else {
       if ((entry->flags & kBucketLeafFlag) == 0) {
-        return Status::InvalidArgument(QuoteKey(name) + " in " + file_->path() +
+        return Status::InvalidArgument(Quote(name) + " in " + file_->path() +
                                        " is a key, not a bucket");
       }
       const Bytes value(reinterpret_cast<const uint8_t*>(entry->value.data()), entry->value.size());
@@ -266,7 +266,7 @@ class UpdateTx::Impl {
       if (h.root == 0) {
         ETCDSNAP_ASSIGN_OR_RETURN(PageView v, PageView::Parse(h.inline_page));
         if (!v.is_leaf()) {
-          return Status::Corruption("bucket " + QuoteKey(name) + ": inline page is not a leaf");
+          return Status::Corruption("bucket " + Quote(name) + ": inline page is not a leaf");
         }
         ETCDSNAP_ASSIGN_OR_RETURN(t.root, NodeFromView(v, 0));
       }
@@ -338,7 +338,7 @@ class UpdateTx::Impl {
         [](const Inode& in, std::string_view k) { return CompareKeys(in.key, k) < 0; });
     if (it != leaf->inodes.end() && it->key == key) {
       if ((it->flags & kBucketLeafFlag) != (flags & kBucketLeafFlag)) {
-        return Status::InvalidArgument("key " + QuoteKey(key) +
+        return Status::InvalidArgument("key " + Quote(key) +
                                        ": incompatible value (a bucket and a key are not "
                                        "interchangeable)");
       }

@@ -6,12 +6,10 @@
 // own check on them by hand).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -24,6 +22,7 @@
 #include "etcdsnap/bolt/file.h"
 #include "etcdsnap/bolt/update_tx.h"
 #include "bolt_dump.h"
+#include "temp_dir.h"
 #include "test_db.h"
 
 namespace etcdsnap::bolt {
@@ -31,10 +30,7 @@ namespace {
 
 using Model = std::map<std::string, std::map<std::string, std::string>>;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using etcdsnap::testing::ReadFileOrEmpty;
 
 std::string Be64(uint64_t v) {
   std::string s(8, '\0');
@@ -100,26 +96,19 @@ size_t CheckShape(const std::string& path, bool leaves_have_two) {
   return max_depth;
 }
 
-class WriterTest : public ::testing::Test {
+class WriterTest : public etcdsnap::testing::TempDirTest {
  protected:
   void SetUp() override {
     if (const char* keep = std::getenv("ETCDSNAP_KEEP_TEST_FILES"); keep && *keep) {
-      dir_ = keep;
-      keep_ = true;
-      std::filesystem::create_directories(dir_);
-    } else {
-      char tmpl[] = "/tmp/bolt_writer_test.XXXXXX";
-      dir_ = ::mkdtemp(tmpl);
+      out_ = keep;
+      std::filesystem::create_directories(out_);
     }
-  }
-  void TearDown() override {
-    if (!keep_) std::filesystem::remove_all(dir_);
   }
 
   // A fresh path named after the test.
   std::string Path(const std::string& name) {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string p = dir_ + "/" + info->name() + "-" + name;
+    std::string p = out_ + "/" + info->name() + "-" + name;
     std::filesystem::remove(p);
     return p;
   }
@@ -139,7 +128,7 @@ class WriterTest : public ::testing::Test {
 
   // A copy of a tests/data file, without the last `strip` bytes (a snapshot's sha256).
   std::string CopyData(const std::string& name, size_t strip) {
-    std::string bytes = ReadAll(std::string(ETCDSNAP_TEST_DATA_DIR) + "/" + name);
+    std::string bytes = ReadFileOrEmpty(std::string(ETCDSNAP_TEST_DATA_DIR) + "/" + name);
     EXPECT_GT(bytes.size(), strip);
     bytes.resize(bytes.size() - strip);
     std::string p = Path(name);
@@ -147,8 +136,8 @@ class WriterTest : public ::testing::Test {
     return p;
   }
 
-  std::string dir_;
-  bool keep_ = false;
+  // The test's TempDir, or the ETCDSNAP_KEEP_TEST_FILES directory (not removed).
+  std::string out_ = dir_.string();
 };
 
 // An etcd-like model: the ten buckets, `key` holding n revisions.
@@ -353,7 +342,7 @@ TEST_F(WriterTest, BuilderRefusesBadInputAndLeavesNoFile) {
   testing::TestDb::WriteFile(p, "precious");
   auto b = Builder::Create(p, {});
   EXPECT_FALSE(b.ok());
-  EXPECT_EQ(ReadAll(p), "precious");
+  EXPECT_EQ(ReadFileOrEmpty(p), "precious");
 }
 
 // --- UpdateTx -------------------------------------------------------------------------------
@@ -400,7 +389,7 @@ TEST_F(WriterTest, RestoreEditsOnARealSnapshot) {
                                     std::pair<std::string, size_t>{"default-restore-db", 0}}) {
     SCOPED_TRACE(name);
     const std::string p = CopyData(name, strip);
-    const std::string before = ReadAll(p);
+    const std::string before = ReadFileOrEmpty(p);
     Model m = Dump(p);
     ASSERT_EQ(m.count("key"), 1u);
     const size_t keys = m["key"].size();
@@ -424,7 +413,7 @@ TEST_F(WriterTest, RestoreEditsOnARealSnapshot) {
     EXPECT_EQ((*f)->meta_state().chosen, static_cast<int>((old.txid + 1) % 2));
     EXPECT_EQ((*f)->meta().pgid, old.pgid + st.pages_written);
     // Copy on write: only the new meta and the pages appended past the old end changed.
-    const std::string after = ReadAll(p);
+    const std::string after = ReadFileOrEmpty(p);
     std::set<Pgid> expected{(old.txid + 1) % 2};
     for (Pgid id = old.pgid; id < old.pgid + st.pages_written; ++id) expected.insert(id);
     EXPECT_EQ(ChangedPages(before, after), expected);
@@ -437,7 +426,7 @@ TEST_F(WriterTest, RestoreEditsOnARealSnapshot) {
 
 TEST_F(WriterTest, TransactionWithoutCommitChangesNothing) {
   const std::string p = CopyData("s1.db", 32);
-  const std::string before = ReadAll(p);
+  const std::string before = ReadFileOrEmpty(p);
   {
     auto tx = UpdateTx::Open(p);
     ASSERT_TRUE(tx.ok());
@@ -447,7 +436,7 @@ TEST_F(WriterTest, TransactionWithoutCommitChangesNothing) {
     ASSERT_TRUE(got.ok());
     EXPECT_EQ(**got, Be64(1));
   }
-  EXPECT_EQ(ReadAll(p), before);
+  EXPECT_EQ(ReadFileOrEmpty(p), before);
 }
 
 TEST_F(WriterTest, AppendToADeepBucketRewritesOnlyItsPath) {
@@ -456,7 +445,7 @@ TEST_F(WriterTest, AppendToADeepBucketRewritesOnlyItsPath) {
   Build(p, m);
   const size_t depth = CheckShape(p, true);
   ASSERT_EQ(depth, 3u);
-  const std::string before = ReadAll(p);
+  const std::string before = ReadFileOrEmpty(p);
   auto tx = UpdateTx::Open(p);
   ASSERT_TRUE(tx.ok());
   const Meta old = (*tx)->file().meta();
@@ -478,7 +467,7 @@ TEST_F(WriterTest, AppendToADeepBucketRewritesOnlyItsPath) {
   EXPECT_EQ(r.free_pages, 5u);
   std::set<Pgid> expected{(old.txid + 1) % 2};
   for (Pgid id = old.pgid; id < st.high_water; ++id) expected.insert(id);
-  EXPECT_EQ(ChangedPages(before, ReadAll(p)), expected);
+  EXPECT_EQ(ChangedPages(before, ReadFileOrEmpty(p)), expected);
 }
 
 TEST_F(WriterTest, PagesFreedByATransactionAreReusedByTheNext) {
@@ -489,7 +478,7 @@ TEST_F(WriterTest, PagesFreedByATransactionAreReusedByTheNext) {
   std::set<Pgid> free_after_first;
   for (int round = 0; round < 4; ++round) {
     SCOPED_TRACE(round);
-    const std::string before = ReadAll(p);
+    const std::string before = ReadFileOrEmpty(p);
     auto tx = UpdateTx::Open(p);
     ASSERT_TRUE(tx.ok());
     const Meta old = (*tx)->file().meta();
@@ -512,7 +501,7 @@ TEST_F(WriterTest, PagesFreedByATransactionAreReusedByTheNext) {
     EXPECT_EQ(Dump(p), m);
     EXPECT_TRUE(CheckFile(p).ok());
     // Pages written by this tx were free before it or new: never a page it freed itself.
-    for (Pgid id : ChangedPages(before, ReadAll(p))) {
+    for (Pgid id : ChangedPages(before, ReadFileOrEmpty(p))) {
       if (id < 2) continue;
       EXPECT_TRUE(was_free.count(id) || id >= old.pgid) << "page " << id;
     }
@@ -656,7 +645,7 @@ TEST_F(WriterTest, NestedBucketsAreCarriedAndFreedWhole) {
   testing::TestDb::WriteFile(p, NestedDb(&sub));
   ASSERT_TRUE(CheckFile(p).ok());
   Model m = Dump(p);
-  const std::string before = ReadAll(p);
+  const std::string before = ReadFileOrEmpty(p);
   {
     auto tx = UpdateTx::Open(p);
     ASSERT_TRUE(tx.ok());
@@ -670,7 +659,7 @@ TEST_F(WriterTest, NestedBucketsAreCarriedAndFreedWhole) {
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(r.buckets, 4u);
   EXPECT_EQ(r.inline_buckets, 1u);  // a holds a sub-bucket: never inline
-  const std::string after = ReadAll(p);
+  const std::string after = ReadFileOrEmpty(p);
   EXPECT_EQ(before.substr(sub * 4096, 2 * 4096), after.substr(sub * 4096, 2 * 4096));
   {
     auto tx = UpdateTx::Open(p);
@@ -698,7 +687,7 @@ TEST_F(WriterTest, RefusesAPageOfMoreElementsThanAHeaderCounts) {
     Pgid root = db.AddLeaf({testing::TestDb::Bucket("b", testing::TestDb::BucketValue(bucket))});
     const std::string p = Path("db" + std::to_string(value));
     testing::TestDb::WriteFile(p, db.Finish(root));
-    const std::string before = ReadAll(p);
+    const std::string before = ReadFileOrEmpty(p);
     auto tx = UpdateTx::Open(p);
     ASSERT_TRUE(tx.ok()) << tx.status().message();
     for (uint32_t i = 0; i < 0xFFFF; ++i) {
@@ -708,7 +697,7 @@ TEST_F(WriterTest, RefusesAPageOfMoreElementsThanAHeaderCounts) {
     EXPECT_EQ(s.code(), Code::kUnsupported);
     EXPECT_NE(s.message().find("65535 elements"), std::string::npos) << s.message();
     tx->reset();
-    EXPECT_TRUE(ReadAll(p) == before);
+    EXPECT_TRUE(ReadFileOrEmpty(p) == before);
   }
 }
 
@@ -800,7 +789,7 @@ TEST_F(WriterTest, RefusesWhatIsNotARegularFile) {
 TEST_F(WriterTest, CorruptPagesAreReportedAndNothingIsWritten) {
   const std::string p = Path("db");
   Build(p, EtcdModel(5000));
-  std::string bytes = ReadAll(p);
+  std::string bytes = ReadFileOrEmpty(p);
   auto f = File::Open(p);
   ASSERT_TRUE(f.ok());
   // The key bucket's root (a branch page): make it claim to be a meta page.
@@ -819,7 +808,7 @@ TEST_F(WriterTest, CorruptPagesAreReportedAndNothingIsWritten) {
             std::string::npos)
       << s.message();
   tx->reset();
-  EXPECT_EQ(ReadAll(p), bytes);
+  EXPECT_EQ(ReadFileOrEmpty(p), bytes);
 }
 
 }  // namespace

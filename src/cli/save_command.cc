@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <iterator>
+#include <span>
 
 #include "etcdsnap/cli/command.h"
 #include "etcdsnap/cli/log.h"
@@ -53,21 +54,27 @@ bool AnySignalNoted() {
 // any thread starts. Echo goes off before the prompt is shown and with TCSANOW (not TCSAFLUSH),
 // so that a password typed as soon as the prompt appears is neither echoed nor discarded. The
 // signals stay blocked except inside ppoll(), so one that arrives just before the wait cannot
-// be noted and then leave the read blocked.
+// be noted and then leave the read blocked. A signal ignored at start gets no handler: it stays
+// ignored, instead of ending the prompt with what was typed so far (under `nohup`, a SIGHUP
+// would have sent half a password).
 std::string PromptPassword() {
+  int watched[std::size(kPromptSignals)];
+  size_t watched_count = 0;
+  for (int sig : kPromptSignals) {
+    if (!SignalIgnored(sig)) watched[watched_count++] = sig;
+  }
+  const std::span<const int> signals(watched, watched_count);
   std::string pw;
   while (true) {
     for (auto& noted : g_prompt_signal) noted = 0;
     sigset_t prompt_set, outside;
     sigemptyset(&prompt_set);
-    for (int sig : kPromptSignals) sigaddset(&prompt_set, sig);
+    for (int sig : signals) sigaddset(&prompt_set, sig);
     sigprocmask(SIG_BLOCK, &prompt_set, &outside);
     struct sigaction sa {}, old[std::size(kPromptSignals)];
     sa.sa_handler = NoteSignal;
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < std::size(kPromptSignals); ++i) {
-      sigaction(kPromptSignals[i], &sa, &old[i]);
-    }
+    for (size_t i = 0; i < signals.size(); ++i) sigaction(signals[i], &sa, &old[i]);
     termios saved{};
     if (tcgetattr(STDIN_FILENO, &saved) == 0) {
       termios quiet = saved;
@@ -90,13 +97,11 @@ std::string PromptPassword() {
       ClearSecretBytes(&c, 1);
       tcsetattr(STDIN_FILENO, TCSANOW, &saved);
     }
-    for (size_t i = 0; i < std::size(kPromptSignals); ++i) {
-      sigaction(kPromptSignals[i], &old[i], nullptr);
-    }
+    for (size_t i = 0; i < signals.size(); ++i) sigaction(signals[i], &old[i], nullptr);
     sigprocmask(SIG_SETMASK, &outside, nullptr);
     // Resend what arrived, now with the previous actions and the terminal restored.
     bool restart = false;
-    for (int sig : kPromptSignals) {
+    for (int sig : signals) {
       if (g_prompt_signal[sig] == 0) continue;
       ::kill(::getpid(), sig);
       restart = restart || IsStopSignal(sig);

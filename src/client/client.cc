@@ -61,14 +61,17 @@ void GrpcLogToSpdlog(gpr_log_func_args* args) {
 }
 
 // gRPC credentials from checked PEM material: verifying the server against the CA (or the
-// system roots), or, with --insecure-skip-tls-verify, encrypting without verifying.
+// system roots), or, with --insecure-skip-tls-verify, encrypting without verifying. gRPC's API
+// takes the key by copy: our copies are wiped once gRPC has made its own (which we cannot reach).
 std::shared_ptr<grpc::ChannelCredentials> Credentials(const TlsMaterial& m) {
   if (!m.skip_verify()) {
     grpc::SslCredentialsOptions opts;
     opts.pem_root_certs = m.root_pem();
     opts.pem_private_key = m.key_pem();
     opts.pem_cert_chain = m.cert_pem();
-    return grpc::SslCredentials(opts);
+    std::shared_ptr<grpc::ChannelCredentials> creds = grpc::SslCredentials(opts);
+    ClearSecret(opts.pem_private_key);
+    return creds;
   }
   using grpc::experimental::IdentityKeyCertPair;
   std::vector<IdentityKeyCertPair> pairs;
@@ -80,6 +83,7 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(const TlsMaterial& m) {
     if (!m.root_pem().empty()) opts.watch_root_certs();
     if (!pairs.empty()) opts.watch_identity_key_cert_pairs();
   }
+  for (IdentityKeyCertPair& pair : pairs) ClearSecret(pair.private_key);
   opts.set_verify_server_certs(false);
   opts.set_check_call_host(false);
   opts.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());

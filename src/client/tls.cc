@@ -1,27 +1,55 @@
 #include "etcdsnap/client/tls.h"
 
+#include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <unistd.h>
 
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 #include <memory>
-#include <sstream>
+
+#include "etcdsnap/util/secret.h"
 
 namespace etcdsnap::client {
 namespace {
 
+// Reads a whole PEM file into one string. A key file's bytes must not stay behind in freed
+// memory, so no stream buffers (an ifstream's and a stringstream's would each keep a copy) and a
+// buffer that has to grow is wiped before it is freed.
 Result<std::string> ReadPemFile(const std::string& flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Status::InvalidArgument("cannot read " + flag + " file " + path +
-                                   ": no such file or not readable");
+  const std::string unreadable =
+      "cannot read " + flag + " file " + path + ": no such file or not readable";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::InvalidArgument(unreadable);
+  std::string pem(4096, '\0');
+  size_t n = 0;
+  bool failed = false;
+  while (true) {
+    if (n == pem.size()) {
+      std::string bigger(2 * pem.size(), '\0');
+      std::memcpy(bigger.data(), pem.data(), n);
+      ClearSecret(pem);
+      pem.swap(bigger);
+    }
+    const ssize_t got = ::read(fd, pem.data() + n, pem.size() - n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      failed = got < 0;
+      break;
+    }
+    n += static_cast<size_t>(got);
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().empty()) return Status::InvalidArgument(flag + " file " + path + " is empty");
-  return ss.str();
+  ::close(fd);
+  pem.resize(n);
+  if (failed) {
+    ClearSecret(pem);
+    return Status::InvalidArgument(unreadable);
+  }
+  if (pem.empty()) return Status::InvalidArgument(flag + " file " + path + " is empty");
+  return pem;
 }
 
 struct BioDeleter {
@@ -114,6 +142,47 @@ Result<TlsMaterial> TlsMaterial::Load(const TlsFiles& files) {
     }
   }
   return m;
+}
+
+TlsMaterial::~TlsMaterial() { ClearSecret(key_pem_); }
+
+TlsMaterial::TlsMaterial(const TlsMaterial& other) = default;
+
+TlsMaterial& TlsMaterial::operator=(const TlsMaterial& other) {
+  if (this != &other) {
+    ClearSecret(key_pem_);  // the assignment may free this buffer or only partly overwrite it
+    root_pem_ = other.root_pem_;
+    cert_cn_ = other.cert_cn_;
+    cert_pem_ = other.cert_pem_;
+    key_pem_ = other.key_pem_;
+    skip_verify_ = other.skip_verify_;
+  }
+  return *this;
+}
+
+TlsMaterial::TlsMaterial(TlsMaterial&& other) noexcept
+    : root_pem_(std::move(other.root_pem_)),
+      cert_cn_(std::move(other.cert_cn_)),
+      cert_pem_(std::move(other.cert_pem_)),
+      key_pem_(std::move(other.key_pem_)),
+      skip_verify_(other.skip_verify_) {
+  // A key short enough for the string's inline buffer is copied, not taken: wipe the source.
+  ClearSecret(other.key_pem_);
+}
+
+TlsMaterial& TlsMaterial::operator=(TlsMaterial&& other) noexcept {
+  if (this != &other) {
+    // libstdc++'s move assignment hands this string's buffer to `other` instead of freeing it:
+    // wipe it first, and `other`'s after.
+    ClearSecret(key_pem_);
+    root_pem_ = std::move(other.root_pem_);
+    cert_cn_ = std::move(other.cert_cn_);
+    cert_pem_ = std::move(other.cert_pem_);
+    key_pem_ = std::move(other.key_pem_);
+    skip_verify_ = other.skip_verify_;
+    ClearSecret(other.key_pem_);
+  }
+  return *this;
 }
 
 }  // namespace etcdsnap::client

@@ -19,13 +19,13 @@ void SchemaChecker::OnEntry(const bolt::Entry& e) {
   if (e.depth == 0) {
     bucket_ = std::string(bolt::View(e.key));
     report_.buckets.push_back(bucket_);
-    if (!e.is_bucket) Problem("root entry " + bolt::Quote(e.key, 48) + " is not a bucket");
+    if (!e.is_bucket) Problem("root entry " + bolt::Quote(bucket_, 48) + " is not a bucket");
     return;
   }
   if (e.depth > 1) return;
   if (e.is_bucket) {
-    Problem("bucket \"" + bucket_ + "\" holds a nested bucket " + bolt::Quote(e.key, 48) +
-            " (etcd never nests buckets)");
+    Problem("bucket \"" + bucket_ + "\" holds a nested bucket " +
+            bolt::Quote(bolt::View(e.key), 48) + " (etcd never nests buckets)");
     return;
   }
   if (bucket_ == kKeyBucket) CheckKeyEntry(e);
@@ -36,7 +36,8 @@ void SchemaChecker::CheckKeyEntry(const bolt::Entry& e) {
   ++report_.revisions;
   Result<Revision> rev = ParseRevisionKey(e.key);
   if (!rev.ok()) {
-    Problem("bucket \"key\": entry " + bolt::Quote(e.key, 48) + ": " + rev.status().message());
+    Problem("bucket \"key\": entry " + bolt::Quote(bolt::View(e.key), 48) + ": " +
+            rev.status().message());
     return;
   }
   const std::string where = "bucket \"key\": revision " + std::to_string(rev->main) + "_" +

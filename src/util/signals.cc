@@ -21,9 +21,7 @@ sigset_t TerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-    struct sigaction current {};
-    if (::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
-    sigaddset(&set, sig);
+    if (!SignalIgnored(sig)) sigaddset(&set, sig);
   }
   return set;
 }
@@ -45,6 +43,11 @@ int WaitForSignal(int signal_fd, int stop_fd) {
 }
 
 }  // namespace
+
+bool SignalIgnored(int sig) {
+  struct sigaction current {};
+  return ::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN;
+}
 
 Result<std::unique_ptr<SignalCanceller>> SignalCanceller::Start(Canceller* canceller,
                                                                 SignalCancelOptions options) {

@@ -9,7 +9,7 @@
 //	3  "cannot walk: ..."     the walk ran past the time or memory limit (a cycle)
 //
 // A fault in bbolt's own goroutines (tx.Check runs in one) ends the process with Go's exit
-// status 2, as a panic does. Built at test time (tests/oracle/CMakeLists.txt), never shipped.
+// status 2, as a panic does. Built at test time (tests/inspect/CMakeLists.txt), never shipped.
 package main
 
 import (

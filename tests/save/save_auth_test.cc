@@ -20,13 +20,18 @@ class SaveAuthTest : public SaveTest {
     StartEtcd();
     ASSERT_TRUE(etcd().Client().EnableAuth(kRootPassword, "alice", kUserPassword).ok());
   }
-  // `--user root` with no password on a terminal; the password typed `delay` after the prompt.
-  void ExpectPromptedSave(std::chrono::milliseconds delay) {
-    const std::string file = Path("snap.db");
+  // `etcdsnap --user root snapshot save <file>` with no password: it prompts on a terminal.
+  std::vector<std::string> PromptingArgv(const std::string& file) {
     std::vector<std::string> argv = {EtcdsnapBinary(), "--user", "root"};
     for (const auto& a : SaveArgs(file)) argv.push_back(a);
-    const CommandResult r = RunInTerminal(argv, "Password", std::string(kRootPassword) + "\n",
-                                          delay, std::chrono::seconds(30));
+    return argv;
+  }
+  // The password typed `delay` after the prompt.
+  void ExpectPromptedSave(std::chrono::milliseconds delay) {
+    const std::string file = Path("snap.db");
+    const CommandResult r = RunInTerminal(PromptingArgv(file), "Password",
+                                          std::string(kRootPassword) + "\n", delay,
+                                          std::chrono::seconds(30));
     EXPECT_EQ(r.exit_code, 0) << r.Describe();
     EXPECT_EQ(r.out.find(kRootPassword), std::string::npos) << "password echoed\n" << r.Describe();
     EXPECT_EQ(ReadFileOrEmpty(file).size() % 512, 32u) << r.Describe();
@@ -104,6 +109,27 @@ TEST_F(SaveAuthTest, UserWithoutPasswordPromptsOnTheTerminalWithoutEcho) {
 // neither echoed nor discarded (discarding it leaves the save waiting for input for ever).
 TEST_F(SaveAuthTest, PasswordTypedAsSoonAsThePromptShowsIsNotEchoedNorLost) {
   ExpectPromptedSave(std::chrono::milliseconds(0));
+}
+
+// Started under `nohup` (SIGHUP ignored) or as a background job (SIGINT ignored), the prompt
+// leaves that signal ignored: it arrives while the password is half typed, the prompt goes on
+// and the whole password is used. It used to end the prompt, and the save went on with half a
+// password. The rest is typed only once the signal is no longer pending (taken by a handler, or
+// discarded as ignored): typed at once, it could be read before the handler ran.
+TEST_F(SaveAuthTest, SignalIgnoredAtStartDoesNotEndThePrompt) {
+  const std::string pw = kRootPassword;
+  for (const int sig : {SIGHUP, SIGINT}) {
+    SCOPED_TRACE(sigabbrev_np(sig));
+    const std::string file = Path(std::string("snap-") + sigabbrev_np(sig) + ".db");
+    TerminalSession t(PromptingArgv(file), {sig});
+    ASSERT_TRUE(t.WaitForOutput("Password: ", std::chrono::seconds(10))) << t.output();
+    t.Type(pw.substr(0, 5));
+    t.Signal(sig);
+    ASSERT_TRUE(WaitUntilNotPending(t.pid(), sig, std::chrono::seconds(10))) << t.output();
+    t.Type(pw.substr(5) + "\n");
+    EXPECT_EQ(t.Wait(std::chrono::seconds(30)), 0) << t.output();
+    EXPECT_EQ(ReadFileOrEmpty(file).size() % 512, 32u) << t.output();
+  }
 }
 
 TEST_F(SaveAuthTest, PasswordNeverAppearsInOutputEvenWithDebug) {

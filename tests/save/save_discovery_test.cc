@@ -1,8 +1,12 @@
 // --discovery-srv (-d, ETCDCTL_DISCOVERY_SRV), --discovery-srv-name and --insecure-discovery
 // against a DNS server started on loopback (dnsmasq), which ETCDSNAP_DNS_SERVER points the
 // resolver at: the SRV records' endpoints replace --endpoints, as in etcdctl.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -17,19 +21,41 @@ namespace {
 using std::chrono::seconds;
 
 // dnsmasq in the foreground on 127.0.0.1:<port>, answering only the given SRV records.
+// dnsmasq takes neither a bound socket nor port 0, so it is given a free port; when another
+// process takes that port first, dnsmasq cannot bind it and exits ("failed to create listening
+// socket"), and it is started again on another. Once it logs "started" it holds the port, UDP
+// and TCP, for its life: no other server can answer our queries there.
 class DnsServer {
  public:
-  // `srv_hosts`: dnsmasq --srv-host values, "_service._tcp.domain,target,port".
-  explicit DnsServer(const std::vector<std::string>& srv_hosts) : port_(FreeLoopbackPort()) {
-    std::vector<std::string> argv = {FindExecutable("dnsmasq").empty() ? "/usr/sbin/dnsmasq"
-                                                                       : "dnsmasq",
-                                     "-k", "--port=" + std::to_string(port_),
-                                     "--listen-address=127.0.0.1", "--bind-interfaces",
-                                     "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
-                                     "--pid-file="};
-    for (const auto& s : srv_hosts) argv.push_back("--srv-host=" + s);
-    process_ = std::make_unique<Subprocess>(argv, SubprocessOptions{});
+  // `srv_hosts`: dnsmasq --srv-host values, "_service._tcp.domain,target,port". `first_port`:
+  // the port to try first (0: a free one).
+  ::testing::AssertionResult Start(const std::vector<std::string>& srv_hosts, int first_port = 0) {
+    std::string log;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      port_ = attempt == 0 && first_port != 0 ? first_port : FreeLoopbackPort();
+      std::vector<std::string> argv = {
+          FindExecutable("dnsmasq").empty() ? "/usr/sbin/dnsmasq" : "dnsmasq",
+          "-k", "--port=" + std::to_string(port_), "--listen-address=127.0.0.1",
+          "--bind-interfaces", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
+          "--pid-file=", "--log-facility=-"};
+      for (const auto& s : srv_hosts) argv.push_back("--srv-host=" + s);
+      SubprocessOptions options;
+      options.stderr_path = dir_.Join("dnsmasq-" + std::to_string(attempt) + ".log");
+      process_ = std::make_unique<Subprocess>(argv, options);
+      const auto deadline = std::chrono::steady_clock::now() + seconds(20);
+      while (std::chrono::steady_clock::now() < deadline) {
+        const bool exited = process_->Poll();
+        log = ReadFileOrEmpty(options.stderr_path);
+        if (log.find("started, version") != std::string::npos && !exited) {
+          return ::testing::AssertionSuccess();
+        }
+        if (exited) break;  // most likely its port was taken: try another
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polls dnsmasq's log
+      }
+    }
+    return ::testing::AssertionFailure() << "dnsmasq did not start; its last log:\n" << log;
   }
+  int port() const { return port_; }
   std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
   // Waits until the server answers `name`; false after `timeout` or when it exited.
   bool WaitAnswers(const std::string& name, std::chrono::seconds timeout) {
@@ -43,12 +69,36 @@ class DnsServer {
   }
 
  private:
-  int port_;
+  TempDir dir_{"dnsmasq"};
+  int port_ = 0;
   std::unique_ptr<Subprocess> process_;
 };
 
 bool HaveDnsmasq() {
   return !FindExecutable("dnsmasq").empty() || ::access("/usr/sbin/dnsmasq", X_OK) == 0;
+}
+
+// The harness itself: a DNS server whose port was taken before it could bind it (here, held
+// by a UDP socket) starts on another and answers there.
+TEST(DnsServerTest, StartsOnAnotherPortWhenItsPortIsTaken) {
+  ETCDSNAP_REQUIRE_OR_SKIP(HaveDnsmasq(), "dnsmasq (Debian's dnsmasq-base) is needed");
+  const int held = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(held, 0);
+  const struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{held};
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(held, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::getsockname(held, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int taken = ntohs(addr.sin_port);
+  DnsServer dns;
+  ASSERT_TRUE(dns.Start({"_etcd-client._tcp.example.test,localhost,2379"}, taken));
+  EXPECT_NE(dns.port(), taken);
+  EXPECT_TRUE(dns.WaitAnswers("_etcd-client._tcp.example.test", seconds(20)));
 }
 
 class SaveDiscoveryTest : public SaveTest {
@@ -65,7 +115,8 @@ class SaveDiscoveryTest : public SaveTest {
         r.replace(at, 6, std::to_string(etcd().member(0).client_port()));
       }
     }
-    dns_ = std::make_unique<DnsServer>(records);
+    dns_ = std::make_unique<DnsServer>();
+    ASSERT_TRUE(dns_->Start(records));
     ASSERT_TRUE(dns_->WaitAnswers(probe, seconds(20))) << "dnsmasq does not answer";
   }
   CommandResult Save(std::vector<std::string> global_flags, const std::string& file,

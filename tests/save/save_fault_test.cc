@@ -1,6 +1,6 @@
 // `etcdsnap snapshot save` against a fake Maintenance server that misbehaves in ways a real etcd
 // cannot be made to: a wrong sha256 trailer, a stream cut before the trailer, a stall. Also
-// SIGTERM/SIGINT while a transfer is in progress.
+// SIGTERM/SIGINT/SIGHUP while a transfer is in progress.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -393,6 +393,9 @@ void SaveFaultTest::SignalDuringTransfer(int sig) {
 TEST_F(SaveFaultTest, SigtermDuringTransferRemovesPart) { SignalDuringTransfer(SIGTERM); }
 
 TEST_F(SaveFaultTest, SigintDuringTransferRemovesPart) { SignalDuringTransfer(SIGINT); }
+
+// The terminal closing (or the ssh session dropping) under a save not started with nohup.
+TEST_F(SaveFaultTest, SighupDuringTransferRemovesPart) { SignalDuringTransfer(SIGHUP); }
 
 // Several endpoints: etcdsnap asks each for Status and saves from the reachable member with the
 // highest raft applied index, a follower over the leader on a tie. Fake members make the

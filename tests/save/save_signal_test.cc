@@ -17,21 +17,6 @@ using std::chrono::seconds;
 
 class SaveSignalTest : public SaveTest {};
 
-// Waits until `sig` is no longer pending for the process (its signal thread read it), from
-// /proc/<pid>/status's ShdPnd mask.
-bool WaitUntilNotPending(pid_t pid, int sig, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    const std::string status = ReadFileOrEmpty("/proc/" + std::to_string(pid) + "/status");
-    const size_t at = status.find("ShdPnd:");
-    if (at == std::string::npos) return true;  // gone
-    const unsigned long long mask = std::stoull(status.substr(at + 7), nullptr, 16);
-    if ((mask & (1ULL << (sig - 1))) == 0) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polls the kernel's state
-  }
-  return false;
-}
-
 // While a save stalls, its .part is moved away and another file takes the name (an operator's
 // copy, another tool). SIGTERM then SIGINT at once: the other file must survive.
 TEST_F(SaveSignalTest, SecondSignalExitsWithoutRemovingAPartThatIsNotItsOwn) {

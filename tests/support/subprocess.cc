@@ -99,6 +99,19 @@ std::string FindExecutable(const std::string& name) {
   return "";
 }
 
+bool WaitUntilNotPending(pid_t pid, int sig, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    const std::string status = ReadFileOrEmpty("/proc/" + std::to_string(pid) + "/status");
+    const size_t at = status.find("ShdPnd:");
+    if (at == std::string::npos) return true;  // gone
+    const unsigned long long mask = std::stoull(status.substr(at + 7), nullptr, 16);
+    if ((mask & (1ULL << (sig - 1))) == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polls the kernel's state
+  }
+  return false;
+}
+
 std::string EtcdsnapBinary() {
   // $ETCDSNAP_BINARY runs the suite against another build (an older one, to see a test fail).
   const char* env = std::getenv("ETCDSNAP_BINARY");
@@ -270,7 +283,8 @@ CommandResult RunInTerminal(const std::vector<std::string>& argv, const std::str
   return result;
 }
 
-TerminalSession::TerminalSession(const std::vector<std::string>& argv) {
+TerminalSession::TerminalSession(const std::vector<std::string>& argv,
+                                 const std::vector<int>& ignored_signals) {
   std::string path = FindExecutable(argv.at(0));
   std::vector<std::string> args = argv;
   std::vector<std::string> env = BuildEnvironment({});
@@ -299,6 +313,7 @@ TerminalSession::TerminalSession(const std::vector<std::string>& argv) {
       // exec only once in the foreground, or reading the terminal would stop us (SIGTTIN).
       while (::tcgetpgrp(STDIN_FILENO) != ::getpid()) ::sched_yield();
       ::signal(SIGTTOU, SIG_DFL);
+      for (int sig : ignored_signals) ::signal(sig, SIG_IGN);
       ::execve(path.c_str(), c_args.data(), c_env.data());
       ::_exit(127);
     }

@@ -91,7 +91,9 @@ CommandResult RunInTerminal(const std::vector<std::string>& argv, const std::str
 // stay readable after the command ends. Everything is killed with the object.
 class TerminalSession {
  public:
-  explicit TerminalSession(const std::vector<std::string>& argv);
+  // `ignored_signals` are set to SIG_IGN before the exec, as in SubprocessOptions.
+  explicit TerminalSession(const std::vector<std::string>& argv,
+                           const std::vector<int>& ignored_signals = {});
   ~TerminalSession();
   TerminalSession(const TerminalSession&) = delete;
   TerminalSession& operator=(const TerminalSession&) = delete;
@@ -106,6 +108,7 @@ class TerminalSession {
   bool EchoOn() const;
   // Sends `sig` to the command's process group.
   void Signal(int sig);
+  pid_t pid() const { return command_; }
   // True once the command is stopped (job control), within `timeout`.
   bool WaitStopped(std::chrono::milliseconds timeout);
   // Waits for the command to end: its exit code, 128 + signal number when a signal ended it,
@@ -126,6 +129,11 @@ class TerminalSession {
   std::string out_;
   size_t matched_ = 0;
 };
+
+// Waits until `sig`, sent to the process `pid` (kill(2) to it or its group), is no longer
+// pending: a handler or a signal thread took it, or it was discarded. From
+// /proc/<pid>/status's ShdPnd mask; true at once when the process is gone.
+bool WaitUntilNotPending(pid_t pid, int sig, std::chrono::milliseconds timeout);
 
 // The etcdsnap binary under test: $ETCDSNAP_BINARY, else ${ETCDSNAP_BINARY_DIR}/etcdsnap.
 std::string EtcdsnapBinary();

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,6 +149,39 @@ TEST(RequireOrSkipTest, FailsUnderCi) {
   } else {
     ::unsetenv("CI");
   }
+}
+
+// So CI must run with CI=true: .ci/run sets it (keeping a value the CI system gave) and runs
+// exactly the README's test command. A stand-in `bash` first in PATH (which .ci/run's
+// `#!/usr/bin/env bash` finds too, and hands on to the real one) reports what it was asked to
+// run instead of running the suite.
+TEST(CiRunTest, RunsTheReadmeTestCommandWithCiTrue) {
+  const std::string root = std::string(ETCDSNAP_TEST_DATA_DIR) + "/../..";
+  const std::string bash = FindExecutable("bash");
+  ASSERT_FALSE(bash.empty());
+  TempDir bin("ci-run-test");
+  WriteFileOrDie(bin.Join("bash"),
+                 "#!/bin/sh\n"
+                 "if [ \"$1\" = scripts/test.sh ]; then\n"
+                 "  echo \"bash $*: CI=${CI-unset}\"; exit 0\n"
+                 "fi\n"
+                 "exec " + bash + " \"$@\"\n");
+  ASSERT_EQ(::chmod(bin.Join("bash").c_str(), 0755), 0);
+  const char* path = std::getenv("PATH");
+  auto ci_run = [&](const std::string& ci) {
+    std::vector<std::string> argv = {"env", "-u", "CI"};
+    if (!ci.empty()) argv.push_back("CI=" + ci);
+    argv.push_back("PATH=" + bin.path() + ":" + (path != nullptr ? path : "/usr/bin:/bin"));
+    argv.push_back(root + "/.ci/run");
+    return RunCommand(argv, {});
+  };
+  const CommandResult unset = ci_run("");
+  EXPECT_EQ(unset.out, "bash scripts/test.sh: CI=true\n") << unset.Describe();
+  const CommandResult given = ci_run("false");
+  EXPECT_EQ(given.out, "bash scripts/test.sh: CI=false\n") << given.Describe();
+  EXPECT_NE(ReadFileOrEmpty(root + "/README.md").find("\nbash scripts/test.sh "),
+            std::string::npos)
+      << "the README's test command is no longer `bash scripts/test.sh`";
 }
 
 // The terminal harness the password prompt tests use: job control works (SIGTSTP stops the

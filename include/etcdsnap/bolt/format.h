@@ -52,9 +52,16 @@ inline std::string_view View(Bytes b) {
   return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
+// bbolt's bytes.Compare: -1, 0 or 1, bytes compared as unsigned (char_traits<char>::compare is
+// memcmp). Inline: the cursor calls it for every key it checks.
+inline int CompareKeys(std::string_view a, std::string_view b) {
+  const int c = a.compare(b);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
 // The bytes in double quotes for a message: printable ASCII as is, the rest (and '"', '\\') as
 // \xNN; at most `limit` bytes, then "...".
-std::string Quote(Bytes b, size_t limit = 64);
+std::string Quote(std::string_view s, size_t limit = 64);
 
 // The 16 bytes at the start of every page.
 struct PageHeader {

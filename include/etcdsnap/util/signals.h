@@ -24,6 +24,11 @@ struct SignalCancelOptions {
   std::string second_message;
 };
 
+// True when `sig`'s action is SIG_IGN. Asked before anything of ours installs a handler, that is
+// how the process started (`nohup` ignores SIGHUP, a shell's background job SIGINT and SIGQUIT):
+// such a signal must stay ignored.
+bool SignalIgnored(int sig);
+
 // Ends the process with `sig`'s default action (restored, unblocked, raised), as if it had never
 // been caught: the parent sees WIFSIGNALED, a shell $? of 128 + sig.
 [[noreturn]] void DieOfSignal(int sig);
