@@ -20,8 +20,7 @@ ETCDSNAP=$BUILD_DIR/etcdsnap
 ETCDCTL=$(command -v etcdctl || true)
 TIME=/usr/bin/time
 
-die() { echo "bench: $*" >&2; exit 1; }
-calc() { awk "BEGIN { printf \"%.4f\", $* }"; }
+. bench/common.sh
 [ -x "$ETCDSNAP" ] || die "$ETCDSNAP not built (scripts/build.sh)"
 [ -n "$ETCDCTL" ] || die "etcdctl not found: nothing to compare with"
 [ -x "$TIME" ] || die "/usr/bin/time not found (apt-get install time)"
@@ -55,10 +54,6 @@ for i in $(seq 1 "$RUNS"); do
 done
 rm -rf "$OUT"
 
-median() {  # column file
-  awk -v c="$1" '{ print $c }' "$2" | sort -g | awk '{ v[NR] = $1 } END {
-    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 echo
 echo "snapshot: $(stat -c %s "$SNAP") bytes; medians of $RUNS runs each"
 printf '%-12s %10s %10s %8s  %s\n' metric etcdsnap etcdctl ratio target

@@ -34,8 +34,7 @@ DATA=$BENCH_DIR/etcd-data
 MARKER=$BENCH_DIR/filled-${SIZE_MB}MB
 SNAP=$BENCH_DIR/snap.db
 
-die() { echo "bench: $*" >&2; exit 1; }
-calc() { awk "BEGIN { printf \"%.4f\", $* }"; }  # arithmetic without bc
+. bench/common.sh
 [ -n "$ETCD" ] || die "etcd not found (apt-get install etcd-server)"
 if [ ! -x "$FILL" ]; then  # the test build leaves bench/ out; turn it on here
   cmake -S "$(dirname "$0")/.." -B "$BUILD_DIR" -DETCDSNAP_BUILD_BENCH=ON >/dev/null
@@ -119,10 +118,6 @@ done
 rm -f "$BENCH_DIR/etcdctl.db"
 if [ -f "$SNAP" ]; then rm -f "$OURS_DB"; else mv "$OURS_DB" "$SNAP"; fi
 
-median() {  # column
-  awk -v c="$1" '{ print $c }' "$2" | sort -g | awk '{ v[NR] = $1 } END {
-    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 echo
 echo "snapshot: $(stat -c %s "$SNAP") bytes; medians of $RUNS runs each"
 printf '%-12s %10s %10s %8s  %s\n' metric etcdsnap etcdctl ratio target

@@ -24,7 +24,7 @@ ETCDSNAP=$BUILD_DIR/etcdsnap
 ETCDCTL=$(command -v etcdctl || true)
 TIME=/usr/bin/time
 
-die() { echo "bench: $*" >&2; exit 1; }
+. bench/common.sh
 [ -x "$ETCDSNAP" ] || die "$ETCDSNAP not built (scripts/build.sh)"
 [ -x "$TIME" ] || die "/usr/bin/time not found (apt-get install time)"
 mkdir -p "$BENCH_DIR"

@@ -38,39 +38,51 @@ echo "== generating a CA, a server and a client certificate (openssl) in $DEMO_D
   chmod 600 ./*.key
 )
 
-CLIENT_PORT=$(free_port)
-PEER_PORT=$(free_port)
-echo "== starting etcd on https://127.0.0.1:$CLIENT_PORT (client certificates required)"
-etcd --name demo --data-dir "$DEMO_DIR/data" \
-  --listen-client-urls "https://127.0.0.1:$CLIENT_PORT" \
-  --advertise-client-urls "https://127.0.0.1:$CLIENT_PORT" \
-  --listen-peer-urls "http://127.0.0.1:$PEER_PORT" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
-  --initial-cluster "demo=http://127.0.0.1:$PEER_PORT" \
-  --cert-file pki/server.crt --key-file pki/server.key \
-  --trusted-ca-file pki/ca.crt --client-cert-auth \
-  >"$DEMO_DIR/etcd.log" 2>&1 &
-ETCD_PID=$!
+ETCD_PID=
 RESTORED_PID=
 stop_all() {
   for pid in $ETCD_PID $RESTORED_PID; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
 }
 trap stop_all EXIT
-
 export ETCDCTL_API=3
-TLS=(--endpoints "https://127.0.0.1:$CLIENT_PORT" --cacert pki/ca.crt --cert pki/client.crt --key pki/client.key)
-for _ in $(seq 1 100); do
-  etcdctl "${TLS[@]}" endpoint health >/dev/null 2>&1 && break
-  sleep 0.2
-done
-etcdctl "${TLS[@]}" endpoint health >/dev/null 2>&1 || { echo "etcd did not start; see $DEMO_DIR/etcd.log" >&2; exit 1; }
+
+# start_etcd NAME DATA_DIR [PEER_PORT]: a one-member etcd on loopback (fresh ports unless the
+# peer port is given), https with client certificates required; sets STARTED_PID and TLS
+# (etcdctl's flags for it) and waits until it answers.
+start_etcd() {
+  local name=$1 data=$2 peer_port=${3:-} client_port
+  client_port=$(free_port)
+  [ -n "$peer_port" ] || peer_port=$(free_port)
+  etcd --name "$name" --data-dir "$data" \
+    --listen-client-urls "https://127.0.0.1:$client_port" \
+    --advertise-client-urls "https://127.0.0.1:$client_port" \
+    --listen-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "$name=http://127.0.0.1:$peer_port" \
+    --cert-file pki/server.crt --key-file pki/server.key \
+    --trusted-ca-file pki/ca.crt --client-cert-auth \
+    >"$DEMO_DIR/$name-etcd.log" 2>&1 &
+  STARTED_PID=$!
+  TLS=(--endpoints "https://127.0.0.1:$client_port" --cacert pki/ca.crt --cert pki/client.crt --key pki/client.key)
+  for _ in $(seq 1 100); do
+    etcdctl "${TLS[@]}" endpoint health >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "etcd $name did not start; see $DEMO_DIR/$name-etcd.log" >&2
+  exit 1
+}
+
+echo "== starting etcd (client certificates required)"
+start_etcd demo "$DEMO_DIR/data"
+ETCD_PID=$STARTED_PID
+ENDPOINT=${TLS[1]}
 
 echo "== writing 100 keys"
 seq 1 100 | xargs -P 4 -I{} etcdctl "${TLS[@]}" put "/demo/key-{}" "value-{}" >/dev/null
 
 echo "== etcdsnap snapshot save (mutual TLS)"
 set -x
-"$ETCDSNAP" --endpoints "https://127.0.0.1:$CLIENT_PORT" \
+"$ETCDSNAP" --endpoints "$ENDPOINT" \
   --cacert pki/ca.crt --cert pki/client.crt --key pki/client.key \
   snapshot save "$DEMO_DIR/backup.db"
 set +x
@@ -82,30 +94,16 @@ ls -l "$DEMO_DIR/backup.db"
 
 echo "== disaster: the etcd is gone; restore the snapshot as a new member and boot etcd from it"
 kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null || true
-NEW_CLIENT_PORT=$(free_port)
-NEW_PEER_PORT=$(free_port)
+PEER_PORT=$(free_port)
 set -x
 "$ETCDSNAP" snapshot restore "$DEMO_DIR/backup.db" --name restored \
   --data-dir "$DEMO_DIR/restored.etcd" \
-  --initial-cluster "restored=http://127.0.0.1:$NEW_PEER_PORT" \
+  --initial-cluster "restored=http://127.0.0.1:$PEER_PORT" \
   --initial-cluster-token "demo-restore-$$" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$NEW_PEER_PORT"
+  --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT"
 set +x
-etcd --name restored --data-dir "$DEMO_DIR/restored.etcd" \
-  --listen-client-urls "https://127.0.0.1:$NEW_CLIENT_PORT" \
-  --advertise-client-urls "https://127.0.0.1:$NEW_CLIENT_PORT" \
-  --listen-peer-urls "http://127.0.0.1:$NEW_PEER_PORT" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$NEW_PEER_PORT" \
-  --initial-cluster "restored=http://127.0.0.1:$NEW_PEER_PORT" \
-  --cert-file pki/server.crt --key-file pki/server.key \
-  --trusted-ca-file pki/ca.crt --client-cert-auth \
-  >"$DEMO_DIR/restored-etcd.log" 2>&1 &
-RESTORED_PID=$!
-TLS=(--endpoints "https://127.0.0.1:$NEW_CLIENT_PORT" --cacert pki/ca.crt --cert pki/client.crt --key pki/client.key)
-for _ in $(seq 1 100); do
-  etcdctl "${TLS[@]}" endpoint health >/dev/null 2>&1 && break
-  sleep 0.2
-done
+start_etcd restored "$DEMO_DIR/restored.etcd" "$PEER_PORT"
+RESTORED_PID=$STARTED_PID
 etcdctl "${TLS[@]}" member list -w table
 KEYS=$(etcdctl "${TLS[@]}" get /demo/ --prefix --keys-only | grep -c '^/demo/')
 echo "the restored etcd serves $KEYS keys under /demo/"
