@@ -1,6 +1,7 @@
 // etcdsnap: back up and restore etcd. The command tree mirrors `etcdctl snapshot ...`.
 #include <malloc.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <cstdio>
@@ -98,6 +99,12 @@ int main(int argc, char** argv) {
   }
   etcdsnap::cli::GlobalOptions g;
   etcdsnap::cli::ApplyCommandLine(cl, g);
+  if (command == "snapshot save" || command == "snapshot restore") {
+    // These two leave files half-made while they work: a reader of stderr that goes away
+    // (`... 2>&1 | grep -m1 saved`) must not kill the process before it cleans up or finishes.
+    // Writes to the closed pipe fail instead, and the logger ignores that.
+    std::signal(SIGPIPE, SIG_IGN);
+  }
   if (command == "snapshot save") return etcdsnap::cli::RunSave(g, cl);
   if (command == "snapshot status") return etcdsnap::cli::RunStatus(g, cl);
   if (command == "snapshot verify") return etcdsnap::cli::RunVerify(g, cl);

@@ -1,5 +1,5 @@
 // `etcdsnap snapshot save <file>`: etcdctl's flags and environment in, the save use case, its
-// result as etcdctl prints it. SIGINT/SIGTERM/SIGHUP cancel the save cleanly up to the rename;
+// result as etcdctl prints it. SIGINT/SIGTERM/SIGHUP/SIGQUIT cancel the save cleanly up to the rename;
 // a second one exits at once.
 #include <poll.h>
 #include <signal.h>

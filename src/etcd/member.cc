@@ -540,11 +540,20 @@ Result<std::string> ResolveHost(const std::string& host) {
   if (rc != 0 || res == nullptr) {
     return Status::NotFound("lookup " + host + ": " + ::gai_strerror(rc));
   }
+  // Go's ResolveTCPAddr("tcp", ...) takes the first IPv4 address when there is one.
+  const addrinfo* pick = res;
+  for (const addrinfo* a = res; a != nullptr; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      pick = a;
+      break;
+    }
+  }
   char text[INET6_ADDRSTRLEN] = {};
-  const void* addr = res->ai_family == AF_INET6
-                         ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr)
-                         : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr);
-  ::inet_ntop(res->ai_family, addr, text, sizeof text);
+  const void* addr =
+      pick->ai_family == AF_INET6
+          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(pick->ai_addr)->sin6_addr)
+          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(pick->ai_addr)->sin_addr);
+  ::inet_ntop(pick->ai_family, addr, text, sizeof text);
   ::freeaddrinfo(res);
   return std::string(text);
 }

@@ -33,9 +33,27 @@ constexpr uint64_t kTrailerSize = 32;
 constexpr size_t kChunk = size_t{1} << 20;
 constexpr size_t kSlots = 8;  // chunks in flight between the copy and the hash: 8 MiB
 
-std::string StripTrailingSlashes(std::string p) {
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  return p;
+// "a//b/./c/" as "a/b/c": the path as written, without the spellings that would make
+// "<path>.part" or a comparison of two paths go wrong ("n1/." + ".part"). ".." stays.
+std::string NormalPath(const std::string& p) {
+  std::string out = std::filesystem::path(p).lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out.empty() ? "." : out;
+}
+
+// The absolute path of `p` with symlinks of its existing part resolved, for comparing where two
+// paths lead; "" when the current directory cannot be read.
+std::filesystem::path Resolved(const std::string& p) {
+  std::error_code ec;
+  std::filesystem::path r = std::filesystem::weakly_canonical(std::filesystem::absolute(p, ec), ec);
+  return ec ? std::filesystem::path() : r;
+}
+
+// True when `inner` is `outer` or lies below it.
+bool IsWithin(const std::filesystem::path& inner, const std::filesystem::path& outer) {
+  if (inner.empty() || outer.empty()) return false;
+  const std::filesystem::path rel = inner.lexically_relative(outer);
+  return !rel.empty() && *rel.begin() != "..";
 }
 
 std::string BE64(uint64_t v) {
@@ -98,14 +116,20 @@ class CreatedParents {
       missing.push_back(p);
     }
     for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-      if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+      if (::mkdir(it->c_str(), 0700) == 0) {
+        made_.push_back(*it);  // only what we made: one made meanwhile by another is not ours
+      } else if (errno != EEXIST) {
         return Status::FromErrno("could not create directory " + *it, errno);
       }
-      made_.push_back(*it);
     }
     return Status::Ok();
   }
-  void Keep() { made_.clear(); }
+  // Makes the created directories durable (each in its parent) and keeps them.
+  Status Keep() {
+    for (const std::string& d : made_) ETCDSNAP_RETURN_IF_ERROR(FsyncParentDir(d));
+    made_.clear();
+    return Status::Ok();
+  }
 
  private:
   std::vector<std::string> made_;
@@ -113,6 +137,18 @@ class CreatedParents {
 
 Status MakeDir(const std::string& path) {
   if (::mkdir(path.c_str(), 0700) != 0) return Status::FromErrno("mkdir " + path, errno);
+  return Status::Ok();
+}
+
+// mkdir -p with mode 0700 for every level it makes (inside a staging tree of ours).
+Status MakeDirs(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) return Status::Ok();
+  const std::string parent = DirName(path);
+  if (parent != path) ETCDSNAP_RETURN_IF_ERROR(MakeDirs(parent));
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::FromErrno("mkdir " + path, errno);
+  }
   return Status::Ok();
 }
 
@@ -239,8 +275,9 @@ Status CopyAndHash(int src, const std::string& src_path, int dst, const std::str
       const ssize_t n = ::pwrite(dst, slots[slot].get() + put, want - put,
                                  static_cast<off_t>(off + put));
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        status = Status::FromErrno("write " + dst_path, errno);
+      if (n <= 0) {
+        status = n < 0 ? Status::FromErrno("write " + dst_path, errno)
+                       : Status::IOError("write " + dst_path + ": no progress");
         break;
       }
       put += static_cast<size_t>(n);
@@ -282,16 +319,15 @@ struct DataDirStage {
   CreatedParents parents;
   std::optional<StagingDir> staging;
   std::string member;  // the directory that becomes <data-dir>/member
-  // The final path the staging directory becomes (<data-dir> or <data-dir>/member), absolute
-  // and normalized, for Within().
+  // The final path the staging directory becomes (<data-dir> or <data-dir>/member), resolved,
+  // for Within().
   std::filesystem::path target;
 
-  // Where `path` (a final path) is built when it lies inside what is staged, else "".
+  // Where `path` (a final path strictly inside what is staged) is built, else "".
   std::string Within(const std::string& path) const {
-    const std::filesystem::path p = std::filesystem::absolute(path).lexically_normal();
-    const std::filesystem::path rel = p.lexically_relative(target);
-    if (rel.empty() || *rel.begin() == ".." || rel == ".") return "";
-    return (std::filesystem::path(staging->path()) / rel).string();
+    const std::filesystem::path p = Resolved(path);
+    if (!IsWithin(p, target) || p == target) return "";
+    return (std::filesystem::path(staging->path()) / p.lexically_relative(target)).string();
   }
 };
 
@@ -310,7 +346,7 @@ Status StageDataDir(const std::string& data_dir, DataDirStage* out) {
       ETCDSNAP_RETURN_IF_ERROR(out->parents.For(data_dir));
       ETCDSNAP_ASSIGN_OR_RETURN(StagingDir s, StagingDir::Create(data_dir));
       out->staging.emplace(std::move(s));
-      out->target = std::filesystem::absolute(data_dir).lexically_normal();
+      out->target = Resolved(data_dir);
       out->member = out->staging->path() + "/member";
       return MakeDir(out->member);
     }
@@ -318,7 +354,7 @@ Status StageDataDir(const std::string& data_dir, DataDirStage* out) {
       // A mount point cannot be renamed onto: build <data-dir>/member.part, rename it to member.
       ETCDSNAP_ASSIGN_OR_RETURN(StagingDir s, StagingDir::Create(data_dir + "/member"));
       out->staging.emplace(std::move(s));
-      out->target = std::filesystem::absolute(data_dir + "/member").lexically_normal();
+      out->target = Resolved(data_dir + "/member");
       out->member = out->staging->path();
       return Status::Ok();
     }
@@ -328,6 +364,12 @@ Status StageDataDir(const std::string& data_dir, DataDirStage* out) {
                                      "directory");
     case DirState::kNotEmpty:
       break;
+  }
+  struct stat st {};
+  if (::lstat((data_dir + "/member.part").c_str(), &st) == 0) {
+    return Status::InvalidArgument("data-dir \"" + data_dir + "\" holds member.part, left by an "
+                                   "interrupted restore (or another restore into it is running): "
+                                   "remove " + data_dir + "/member.part and try again");
   }
   return Status::InvalidArgument("data-dir \"" + data_dir +
                                  "\" not empty or could not be read; restore into a new or "
@@ -364,7 +406,7 @@ std::string GoByteList(const uint8_t* data, size_t n) {
 }
 
 std::string DataDirFor(const RestoreOptions& o) {
-  return StripTrailingSlashes(o.data_dir.empty() ? o.name + ".etcd" : o.data_dir);
+  return NormalPath(o.data_dir.empty() ? o.name + ".etcd" : o.data_dir);
 }
 
 Status CheckRestoreOptions(const RestoreOptions& o) {
@@ -439,7 +481,10 @@ Result<int64_t> EditRestoredDb(const std::string& db_path, const DbEdits& e,
   return bumped;
 }
 
-Result<RestoreResult> Restore(const RestoreOptions& o, Canceller* canceller, spdlog::logger& log) {
+namespace {
+
+Result<RestoreResult> RestoreUnguarded(const RestoreOptions& o, Canceller* canceller,
+                                       spdlog::logger& log) {
   ETCDSNAP_RETURN_IF_ERROR(CheckRestoreOptions(o));
   auto cluster_map = etcd::ParseInitialCluster(o.initial_cluster);
   ETCDSNAP_ASSIGN_OR_RETURN(
@@ -449,7 +494,7 @@ Result<RestoreResult> Restore(const RestoreOptions& o, Canceller* canceller, spd
   RestoreResult result;
   result.data_dir = DataDirFor(o);
   const bool separate_wal = !o.wal_dir.empty();
-  result.wal_dir = separate_wal ? StripTrailingSlashes(o.wal_dir) : result.data_dir + "/member/wal";
+  result.wal_dir = separate_wal ? NormalPath(o.wal_dir) : result.data_dir + "/member/wal";
   result.snap_dir = result.data_dir + "/member/snap";
   result.cluster = files.cluster;
   result.member_id = files.member_id;
@@ -496,6 +541,15 @@ Result<RestoreResult> Restore(const RestoreOptions& o, Canceller* canceller, spd
   ETCDSNAP_RETURN_IF_ERROR(Cancelled(canceller));
   if (separate_wal) {
     // Checked before the data dir is staged, so that a refused WAL dir leaves nothing behind.
+    const std::filesystem::path wal_r = Resolved(result.wal_dir);
+    const std::filesystem::path data_r = Resolved(result.data_dir);
+    if (IsWithin(data_r, wal_r) || wal_r == data_r / "member" ||
+        IsWithin(wal_r, data_r / "member" / "snap")) {
+      return Status::InvalidArgument(
+          "--wal-dir " + result.wal_dir + " would hold the data dir or share a directory with "
+          "its other files; give a directory of its own (outside --data-dir " + result.data_dir +
+          ", or inside it other than member and member/snap)");
+    }
     DirState ws = Inspect(result.wal_dir);
     if (ws == DirState::kNotEmpty || ws == DirState::kNotDirectory) {
       return Status::InvalidArgument("wal-dir \"" + result.wal_dir +
@@ -512,10 +566,7 @@ Result<RestoreResult> Restore(const RestoreOptions& o, Canceller* canceller, spd
     ETCDSNAP_RETURN_IF_ERROR(StageWalDir(result.wal_dir, files.wal_name, &wal));
     wal_dir_staged = wal.dir;
   } else {
-    std::error_code ec;
-    std::filesystem::create_directories(wal_dir_staged, ec);
-    if (ec) return Status::IOError("mkdir " + wal_dir_staged + ": " + ec.message());
-    ::chmod(wal_dir_staged.c_str(), 0700);
+    ETCDSNAP_RETURN_IF_ERROR(MakeDirs(wal_dir_staged));
   }
   log.info("restoring snapshot path={} wal-dir={} data-dir={} snap-dir={}", src_path,
            result.wal_dir, result.data_dir, result.snap_dir);
@@ -610,23 +661,54 @@ Result<RestoreResult> Restore(const RestoreOptions& o, Canceller* canceller, spd
 
   // 5. Into place: the WAL dir first (when elsewhere), then member/ or the whole data dir, so
   // that etcd never finds a data dir without its WAL.
-  if (wal.staging.has_value()) {
-    ETCDSNAP_RETURN_IF_ERROR(wal.staging->Commit());
-  } else if (wal.file.has_value()) {
-    ETCDSNAP_RETURN_IF_ERROR(wal.file->Commit());
-  }
-  Status committed = data.staging->Commit();
-  if (!committed.ok() && committed.message().rfind("restored to", 0) != 0) {
+  auto revert_wal = [&] {
     if (wal.staging.has_value()) wal.staging->Revert();
     if (wal.file.has_value()) wal.file->Revert();
+  };
+  Status wal_committed = Status::Ok();
+  if (wal.staging.has_value()) {
+    wal_committed = wal.staging->Commit();
+  } else if (wal.file.has_value()) {
+    wal_committed = wal.file->Commit();
+  }
+  if (!wal_committed.ok()) {
+    // Renamed but not durable, or not renamed: either way no WAL without its data dir.
+    revert_wal();
+    return Status::IOError("could not move the WAL into " + result.wal_dir + ": " +
+                           wal_committed.message() + "; nothing was restored");
+  }
+  Status committed = data.staging->Commit();
+  if (!data.staging->committed()) {
+    revert_wal();
     return committed;
   }
-  data.parents.Keep();
-  wal.parents.Keep();
-  if (!committed.ok()) return committed;
+  // In place. A failure from here on is reported, and what is in place stays.
+  if (Status s = data.parents.Keep(); committed.ok()) committed = s;
+  if (Status s = wal.parents.Keep(); committed.ok()) committed = s;
+  if (!committed.ok()) {
+    return Status::IOError(committed.message().rfind("restored to", 0) == 0
+                               ? committed.message()
+                               : "restored to " + result.data_dir + " but " +
+                                     committed.message() +
+                                     "; it may not survive a power loss (run sync)");
+  }
   log.info("restored snapshot path={} wal-dir={} data-dir={} snap-dir={}", src_path,
            result.wal_dir, result.data_dir, result.snap_dir);
   return result;
+}
+
+}  // namespace
+
+Result<RestoreResult> Restore(const RestoreOptions& o, Canceller* canceller, spdlog::logger& log) {
+  // Nothing here throws by design, but the standard library can (a thread that cannot start,
+  // memory exhausted): catching it here unwinds the staging owners, so that even then nothing
+  // is left behind, and the caller gets an error rather than std::terminate.
+  try {
+    return RestoreUnguarded(o, canceller, log);
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("restore failed: ") + e.what() +
+                            "; nothing was restored");
+  }
 }
 
 }  // namespace etcdsnap::snapshot

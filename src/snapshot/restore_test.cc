@@ -446,16 +446,78 @@ TEST_F(RestoreTest, BadFlagsAreRefusedBeforeAnyFileIsTouched) {
 }
 
 TEST_F(RestoreTest, CancelledMidCopyLeavesNothing) {
+  // A sparse 8 MiB "snapshot" (eight chunks of the copy) with room for a trailer: the copy
+  // stops at the chunk after the cancel, long before the end.
+  const std::string big = (dir_ / "big.db").string();
+  WriteFileOrDie(big, "");
+  ASSERT_EQ(::truncate(big.c_str(), (8 << 20) + 32), 0);
+  options_.snapshot_path = big;
   Canceller canceller;
-  options_.snapshot_path = TestData("etcd-branches.db");
-  options_.on_progress = [&](uint64_t, uint64_t) { canceller.Cancel("interrupted by SIGTERM"); };
+  int calls = 0;
+  options_.on_progress = [&](uint64_t, uint64_t) {
+    ++calls;
+    canceller.Cancel("interrupted by SIGTERM");
+  };
   // The missing parents it created go too.
   options_.data_dir = (dir_ / "a/b/data").string();
   const auto before = Tree(dir_);
   auto r = Run(&canceller);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kCancelled);
+  EXPECT_EQ(calls, 1);  // one chunk copied, then the loop saw the cancel
   EXPECT_EQ(Tree(dir_), before);
+}
+
+TEST_F(RestoreTest, WalDirIsTakenBackWhenTheDataDirCannotBeMovedIntoPlace) {
+  // Someone creates the data dir while the restore runs: its rename is refused (never
+  // replaces), and the WAL dir, already moved into place, is removed again.
+  options_.wal_dir = (dir_ / "wal").string();
+  options_.on_progress = [&](uint64_t, uint64_t) { fs::create_directories(dir_ / "data"); };
+  auto r = Run();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("was created by another process"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(Tree(dir_), std::vector<std::string>{"data"});
+}
+
+TEST_F(RestoreTest, WalDirThatWouldHoldTheDataDirIsRefused) {
+  for (const fs::path& wal : {dir_ / "data", dir_, dir_ / "data/member", dir_ / "data/member/snap",
+                              dir_ / "data/member/snap/x"}) {
+    options_.wal_dir = wal.string();
+    ExpectRefused(Code::kInvalidArgument, "would hold the data dir or share a directory",
+                  Tree(dir_));
+  }
+}
+
+TEST_F(RestoreTest, LeftoverMemberPartIsNamed) {
+  fs::create_directories(dir_ / "data" / "member.part");
+  ExpectRefused(Code::kInvalidArgument, "holds member.part, left by an interrupted restore",
+                Tree(dir_));
+}
+
+TEST_F(RestoreTest, PathSpellingsAndSymlinks) {
+  // "n1/." is n1: its staging dir is n1.part, not "n1/..part".
+  options_.data_dir = (dir_ / "n1/.").string() + "/";
+  auto r = Run();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->data_dir, (dir_ / "n1").string());
+  EXPECT_TRUE(fs::exists(dir_ / "n1/member/snap/db"));
+  // A data dir that is a symlink to an empty directory (a volume mounted elsewhere).
+  fs::create_directories(dir_ / "volume");
+  fs::create_directory_symlink(dir_ / "volume", dir_ / "linked");
+  options_.data_dir = (dir_ / "linked").string();
+  r = Run();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(fs::is_symlink(dir_ / "linked"));
+  EXPECT_TRUE(fs::exists(dir_ / "volume/member/snap/db"));
+  // A WAL dir inside the data dir, spelled through the symlink: built in the staging tree.
+  fs::create_directories(dir_ / "volume2");
+  fs::create_directory_symlink(dir_ / "volume2", dir_ / "linked2");
+  options_.data_dir = (dir_ / "volume2").string();
+  options_.wal_dir = (dir_ / "linked2/member/wal").string();
+  r = Run();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(fs::exists(dir_ / "volume2/member/wal/0000000000000000-0000000000000000.wal"));
 }
 
 TEST(GoByteListTest, FormatsAsGosPercentV) {

@@ -14,13 +14,13 @@
 namespace etcdsnap {
 namespace {
 
-// SIGINT, SIGTERM and SIGHUP, except those ignored now: a blocked signal is queued even when
+// SIGINT, SIGTERM, SIGHUP and SIGQUIT, except those ignored now: a blocked signal is queued even when
 // its action is SIG_IGN, so blocking an ignored one would turn `nohup`'s SIGHUP (or a
 // background job's SIGINT) into a cancellation.
 sigset_t TerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
     if (!SignalIgnored(sig)) sigaddset(&set, sig);
   }
   return set;
@@ -92,7 +92,7 @@ void DieOfSignal(int sig) {
   sigaddset(&set, sig);
   ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
   ::raise(sig);
-  ::_exit(128 + sig);  // not reached for INT, TERM or HUP
+  ::_exit(128 + sig);  // not reached for INT, TERM, HUP or QUIT
 }
 
 SignalCanceller::~SignalCanceller() {

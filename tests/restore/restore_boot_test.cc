@@ -4,6 +4,7 @@
 // the restored cluster serves is read with etcdctl and compared with what the source served.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -168,10 +169,18 @@ TEST_F(RestoreBootTest, OneMemberServesEverythingAsSaved) {
   ASSERT_EQ(put.exit_code, 0) << put.Describe();
   EXPECT_EQ(Json::parse(put.out)["header"]["revision"], saved_.revision + 1);
 
-  // The log lines runbooks grep for, once each.
-  for (const char* line : {"restoring snapshot", "added member", "restored snapshot"}) {
-    EXPECT_NE(restore_logs_.find(line), std::string::npos) << line << "\n" << restore_logs_;
-  }
+  // The log lines runbooks grep for: once each, and one `added member` per member.
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = restore_logs_.find(what); at != std::string::npos;
+         at = restore_logs_.find(what, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(count(" restoring snapshot path="), 1u) << restore_logs_;
+  EXPECT_EQ(count(" added member cluster-id="), 1u) << restore_logs_;
+  EXPECT_EQ(count(" restored snapshot path="), 1u) << restore_logs_;
   // Kubernetes keys and no --bump-revision: one warning that says why and how.
   EXPECT_NE(restore_logs_.find("--bump-revision 1000000000 --mark-compacted"), std::string::npos)
       << restore_logs_;
@@ -210,6 +219,13 @@ TEST_F(RestoreBootTest, ThreeMembersFromOneSnapshotFormOneCluster) {
   }
   EXPECT_EQ(leaders.size(), 1u);
   EXPECT_NE(*leaders.begin(), 0u);
+  // Three restores, each logging all three members.
+  size_t added = 0;
+  for (size_t at = restore_logs_.find(" added member cluster-id="); at != std::string::npos;
+       at = restore_logs_.find(" added member cluster-id=", at + 1)) {
+    ++added;
+  }
+  EXPECT_EQ(added, 9u) << restore_logs_;
   // A write through one member is read from another.
   ASSERT_EQ(Ctl(cluster->member(0).Endpoint(), {"put", "/x", "1"}).exit_code, 0);
   CommandResult got = Ctl(cluster->member(2).Endpoint(), {"get", "/x", "--print-value-only"});
@@ -335,6 +351,22 @@ TEST_F(RestoreInterruptTest, AfterSigkillTheLeftoverIsNamedAndRefused) {
   EXPECT_EQ(again.exit_code, 1) << again.Describe();
   EXPECT_NE(again.err.find(data_ + ".part exists"), std::string::npos) << again.Describe();
   EXPECT_FALSE(fs::exists(data_));
+}
+
+// stderr on a pipe whose reader is gone (`... 2>&1 | grep -m1 restored` after grep matched): the
+// first log line would raise SIGPIPE. Restore must neither die of it half-way nor leave its
+// staging directory; it finishes (the log lines are lost).
+TEST(RestorePipeTest, ClosedStderrPipeDoesNotKillTheRestoreHalfWay) {
+  TempDir dir("etcdsnap-restore-pipe");
+  const std::string data = dir.Join("data");
+  const int status = RunWithClosedStderrPipe(
+      {EtcdsnapBinary(), "snapshot", "restore",
+       std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db", "--data-dir", data});
+  ASSERT_NE(status, -1) << "did not end";
+  EXPECT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+  EXPECT_TRUE(fs::exists(data + "/member/snap/db"));
+  EXPECT_FALSE(fs::exists(data + ".part"));
 }
 
 }  // namespace

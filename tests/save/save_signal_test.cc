@@ -3,6 +3,7 @@
 // are being probed cancels every probe.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <thread>
@@ -56,6 +57,20 @@ TEST_F(SaveSignalTest, SecondSignalExitsWithoutRemovingAPartThatIsNotItsOwn) {
 // Several endpoints are probed in parallel, each call registered with the canceller: SIGTERM
 // must cancel all of them, not only the last one registered (the others would run to their
 // 60 s dial timeout).
+// stderr on a pipe whose reader is gone (`... 2>&1 | grep -m1 saved` after grep matched): the
+// first log line would raise SIGPIPE and leave the .part behind. The save must finish instead.
+TEST_F(SaveSignalTest, ClosedStderrPipeDoesNotKillTheSaveHalfWay) {
+  StartEtcd({.tls = false});
+  const std::string file = Path("snap.db");
+  const int status = RunWithClosedStderrPipe(
+      {EtcdsnapBinary(), "--endpoints", etcd().member(0).Endpoint(), "snapshot", "save", file});
+  ASSERT_NE(status, -1) << "did not end";
+  EXPECT_TRUE(WIFEXITED(status)) << "ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+  EXPECT_TRUE(PathExists(file));
+  EXPECT_FALSE(PathExists(file + ".part"));
+}
+
 TEST_F(SaveSignalTest, SigtermWhileConnectingToSeveralEndpointsExitsPromptly) {
   SilentListener a, b;
   const std::string file = Path("snap.db");

@@ -71,6 +71,13 @@ struct CommandResult {
   std::string Describe() const;
 };
 
+// Runs a command with its stderr on a pipe that has no reader left (what `cmd 2>&1 | grep -m1 x`
+// becomes once grep has matched): every write to stderr raises SIGPIPE or fails with EPIPE.
+// stdin and stdout are /dev/null. Returns the wait status, or -1 when it was still running
+// after `timeout` (it is then killed).
+int RunWithClosedStderrPipe(const std::vector<std::string>& argv,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
 // Runs a command to completion with a hard timeout: past it the process group is killed and
 // `timed_out` is set.
 CommandResult RunCommand(const std::vector<std::string>& argv, const SubprocessOptions& options,

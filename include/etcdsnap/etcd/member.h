@@ -33,7 +33,7 @@ Result<UrlsMap> ParseInitialCluster(std::string_view initial_cluster);
 
 // Resolves a host name to its first address as text ("10.0.0.1", "::1"), for VerifyBootstrap.
 using HostResolver = std::function<Result<std::string>(const std::string& host)>;
-// getaddrinfo(3), TCP, the first address it returns.
+// getaddrinfo(3), TCP: the first IPv4 address, else the first address (Go's ResolveTCPAddr).
 Result<std::string> ResolveHost(const std::string& host);
 
 // ServerConfig.VerifyBootstrap: `name` must be in the map, its URLs must equal

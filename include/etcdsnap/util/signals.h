@@ -1,4 +1,4 @@
-// SIGINT, SIGTERM and SIGHUP turned into cancellation. The signals are blocked in every thread
+// SIGINT, SIGTERM, SIGHUP and SIGQUIT turned into cancellation. The signals are blocked in every thread
 // and read from a signalfd by one owned thread, so no code runs in a signal handler. The first
 // signal cancels; a second one ends the process at once. A signal that is ignored when Start()
 // runs (`nohup`, a shell's background job) stays ignored. Once the work is cleaned up, the

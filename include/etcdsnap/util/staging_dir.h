@@ -29,6 +29,8 @@ class StagingDir {
   StagingDir& operator=(const StagingDir&) = delete;
 
   const std::string& path() const { return path_; }
+  // True once Commit() renamed the directory onto the target (even if its fsync then failed).
+  bool committed() const { return committed_; }
   const std::string& target() const { return target_; }
 
   // Before the rename, a failure leaves <target> as it was (the staging dir is removed on
