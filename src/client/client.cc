@@ -244,6 +244,8 @@ Result<MemberStatus> Connection::Probe(Canceller* canceller) {
   m.applied_index = resp.raftappliedindex();
   m.raft_term = resp.raftterm();
   m.db_size = resp.dbsize();
+  m.db_size_in_use = resp.dbsizeinuse();
+  m.revision = resp.header().revision();
   m.is_learner = resp.islearner();
   return m;
 }

@@ -9,6 +9,7 @@
 #include <future>
 #include <vector>
 
+#include "etcdsnap/etcd/revision_scanner.h"
 #include "etcdsnap/snapshot/verify.h"
 #include "etcdsnap/util/file.h"
 #include "etcdsnap/util/human.h"
@@ -122,7 +123,8 @@ class BlockWriter {
 // Probes every endpoint at once and picks one. Single endpoints are probed too: it bounds the
 // dial by --dial-timeout and turns "refused" or a TLS failure into a clear error.
 Result<size_t> SelectMember(const SaveOptions& o, std::vector<client::Connection>& conns,
-                            Canceller* canceller, spdlog::logger& log) {
+                            Canceller* canceller, spdlog::logger& log,
+                            client::MemberStatus* chosen_status) {
   std::vector<std::future<Result<client::MemberStatus>>> probes;
   for (auto& c : conns) {
     probes.push_back(std::async(std::launch::async, [&c, canceller] { return c.Probe(canceller); }));
@@ -163,6 +165,7 @@ Result<size_t> SelectMember(const SaveOptions& o, std::vector<client::Connection
     return Status::Unavailable(conns.size() == 1 ? "cannot reach " + failures
                                                  : "cannot reach any endpoint (" + failures + ")");
   }
+  *chosen_status = candidates[*chosen].status;
   if (conns.size() > 1) {
     const auto& st = candidates[*chosen].status;
     log.info("saving from {} (member {}, {}): highest applied index {} among the reachable "
@@ -262,7 +265,9 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
     ETCDSNAP_ASSIGN_OR_RETURN(client::Connection c, client::Connection::Open(ep, o.connection));
     conns.push_back(std::move(c));
   }
-  ETCDSNAP_ASSIGN_OR_RETURN(size_t chosen, SelectMember(o, conns, canceller, log));
+  client::MemberStatus member_status;
+  ETCDSNAP_ASSIGN_OR_RETURN(size_t chosen,
+                            SelectMember(o, conns, canceller, log, &member_status));
   client::Connection& conn = conns[chosen];
 
   if (!o.user.empty()) {
@@ -277,6 +282,11 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
   }
 
   log.info("fetching snapshot endpoint={}", conn.endpoint().original);
+  SaveResult result;
+  result.started = std::chrono::system_clock::now();
+  result.endpoint = conn.endpoint().original;
+  result.member = member_status;
+  etcd::RevisionScanner revisions;
   TrailerHasher hasher;
   BlockWriter writer(&part);
   log.debug("writing with O_DIRECT: {}", writer.direct() ? "yes" : "no (buffered)");
@@ -294,6 +304,7 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
         // The image is followed by a 32-byte trailer that remaining_bytes does not count.
         if (remaining > 0 || total == 0) total = received + remaining + kTrailerSize;
         hasher.Add(blob);
+        revisions.Add(blob);
         ETCDSNAP_RETURN_IF_ERROR(writer.Add(blob));
         if (o.on_progress) o.on_progress(received, total);
         return Status::Ok();
@@ -337,16 +348,26 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
     ETCDSNAP_RETURN_IF_ERROR(VerifyPart(part, conn.endpoint().original, canceller, log));
     ETCDSNAP_RETURN_IF_ERROR(CheckCancelled(canceller));
   }
+  result.size = received;
+  result.sha256_hex = HexString(digest);
+  result.revision = revisions.latest();
+  result.path = o.path;
+  if (o.final_path) {
+    ETCDSNAP_ASSIGN_OR_RETURN(result.path, o.final_path(result));
+    ETCDSNAP_RETURN_IF_ERROR(part.SetTarget(result.path));
+  }
   ETCDSNAP_RETURN_IF_ERROR(part.Commit());
   const auto took = Clock::now() - start;
+  result.took = std::chrono::duration_cast<std::chrono::nanoseconds>(took);
+  result.finished = std::chrono::system_clock::now();
   const double secs = std::chrono::duration<double>(took).count();
-  log.info("fetched snapshot endpoint={} size={} took={:.3f}s throughput={}/s sha256={}",
+  log.info("fetched snapshot endpoint={} size={} took={:.3f}s throughput={}/s sha256={} "
+           "revision={}",
            conn.endpoint().original, HumanizeBytes(received), secs,
            HumanizeBytes(static_cast<uint64_t>(secs > 0 ? received / secs : 0)),
-           HexString(digest));
-  log.info("saved path={}", o.path);
-  return SaveResult{o.path, conn.endpoint().original, received,
-                    std::chrono::duration_cast<std::chrono::nanoseconds>(took), HexString(digest)};
+           HexString(digest), result.revision);
+  log.info("saved path={}", result.path);
+  return result;
 }
 
 }  // namespace etcdsnap::snapshot

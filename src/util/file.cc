@@ -99,8 +99,10 @@ FileHooks* FileHooks::Default() {
 
 Status FsyncParentDir(const std::string& path) { return FsyncDir(path, FileHooks::Default()); }
 
-Result<PartFile> PartFile::Create(const std::string& target, FileHooks* hooks) {
-  if (hooks == nullptr) hooks = FileHooks::Default();
+namespace {
+
+// A rename onto `target` may replace it only when it is missing or a regular file.
+Status CheckTarget(const std::string& target) {
   if (target.empty()) return Status::InvalidArgument("empty file name");
   struct stat st {};
   if (::stat(target.c_str(), &st) == 0) {
@@ -114,6 +116,25 @@ Result<PartFile> PartFile::Create(const std::string& target, FileHooks* hooks) {
                                      "it onto the target: give the path of a regular file");
     }
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status PartFile::SetTarget(const std::string& target) {
+  if (DirName(target) != DirName(part_path_)) {
+    return Status::InvalidArgument(target + " is not in the directory of " + part_path_ +
+                                   " (a rename across directories could cross file systems)");
+  }
+  ETCDSNAP_RETURN_IF_ERROR(CheckTarget(target));
+  target_ = target;
+  return Status::Ok();
+}
+
+Result<PartFile> PartFile::Create(const std::string& target, FileHooks* hooks) {
+  if (hooks == nullptr) hooks = FileHooks::Default();
+  ETCDSNAP_RETURN_IF_ERROR(CheckTarget(target));
+  struct stat st {};
   std::string part = target + ".part";
   // The .part is locked while a save owns it. A leftover from a killed run is unlocked and is
   // reused (truncated); one that another running save holds is left alone, so two saves to one

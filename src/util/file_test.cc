@@ -36,6 +36,24 @@ TEST_F(PartFileTest, CommitReplacesTargetWithMode0600) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+// A name known only once the data is written (a template with the revision): the .part is
+// renamed onto it, in the same directory only, and never onto a directory or a device.
+TEST_F(PartFileTest, SetTargetRenamesOntoTheNameGivenLast) {
+  const std::string base = (dir_ / "etcd-{revision}.db").string();
+  auto pf = PartFile::Create(base);
+  ASSERT_TRUE(pf.ok()) << pf.status().message();
+  const uint8_t data[] = {'n', 'e', 'w'};
+  ASSERT_TRUE(pf->Append(data).ok());
+  fs::create_directories(dir_ / "sub");
+  EXPECT_EQ(pf->SetTarget((dir_ / "sub" / "x.db").string()).code(), Code::kInvalidArgument);
+  EXPECT_EQ(pf->SetTarget((dir_ / "sub").string()).code(), Code::kInvalidArgument);
+  ASSERT_TRUE(pf->SetTarget((dir_ / "etcd-42.db").string()).ok());
+  ASSERT_TRUE(pf->Commit().ok());
+  EXPECT_EQ(Read(dir_ / "etcd-42.db"), "new");
+  EXPECT_FALSE(fs::exists(base));
+  EXPECT_FALSE(fs::exists(base + ".part"));
+}
+
 TEST_F(PartFileTest, DestructionRemovesPartAndKeepsTarget) {
   const std::string target = (dir_ / "out.db").string();
   std::ofstream(target) << "old";

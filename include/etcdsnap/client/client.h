@@ -63,6 +63,8 @@ struct MemberStatus {
   uint64_t applied_index = 0;
   uint64_t raft_term = 0;
   int64_t db_size = 0;
+  int64_t db_size_in_use = 0;
+  int64_t revision = 0;  // the store's revision when the member answered
   bool is_learner = false;
   bool is_leader() const { return member_id != 0 && member_id == leader; }
 };

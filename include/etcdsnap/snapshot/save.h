@@ -23,6 +23,19 @@ class logger;
 
 namespace etcdsnap::snapshot {
 
+struct SaveResult {
+  std::string path;  // the file's final name (after SaveOptions::final_path)
+  std::string endpoint;
+  uint64_t size = 0;  // bytes received, trailer included
+  std::chrono::nanoseconds took{0};
+  std::string sha256_hex;  // the trailer: sha256 of the snapshot image, as etcd computed it
+  // The member it came from, as its Status answered just before the stream.
+  client::MemberStatus member;
+  // The latest revision in the snapshot: the largest `key` revision seen in the stream.
+  int64_t revision = 0;
+  std::chrono::system_clock::time_point started{}, finished{};
+};
+
 struct SaveOptions {
   std::string path;
   std::vector<client::Endpoint> endpoints;
@@ -36,14 +49,10 @@ struct SaveOptions {
   // Called from the streaming thread after each chunk: bytes received so far, and the expected
   // total (0 until known).
   std::function<void(uint64_t received, uint64_t total)> on_progress;
-};
-
-struct SaveResult {
-  std::string path;
-  std::string endpoint;
-  uint64_t size = 0;  // bytes in the file, trailer included
-  std::chrono::nanoseconds took{0};
-  std::string sha256_hex;
+  // When set, called once the snapshot is received and checked, before the rename: returns the
+  // file's final name (same directory as `path`, e.g. a name template expanded with the
+  // revision), or an error that fails the save. `path` then only names the .part.
+  std::function<Result<std::string>(const SaveResult&)> final_path;
 };
 
 // Member selection for several endpoints: among the reachable candidates, voters before

@@ -96,6 +96,10 @@ class PartFile {
   bool SetDirectIO(bool on);
   uint64_t size() const { return size_; }
   const std::string& path() const { return part_path_; }
+  // Renames onto `target` instead at Commit(): a name known only once the data is written (a
+  // template with the revision). It must be in the .part's directory and, if it exists, be a
+  // regular file.
+  Status SetTarget(const std::string& target);
   const std::string& target() const { return target_; }
   // Before the rename, any failure leaves the target as it was and removes the .part (kIOError,
   // or kCorruption when the file on disk is not size() bytes). After the rename the target
