@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <cstring>
 #include <future>
 #include <vector>
@@ -288,6 +289,8 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
   result.member = member_status;
   etcd::RevisionScanner revisions;
   TrailerHasher hasher;
+  std::optional<Sha256> file_hasher;
+  if (o.hash_file) file_hasher.emplace();
   BlockWriter writer(&part);
   log.debug("writing with O_DIRECT: {}", writer.direct() ? "yes" : "no (buffered)");
   uint64_t received = 0, total = 0;
@@ -305,6 +308,7 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
         if (remaining > 0 || total == 0) total = received + remaining + kTrailerSize;
         hasher.Add(blob);
         revisions.Add(blob);
+        if (file_hasher) file_hasher->Update(blob);
         ETCDSNAP_RETURN_IF_ERROR(writer.Add(blob));
         if (o.on_progress) o.on_progress(received, total);
         return Status::Ok();
@@ -349,7 +353,12 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
     ETCDSNAP_RETURN_IF_ERROR(CheckCancelled(canceller));
   }
   result.size = received;
+  result.file_size = part.size();
   result.sha256_hex = HexString(digest);
+  if (file_hasher) {
+    ETCDSNAP_ASSIGN_OR_RETURN(const Sha256Digest file_digest, file_hasher->Finish());
+    result.file_sha256_hex = HexString(file_digest);
+  }
   result.revision = revisions.latest();
   result.path = o.path;
   if (o.final_path) {

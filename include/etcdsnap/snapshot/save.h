@@ -34,6 +34,11 @@ struct SaveResult {
   // The latest revision in the snapshot: the largest `key` revision seen in the stream.
   int64_t revision = 0;
   std::chrono::system_clock::time_point started{}, finished{};
+  // The file as written: its size, its compression ("none", "zstd", "gzip") and, when
+  // SaveOptions::hash_file was set, its sha256 (what `sha256sum <file>` prints).
+  uint64_t file_size = 0;
+  std::string compression = "none";
+  std::string file_sha256_hex;
 };
 
 struct SaveOptions {
@@ -53,6 +58,8 @@ struct SaveOptions {
   // file's final name (same directory as `path`, e.g. a name template expanded with the
   // revision), or an error that fails the save. `path` then only names the .part.
   std::function<Result<std::string>(const SaveResult&)> final_path;
+  // Also hash the bytes as written to the file (SaveResult::file_sha256_hex), for a manifest.
+  bool hash_file = false;
 };
 
 // Member selection for several endpoints: among the reachable candidates, voters before
