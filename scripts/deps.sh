@@ -6,12 +6,12 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libssl-dev openssl libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libssl-dev openssl libspdlog-dev libfmt-dev nlohmann-json3-dev libzstd-dev zlib1g-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
   golang-go golang-github-coreos-bbolt-dev
   etcd-server etcd-client
-  time procps
+  time procps zstd gzip
   dnsmasq-base
 )
 

@@ -142,6 +142,7 @@ const std::vector<FlagSpec>& AllFlags() {
       {"help", 'h', K::kBool, "false", "help for this command", ""},
       {"version", 0, K::kBool, "false", "print the version, as the version command does (etcdsnap only)", ""},
       {"idle-timeout", 0, K::kDuration, "30s", "abort when the server sends no data for this long (etcdsnap only)", "snapshot save"},
+      {"compress", 0, K::kString, "none", "compress the file (or stdout) as one stream: zstd, zstd:LEVEL (1-19), gzip, gzip:LEVEL (1-9); status, verify and restore read it as it is (etcdsnap only)", "snapshot save"},
       {"verify", 0, K::kBool, "false", "before keeping the file, check its bbolt structure and etcd schema as `snapshot verify` does (etcdsnap only; the sha256 is always checked)", "snapshot save"},
       {"etcd-version", 0, K::kString, "3.4", "print what this etcd version prints: 3.4 and 3.5 count every key/value pair of every bucket; 3.6 counts live keys and adds a version column", "snapshot status"},
       {"bolt-only", 0, K::kBool, "false", "check the sha256 trailer and the bbolt structure only (a bbolt file that is not an etcd backend)", "snapshot verify"},

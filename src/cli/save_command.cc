@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 #include <cerrno>
 #include <cstdio>
 #include <iterator>
@@ -29,6 +30,7 @@ struct SaveFlags {
   std::vector<std::string> args;
   std::string idle_timeout = "30s";
   bool verify = false;
+  std::string compress = "none";
 };
 
 // What arrived while the password prompt was up. The handlers only note the signal; the prompt
@@ -301,6 +303,25 @@ int DoSave(GlobalOptions& g, const SaveFlags& f) {
 
   o.path = f.args[0];
   o.verify = f.verify;
+  auto compress = ParseCompressSpec(f.compress);
+  if (!compress.ok()) return ExitWithError(kExitBadArgs, compress.status().message());
+  o.compress = *compress;
+  if (o.compress.algorithm == Compression::kZstd) {
+    // One zstd worker per core but the one the stream runs on: compression keeps up with the
+    // network without taking the machine.
+    const unsigned cores = std::thread::hardware_concurrency();
+    o.compress.workers = static_cast<int>(std::clamp(cores > 1 ? cores - 1 : 1u, 1u, 4u));
+  }
+  if (o.path == "-") {
+    if (isatty(STDOUT_FILENO)) {
+      return ExitWithError(kExitBadArgs, "refusing to write a snapshot to a terminal: redirect "
+                                         "stdout to a file or a pipe (snapshot save - | ...)");
+    }
+    if (o.verify) {
+      return ExitWithError(kExitBadArgs, "--verify needs a file to read back; with `-` the "
+                                         "snapshot only passes through (verify it where it lands)");
+    }
+  }
   if (int rc = BuildOptions(g, f, o); rc != kExitSuccess) return rc;
 
   // Before any thread starts (gRPC's included), so that every thread has the signals blocked.
@@ -333,6 +354,7 @@ int DoSave(GlobalOptions& g, const SaveFlags& f) {
     return ExitWithError(s.code() == Code::kUnavailable ? kExitBadConnection : kExitInterrupted,
                          s.message());
   }
+  if (o.path == "-") return kExitSuccess;  // stdout carried the snapshot itself
   std::printf("Snapshot saved at %s\n", r->path.c_str());
   std::fflush(stdout);
   return kExitSuccess;
@@ -345,6 +367,7 @@ int RunSave(GlobalOptions& g, const CommandLine& cl) {
   f.args = cl.args;
   if (cl.Has("idle-timeout")) f.idle_timeout = cl.Last("idle-timeout");
   f.verify = cl.Last("verify") == "true";
+  if (cl.Has("compress")) f.compress = cl.Last("compress");
   return DoSave(g, f);
 }
 

@@ -30,7 +30,12 @@ void AppendProblems(const std::vector<std::string>& list, uint64_t total, std::s
 }
 
 std::string Simple(const VerifyReport& r) {
-  std::string out = "file: " + r.path + " (" + N(r.file_size) + " bytes)\n";
+  std::string out = "file: " + r.path + " (" + N(r.file_size) + " bytes" +
+                    (r.compression != Compression::kNone
+                         ? std::string(", ") + CompressionName(r.compression) + "-compressed in " +
+                               N(r.compressed_size)
+                         : std::string()) +
+                    ")\n";
   switch (r.trailer) {
     case TrailerState::kAbsent:
       out += std::string("sha256 trailer: ") + (r.trailer_required ? "ABSENT" : "absent") +
@@ -86,6 +91,7 @@ std::string Json(const VerifyReport& r) {
   Json out = {
       {"file", r.path},
       {"size", r.file_size},
+      {"compression", CompressionName(r.compression)},
       {"ok", r.ok()},
       {"problemCount", r.problem_count()},
       {"sha256",

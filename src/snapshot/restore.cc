@@ -22,6 +22,7 @@
 #include "etcdsnap/etcd/revision.h"
 #include "etcdsnap/raft/wal.h"
 #include "etcdsnap/snapshot/verify.h"
+#include "etcdsnap/util/compression.h"
 #include "etcdsnap/util/file.h"
 #include "etcdsnap/util/sha256.h"
 #include "etcdsnap/util/staging_dir.h"
@@ -298,6 +299,44 @@ Status CopyAndHash(int src, const std::string& src_path, int dst, const std::str
   return Status::Ok();
 }
 
+Status MissingHash(const std::string& src_path, uint64_t size) {
+  return Status::Corruption("snapshot missing hash but --skip-hash-check=false: " + src_path +
+                            " (" + std::to_string(size) +
+                            " bytes) does not end with the sha256 etcd appends when it saves "
+                            "a snapshot; for a member's db file copied from a data dir, add "
+                            "--skip-hash-check");
+}
+
+Status ReadExactly(int fd, const std::string& path, uint64_t offset, std::span<uint8_t> out) {
+  size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n = ::pread(fd, out.data() + got, out.size() - got,
+                              static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return n < 0 ? Status::FromErrno("read " + path, errno)
+                   : Status::IOError("read " + path + ": unexpected end of file");
+    }
+    got += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+// The sha256 of the first `n` bytes of `fd` (the decompressed copy, which is in the page cache).
+Result<Sha256Digest> HashPrefix(int fd, const std::string& path, uint64_t n,
+                                const Canceller* canceller) {
+  Sha256 sha;
+  std::vector<uint8_t> buf(kChunk);
+  for (uint64_t off = 0; off < n;) {
+    ETCDSNAP_RETURN_IF_ERROR(Cancelled(canceller));
+    const size_t len = static_cast<size_t>(std::min<uint64_t>(kChunk, n - off));
+    ETCDSNAP_RETURN_IF_ERROR(ReadExactly(fd, path, off, std::span(buf).first(len)));
+    sha.Update(buf.data(), len);
+    off += len;
+  }
+  return sha.Finish();
+}
+
 // The first problems of a verify report, for one error line.
 std::string FirstProblems(const VerifyReport& r) {
   std::vector<std::string> all;
@@ -516,25 +555,21 @@ Result<RestoreResult> RestoreUnguarded(const RestoreOptions& o, Canceller* cance
   if (::fstat(src.get(), &st) != 0) return Status::FromErrno("stat " + src_path, errno);
   if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(src_path + " is not a regular file");
   const uint64_t size = static_cast<uint64_t>(st.st_size);
+  // A compressed snapshot (by its magic) is decompressed into the copy; its trailer and size
+  // are known only then.
+  const Compression compression = DetectFileCompression(src.get());
+  const bool compressed = compression != Compression::kNone;
   // etcd's rule: a saved snapshot is whole pages plus the 32-byte sha256 of what precedes it.
-  const bool has_hash = size % 512 == kTrailerSize;
-  if (!has_hash && !o.skip_hash_check) {
-    return Status::Corruption("snapshot missing hash but --skip-hash-check=false: " + src_path +
-                              " (" + std::to_string(size) +
-                              " bytes) does not end with the sha256 etcd appends when it saves "
-                              "a snapshot; for a member's db file copied from a data dir, add "
-                              "--skip-hash-check");
-  }
+  bool has_hash = size % 512 == kTrailerSize;
+  if (!compressed && !has_hash && !o.skip_hash_check) return MissingHash(src_path, size);
   std::array<uint8_t, kTrailerSize> trailer{};
-  const uint64_t db_bytes = has_hash ? size - kTrailerSize : size;
-  if (has_hash) {
+  uint64_t db_bytes = has_hash ? size - kTrailerSize : size;
+  if (has_hash && !compressed) {
     ssize_t n = ::pread(src.get(), trailer.data(), trailer.size(), static_cast<off_t>(db_bytes));
     if (n != static_cast<ssize_t>(trailer.size())) {
       return Status::IOError("could not read the sha256 trailer of " + src_path);
     }
   }
-  result.db_bytes = db_bytes;
-
   // Where it all goes; nothing exists yet that we would have to undo.
   DataDirStage data;
   WalDirStage wal;
@@ -582,15 +617,45 @@ Result<RestoreResult> RestoreUnguarded(const RestoreOptions& o, Canceller* cance
   // 1. Copy, hashing exactly the bytes written.
   const std::string db_path = snap_dir + "/db";
   {
-    UniqueFd dst(::open(db_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    UniqueFd dst(::open(db_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!dst.valid()) return Status::FromErrno("create " + db_path, errno);
     if (::fchmod(dst.get(), 0600) != 0) return Status::FromErrno("chmod " + db_path, errno);
     const auto start = std::chrono::steady_clock::now();
     Sha256Digest digest{};
-    const bool check_hash = has_hash && !o.skip_hash_check;
-    ETCDSNAP_RETURN_IF_ERROR(CopyAndHash(src.get(), src_path, dst.get(), db_path, db_bytes,
-                                         check_hash ? &digest : nullptr, canceller,
-                                         o.on_progress));
+    bool check_hash = has_hash && !o.skip_hash_check;
+    if (compressed) {
+      ETCDSNAP_ASSIGN_OR_RETURN(auto decompressor,
+                                Decompressor::Create(compression, src.get(), src_path));
+      ETCDSNAP_ASSIGN_OR_RETURN(
+          const uint64_t raw,
+          DecompressInto(*decompressor, dst.get(), db_path,
+                         canceller == nullptr ? nullptr : canceller->flag(),
+                         [&](uint64_t consumed) {
+                           if (o.on_progress) o.on_progress(consumed, size);
+                         }));
+      ETCDSNAP_RETURN_IF_ERROR(Cancelled(canceller));
+      has_hash = raw % 512 == kTrailerSize;
+      if (!has_hash && !o.skip_hash_check) return MissingHash(src_path, raw);
+      db_bytes = has_hash ? raw - kTrailerSize : raw;
+      if (has_hash) {
+        // The trailer came out with the rest: take it off the copy.
+        ETCDSNAP_RETURN_IF_ERROR(ReadExactly(dst.get(), db_path, db_bytes, trailer));
+        if (::ftruncate(dst.get(), static_cast<off_t>(db_bytes)) != 0) {
+          return Status::FromErrno("truncate " + db_path, errno);
+        }
+      }
+      check_hash = has_hash && !o.skip_hash_check;
+      if (check_hash) {
+        ETCDSNAP_ASSIGN_OR_RETURN(digest, HashPrefix(dst.get(), db_path, db_bytes, canceller));
+      }
+      log.info("decompressed {} snapshot path={} compressed-size={} size={}",
+               CompressionName(compression), src_path, size, raw);
+    } else {
+      ETCDSNAP_RETURN_IF_ERROR(CopyAndHash(src.get(), src_path, dst.get(), db_path, db_bytes,
+                                           check_hash ? &digest : nullptr, canceller,
+                                           o.on_progress));
+    }
+    result.db_bytes = db_bytes;
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (check_hash) {

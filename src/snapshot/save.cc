@@ -1,6 +1,7 @@
 #include "etcdsnap/snapshot/save.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 
 #include "etcdsnap/etcd/revision_scanner.h"
 #include "etcdsnap/snapshot/verify.h"
+#include "etcdsnap/util/compression.h"
 #include "etcdsnap/util/file.h"
 #include "etcdsnap/util/human.h"
 #include "etcdsnap/util/sha256.h"
@@ -257,8 +259,15 @@ std::optional<size_t> ChooseMember(const std::vector<Candidate>& candidates) {
 Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logger& log) {
   const auto start = Clock::now();
   // The .part goes first: an unwritable target fails before any network traffic.
-  ETCDSNAP_ASSIGN_OR_RETURN(PartFile part, PartFile::Create(o.path));
-  log.info("created temporary db file path={}", part.path());
+  // `-`: the snapshot goes to stdout (a pipe), there is no file to create or rename.
+  const bool to_stdout = o.path == "-";
+  std::optional<PartFile> part;
+  if (!to_stdout) {
+    ETCDSNAP_ASSIGN_OR_RETURN(PartFile p, PartFile::Create(o.path));
+    part.emplace(std::move(p));
+    log.info("created temporary db file path={}", part->path());
+  }
+  const std::string out_name = to_stdout ? std::string("stdout") : part->path();
 
   std::vector<client::Connection> conns;
   conns.reserve(o.endpoints.size());
@@ -291,14 +300,36 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
   TrailerHasher hasher;
   std::optional<Sha256> file_hasher;
   if (o.hash_file) file_hasher.emplace();
-  BlockWriter writer(&part);
-  log.debug("writing with O_DIRECT: {}", writer.direct() ? "yes" : "no (buffered)");
+  std::optional<BlockWriter> writer;
+  if (part) {
+    writer.emplace(&*part);
+    log.debug("writing with O_DIRECT: {}", writer->direct() ? "yes" : "no (buffered)");
+  }
+  // The bytes as they go out: to the file (or stdout), hashed when a manifest wants it.
+  uint64_t written = 0;
+  auto emit = [&](std::span<const uint8_t> bytes) -> Status {
+    if (file_hasher) file_hasher->Update(bytes);
+    written += bytes.size();
+    if (writer) return writer->Add(bytes);
+    Status s = WriteAll(STDOUT_FILENO, bytes, "stdout");
+    if (!s.ok() && s.message().find("Broken pipe") != std::string::npos) {
+      return Status::Aborted("stdout was closed by the reader of the pipe after " +
+                             std::to_string(written - bytes.size()) + " bytes");
+    }
+    return s;
+  };
+  std::unique_ptr<Compressor> compressor;
+  if (o.compress.algorithm != Compression::kNone) {
+    ETCDSNAP_ASSIGN_OR_RETURN(compressor, Compressor::Create(o.compress, emit));
+    log.info("compressing with {} level {}", CompressionName(o.compress.algorithm),
+             o.compress.level == 0 ? std::string("default") : std::to_string(o.compress.level));
+  }
   uint64_t received = 0, total = 0;
   client::StreamOptions stream = o.stream;
   stream.on_slow_consumer = [&](std::chrono::nanoseconds busy) {
     log.warn("writing to {} has taken {} so far: the local disk is slow (the server waits for "
              "us meanwhile; this is not counted against --idle-timeout)",
-             part.path(), FormatGoDuration(std::chrono::duration_cast<std::chrono::milliseconds>(busy)));
+             out_name, FormatGoDuration(std::chrono::duration_cast<std::chrono::milliseconds>(busy)));
   };
   Status s = conn.StreamSnapshot(
       stream,
@@ -308,8 +339,7 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
         if (remaining > 0 || total == 0) total = received + remaining + kTrailerSize;
         hasher.Add(blob);
         revisions.Add(blob);
-        if (file_hasher) file_hasher->Update(blob);
-        ETCDSNAP_RETURN_IF_ERROR(writer.Add(blob));
+        ETCDSNAP_RETURN_IF_ERROR(compressor ? compressor->Write(blob) : emit(blob));
         if (o.on_progress) o.on_progress(received, total);
         return Status::Ok();
       },
@@ -328,10 +358,12 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
     return s.Annotate("snapshot stream from " + conn.endpoint().original + " failed after " +
                       std::to_string(received) + " bytes");
   }
-  ETCDSNAP_RETURN_IF_ERROR(writer.Flush());
-  if (part.size() != received) {
-    return Status::Internal("wrote " + std::to_string(part.size()) + " bytes to " + part.path() +
-                            " for the " + std::to_string(received) + " received; nothing was saved");
+  if (compressor) ETCDSNAP_RETURN_IF_ERROR(compressor->Finish());
+  if (writer) ETCDSNAP_RETURN_IF_ERROR(writer->Flush());
+  if (part && part->size() != written) {
+    return Status::Internal("wrote " + std::to_string(part->size()) + " bytes to " +
+                            part->path() + " for " + std::to_string(written) +
+                            "; nothing was saved");
   }
   if (received % 512 != kTrailerSize || !hasher.has_trailer()) {
     return Status::Corruption("sha256 checksum not found [bytes: " + std::to_string(received) +
@@ -348,12 +380,13 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
   log.debug("sha256 trailer verified: {}", HexString(digest));
   // A signal after the stream still stops the save, up to the rename: after it the save is done.
   ETCDSNAP_RETURN_IF_ERROR(CheckCancelled(canceller));
-  if (o.verify) {
-    ETCDSNAP_RETURN_IF_ERROR(VerifyPart(part, conn.endpoint().original, canceller, log));
+  if (o.verify && part) {
+    ETCDSNAP_RETURN_IF_ERROR(VerifyPart(*part, conn.endpoint().original, canceller, log));
     ETCDSNAP_RETURN_IF_ERROR(CheckCancelled(canceller));
   }
   result.size = received;
-  result.file_size = part.size();
+  result.file_size = written;
+  result.compression = CompressionName(o.compress.algorithm);
   result.sha256_hex = HexString(digest);
   if (file_hasher) {
     ETCDSNAP_ASSIGN_OR_RETURN(const Sha256Digest file_digest, file_hasher->Finish());
@@ -361,11 +394,11 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
   }
   result.revision = revisions.latest();
   result.path = o.path;
-  if (o.final_path) {
+  if (part && o.final_path) {
     ETCDSNAP_ASSIGN_OR_RETURN(result.path, o.final_path(result));
-    ETCDSNAP_RETURN_IF_ERROR(part.SetTarget(result.path));
+    ETCDSNAP_RETURN_IF_ERROR(part->SetTarget(result.path));
   }
-  ETCDSNAP_RETURN_IF_ERROR(part.Commit());
+  if (part) ETCDSNAP_RETURN_IF_ERROR(part->Commit());
   const auto took = Clock::now() - start;
   result.took = std::chrono::duration_cast<std::chrono::nanoseconds>(took);
   result.finished = std::chrono::system_clock::now();
@@ -375,7 +408,11 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
            conn.endpoint().original, HumanizeBytes(received), secs,
            HumanizeBytes(static_cast<uint64_t>(secs > 0 ? received / secs : 0)),
            HexString(digest), result.revision);
-  log.info("saved path={}", result.path);
+  if (o.compress.algorithm != Compression::kNone) {
+    log.info("compressed size={} ratio={:.2f}", HumanizeBytes(written),
+             written > 0 ? static_cast<double>(received) / static_cast<double>(written) : 0.0);
+  }
+  log.info("saved path={}", to_stdout ? std::string("(stdout)") : result.path);
   return result;
 }
 

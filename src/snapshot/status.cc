@@ -2,11 +2,16 @@
 
 #include "etcdsnap/bolt/check.h"
 #include "etcdsnap/bolt/file.h"
+#include "etcdsnap/util/compression.h"
 
 namespace etcdsnap::snapshot {
 
 Result<etcd::BackendStatus> GetStatus(const StatusOptions& options) {
-  ETCDSNAP_ASSIGN_OR_RETURN(std::unique_ptr<bolt::File> file, bolt::File::Open(options.path));
+  // A compressed snapshot is read through a decompressed temporary copy.
+  ETCDSNAP_ASSIGN_OR_RETURN(PlainSnapshot plain, PlainSnapshot::Open(options.path));
+  auto opened = bolt::File::Open(plain.path());
+  if (!opened.ok()) return Status(opened.status().code(), plain.Explain(opened.status().message()));
+  std::unique_ptr<bolt::File> file = std::move(opened).value();
   etcd::StatusComputer computer(options.layout);
   bolt::CheckOptions check;
   check.visitor = &computer;

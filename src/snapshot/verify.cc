@@ -1,8 +1,11 @@
 #include "etcdsnap/snapshot/verify.h"
 
+#include <sys/stat.h>
+
 #include <array>
 #include <thread>
 
+#include "etcdsnap/util/compression.h"
 #include "etcdsnap/util/sha256.h"
 
 namespace etcdsnap::snapshot {
@@ -61,9 +64,18 @@ void CheckMetas(const bolt::File& file, VerifyReport* report) {
 }  // namespace
 
 Result<VerifyReport> Verify(const VerifyOptions& options) {
-  ETCDSNAP_ASSIGN_OR_RETURN(std::unique_ptr<bolt::File> file, bolt::File::Open(options.path));
+  // A compressed snapshot is read through a decompressed temporary copy.
+  ETCDSNAP_ASSIGN_OR_RETURN(PlainSnapshot plain, PlainSnapshot::Open(options.path, options.cancel));
+  auto opened = bolt::File::Open(plain.path());
+  if (!opened.ok()) return Status(opened.status().code(), plain.Explain(opened.status().message()));
+  std::unique_ptr<bolt::File> file = std::move(opened).value();
   VerifyReport report;
   report.path = options.path;
+  report.compression = plain.compression();
+  if (report.compression != Compression::kNone) {
+    struct stat st {};
+    if (::stat(options.path.c_str(), &st) == 0) report.compressed_size = static_cast<uint64_t>(st.st_size);
+  }
   report.file_size = file->file_size();
   report.metas = file->meta_state();
   report.page_size = file->page_size();

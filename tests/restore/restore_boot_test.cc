@@ -251,6 +251,36 @@ TEST_F(RestoreBootTest, BumpRevisionMovesTheRevisionAndCompactsTheOldOnes) {
       << "no Kubernetes warning when the revision was bumped";
 }
 
+// save --compress → status → verify → restore → etcd boots, for zstd and gzip: every command
+// reads the compressed file as it is, and says the same as for the plain one.
+TEST_F(RestoreBootTest, CompressedSnapshotsRoundTrip) {
+  const std::string plain_status =
+      Etcdsnap({"snapshot", "status", snapshot_, "-w", "json"}).out;
+  ASSERT_NE(plain_status.find("\"revision\""), std::string::npos) << plain_status;
+  for (const char* algorithm : {"gzip", "zstd"}) {
+    SCOPED_TRACE(algorithm);
+    const std::string file = dir_.Join(std::string("snap.db.") + algorithm);
+    CommandResult saved = Etcdsnap({"--endpoints", source_->member(0).Endpoint(), "snapshot",
+                                    "save", file, "--compress", algorithm});
+    ASSERT_EQ(saved.exit_code, 0) << saved.Describe();
+    EXPECT_EQ(saved.out, "Snapshot saved at " + file + "\n");
+    EXPECT_LT(fs::file_size(file), fs::file_size(snapshot_) / 2);
+    // Not a bbolt file on disk: only its content is.
+    EXPECT_NE(ReadFileOrEmpty(file).substr(0, 8), std::string(8, '\0'));
+    CommandResult status = Etcdsnap({"snapshot", "status", file, "-w", "json"});
+    EXPECT_EQ(status.exit_code, 0) << status.Describe();
+    EXPECT_EQ(status.out, plain_status);
+    CommandResult verify = Etcdsnap({"snapshot", "verify", file});
+    EXPECT_EQ(verify.exit_code, 0) << verify.Describe();
+    EXPECT_NE(verify.out.find(std::string(algorithm) + "-compressed"), std::string::npos)
+        << verify.out;
+  }
+  snapshot_ = dir_.Join("snap.db.zstd");
+  auto cluster = Boot(1);
+  ExpectServesTheSnapshot(cluster->member(0).Endpoint());
+  EXPECT_NE(restore_logs_.find("decompressed zstd snapshot"), std::string::npos) << restore_logs_;
+}
+
 TEST_F(RestoreBootTest, RawDbFromAStoppedMemberWithSkipHashCheck) {
   source_->member(0).Stop();
   ASSERT_FALSE(source_->member(0).running());

@@ -15,6 +15,7 @@
 
 #include "etcdsnap/client/client.h"
 #include "etcdsnap/util/cancel.h"
+#include "etcdsnap/util/compression.h"
 #include "etcdsnap/util/status.h"
 
 namespace spdlog {
@@ -42,7 +43,10 @@ struct SaveResult {
 };
 
 struct SaveOptions {
-  std::string path;
+  std::string path;  // "-": write the snapshot to stdout (no file, no rename)
+  // --compress: the file (or stdout) holds the raw snapshot compressed as one stream; the
+  // sha256 trailer is still checked on the raw bytes.
+  CompressSpec compress;
   std::vector<client::Endpoint> endpoints;
   client::ConnectionOptions connection;
   std::string user;  // empty: no authentication

@@ -15,6 +15,7 @@
 #include "etcdsnap/bolt/check.h"
 #include "etcdsnap/bolt/file.h"
 #include "etcdsnap/etcd/schema.h"
+#include "etcdsnap/util/compression.h"
 #include "etcdsnap/util/status.h"
 
 namespace etcdsnap::snapshot {
@@ -41,7 +42,9 @@ enum class TrailerState { kAbsent, kMatch, kMismatch, kDamaged };
 // What Verify() checked and found. ok() when all is well.
 struct VerifyReport {
   std::string path;
-  uint64_t file_size = 0;
+  uint64_t file_size = 0;  // of the raw snapshot (decompressed, when the file is compressed)
+  Compression compression = Compression::kNone;
+  uint64_t compressed_size = 0;  // the file's own size when compressed
 
   TrailerState trailer = TrailerState::kAbsent;
   bool trailer_required = false;  // VerifyOptions::require_trailer
