@@ -2,7 +2,8 @@
 // Keeps --concurrency async Puts in flight on one channel (gRPC completion queue).
 //
 //   etcdsnap-fill --endpoint 127.0.0.1:2379 --bytes 1073741824 --value-size 262144
-//                 [--concurrency 16] [--prefix bench/] [--cacert ca --cert c --key k]
+//                 [--concurrency 16] [--prefix bench/] [--content random|kube]
+//                 [--cacert ca --cert c --key k]
 //
 // The server needs --max-request-bytes above --value-size and a --quota-backend-bytes above the
 // target. Exits 0 when every Put succeeded, 1 on the first failure (printed).
@@ -27,6 +28,8 @@ struct Options {
   int value_size = 256 * 1024;
   int concurrency = 16;
   std::string prefix = "bench/";
+  std::string content = "random";  // or "kube"
+
   std::string cacert, cert, key;
 };
 
@@ -55,6 +58,7 @@ Options Parse(int argc, char** argv) {
     else if (flag == "--value-size") o.value_size = std::stoi(value);
     else if (flag == "--concurrency") o.concurrency = std::stoi(value);
     else if (flag == "--prefix") o.prefix = value;
+    else if (flag == "--content") o.content = value;
     else if (flag == "--cacert") o.cacert = value;
     else if (flag == "--cert") o.cert = value;
     else if (flag == "--key") o.key = value;
@@ -100,12 +104,45 @@ int main(int argc, char** argv) {
   const int64_t count = (o.bytes + o.value_size - 1) / o.value_size;
   std::string value(o.value_size, '\0');
   uint64_t x = 0x243f6a8885a308d3ULL;
-  for (char& c : value) {  // incompressible, so nothing downstream can shrink it
+  auto next = [&x] {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    c = static_cast<char>(x);
-  }
+    return x;
+  };
+  for (char& c : value) c = static_cast<char>(next());  // incompressible by default
+  // --content kube: a Pod-like JSON object per key (what a Kubernetes etcd mostly holds, if in
+  // JSON rather than protobuf): repeated field names and labels, unique ids, IPs and times.
+  auto kube_value = [&](int64_t n) {
+    char uid[40];
+    std::snprintf(uid, sizeof uid, "%08llx-%04llx-%04llx-%012llx",
+                  static_cast<unsigned long long>(next() & 0xffffffff),
+                  static_cast<unsigned long long>(next() & 0xffff),
+                  static_cast<unsigned long long>(next() & 0xffff),
+                  static_cast<unsigned long long>(next() & 0xffffffffffff));
+    const std::string ns = "ns-" + std::to_string(n % 37);
+    std::string v = "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"web-" +
+                    std::to_string(n) + "\",\"namespace\":\"" + ns + "\",\"uid\":\"" + uid +
+                    "\",\"resourceVersion\":\"" + std::to_string(1000 + n) +
+                    "\",\"creationTimestamp\":\"2026-11-" + std::to_string(10 + n % 20) +
+                    "T10:" + std::to_string(10 + n % 50) + ":00Z\",\"labels\":{\"app\":\"web\","
+                    "\"pod-template-hash\":\"" + std::to_string(next() % 100000) + "\"}},"
+                    "\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":\"registry.example/"
+                    "web:1." + std::to_string(n % 9) + "\",\"resources\":{\"requests\":{\"cpu\":"
+                    "\"100m\",\"memory\":\"128Mi\"}}}],\"nodeName\":\"node-" +
+                    std::to_string(n % 50) + "\"},\"status\":{\"phase\":\"Running\",\"podIP\":"
+                    "\"10.244." + std::to_string(next() % 256) + "." + std::to_string(next() % 256) +
+                    "\",\"annotations\":[";
+    // Padding with some entropy (a hash per entry), so that the whole compresses about as a
+    // Kubernetes etcd does (3x to 6x), not as a text file of repeats.
+    while (v.size() + 64 < static_cast<size_t>(o.value_size)) {
+      char hash[24];
+      std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(next()));
+      v += std::string("\"checksum/config-") + std::to_string(next() % 8) + "=" + hash + "\",";
+    }
+    v += "\"end\"]}}";
+    return v;
+  };
   const auto start = std::chrono::steady_clock::now();
   int64_t issued = 0;
   int64_t done = 0;
@@ -114,9 +151,13 @@ int main(int argc, char** argv) {
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
     etcdserverpb::PutRequest req;
     req.set_key(o.prefix + std::to_string(issued));
-    // Vary the first bytes per key so values are distinct.
-    value.replace(0, 8, reinterpret_cast<const char*>(&issued), 8);
-    req.set_value(value);
+    if (o.content == "kube") {
+      req.set_value(kube_value(issued));
+    } else {
+      // Vary the first bytes per key so values are distinct.
+      value.replace(0, 8, reinterpret_cast<const char*>(&issued), 8);
+      req.set_value(value);
+    }
     call->reader = kv->AsyncPut(&call->context, req, &cq);
     call->reader->Finish(&call->response, &call->status, call);
     ++issued;

@@ -9,7 +9,8 @@
 #                              (by etcdctl if etcdsnap is not built)
 #   $BENCH_DIR/etcd-data       the filled etcd data dir (reused by later runs)
 # Environment: BENCH_DIR (/tmp/etcdsnap-bench), BUILD_DIR (build), BENCH_SIZE_MB (1024),
-# BENCH_RUNS (3), BENCH_PORT (42379; the peer port is BENCH_PORT+1), BENCH_VALUE_SIZE (262144).
+# BENCH_RUNS (3), BENCH_PORT (42379; the peer port is BENCH_PORT+1), BENCH_VALUE_SIZE (262144),
+# BENCH_CONTENT (random: incompressible values; kube: Pod-like JSON, see bench/compress.sh).
 # Prints wall, user+sys CPU and peak RSS of each run, then medians side by side with ratios
 # and the targets (wall <= etcdctl's, CPU <= 0.5x etcdctl's, RSS <= 16 MiB).
 set -euo pipefail
@@ -17,71 +18,14 @@ cd "$(dirname "$0")/.."
 
 BENCH_DIR=${BENCH_DIR:-/tmp/etcdsnap-bench}
 BUILD_DIR=${BUILD_DIR:-build}
-SIZE_MB=${BENCH_SIZE_MB:-1024}
 RUNS=${BENCH_RUNS:-3}
-PORT=${BENCH_PORT:-42379}
-PEER_PORT=$((PORT + 1))
-VALUE_SIZE=${BENCH_VALUE_SIZE:-262144}
 FILL_ONLY=0
 [ "${1:-}" = "--fill-only" ] && FILL_ONLY=1
 
-ETCD=$(command -v etcd || true)
 ETCDCTL=$(command -v etcdctl || true)
 ETCDSNAP=$BUILD_DIR/etcdsnap
-FILL=$BUILD_DIR/etcdsnap-fill
-ENDPOINT=127.0.0.1:$PORT
-DATA=$BENCH_DIR/etcd-data
-MARKER=$BENCH_DIR/filled-${SIZE_MB}MB
-SNAP=$BENCH_DIR/snap.db
-
 . bench/common.sh
-[ -n "$ETCD" ] || die "etcd not found (apt-get install etcd-server)"
-if [ ! -x "$FILL" ]; then  # the test build leaves bench/ out; turn it on here
-  cmake -S "$(dirname "$0")/.." -B "$BUILD_DIR" -DETCDSNAP_BUILD_BENCH=ON >/dev/null
-  cmake --build "$BUILD_DIR" -j"$(nproc)" --target etcdsnap-fill >/dev/null
-fi
-[ -x "$FILL" ] || die "$FILL not built (cmake -DETCDSNAP_BUILD_BENCH=ON; cmake --build $BUILD_DIR --target etcdsnap-fill)"
-mkdir -p "$BENCH_DIR"
-# One bench at a time: runs share the data dir and the ports.
-exec 9>"$BENCH_DIR/lock"
-flock 9
-
-# An unfinished fill is not trusted: start again from an empty data dir.
-if [ ! -f "$MARKER" ]; then rm -rf "$DATA" "$BENCH_DIR"/filled-*MB "$SNAP"; fi
-
-ETCD_PID=
-stop_etcd() {
-  if [ -n "$ETCD_PID" ]; then
-    kill "$ETCD_PID" 2>/dev/null || true
-    wait "$ETCD_PID" 2>/dev/null || true
-    ETCD_PID=
-  fi
-}
-trap stop_etcd EXIT
-
-"$ETCD" --name bench --data-dir "$DATA" \
-  --listen-client-urls "http://$ENDPOINT" --advertise-client-urls "http://$ENDPOINT" \
-  --listen-peer-urls "http://127.0.0.1:$PEER_PORT" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
-  --initial-cluster "bench=http://127.0.0.1:$PEER_PORT" \
-  --quota-backend-bytes $((8 * 1024 * 1024 * 1024)) --max-request-bytes $((8 * 1024 * 1024)) \
-  --snapshot-count 1000 >"$BENCH_DIR/etcd.log" 2>&1 &
-ETCD_PID=$!
-
-# Ready when a Put goes through (the fill tool with one tiny value).
-for _ in $(seq 1 100); do
-  if "$FILL" --endpoint "$ENDPOINT" --bytes 1 --value-size 1 --prefix bench-ready/ \
-       2>/dev/null; then break; fi
-  kill -0 "$ETCD_PID" 2>/dev/null || { tail -20 "$BENCH_DIR/etcd.log"; die "etcd exited"; }
-  sleep 0.2
-done
-
-if [ ! -f "$MARKER" ]; then
-  echo "bench: filling etcd with ${SIZE_MB} MiB (once; cached in $DATA)" >&2
-  "$FILL" --endpoint "$ENDPOINT" --bytes $((SIZE_MB * 1024 * 1024)) \
-    --value-size "$VALUE_SIZE" --concurrency 16
-  touch "$MARKER"
-fi
+bench_etcd_with_data
 
 SAVER=$ETCDSNAP
 [ -x "$SAVER" ] || SAVER=$ETCDCTL
