@@ -31,6 +31,9 @@ SEEDS=$BUILD/seeds
 rm -rf "$SEEDS" && mkdir -p "$SEEDS"
 cp tests/data/s1.db tests/data/default-restore-db tests/data/etcd-branches.db "$SEEDS"/
 "$BUILD"/fuzz/bolt_fuzz_seeds "$SEEDS"
+# Compressed snapshots, for the decompressors (and as hostile input to the others).
+zstd -q -c tests/data/s1.db >"$SEEDS/s1.db.zst"
+gzip -c tests/data/s1.db >"$SEEDS/s1.db.gz"
 mapfile -t TARGETS < <(find "$BUILD/fuzz" -maxdepth 1 -type f -name '*_fuzz' -perm -u+x | sort)
 [ ${#TARGETS[@]} -gt 0 ] || { echo "test-sanitize: no fuzz targets built" >&2; exit 1; }
 PER_TARGET=$(( FUZZ_SECONDS / ${#TARGETS[@]} ))
