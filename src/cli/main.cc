@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "etcdsnap/cli/command.h"
+#include "etcdsnap/cli/log.h"
 #include "etcdsnap/util/secret.h"
 
 namespace {
@@ -85,6 +86,16 @@ int main(int argc, char** argv) {
     etcdsnap::cli::CommandLine& cl;
     ~ClearOnExit() { ClearParsedPasswords(cl); }
   } clear_on_exit{cl};
+  // Before anything else is printed: every later stderr line follows --log-format and --quiet.
+  const std::string log_format = cl.Has("log-format") ? cl.Last("log-format") : "text";
+  if (log_format != "text" && log_format != "json") {
+    return ExitWithError(etcdsnap::cli::kExitError,
+                         "--log-format " + log_format + " is not one of text, json");
+  }
+  etcdsnap::cli::ConfigureStderr(
+      {.format = log_format == "json" ? etcdsnap::cli::LogFormat::kJson
+                                      : etcdsnap::cli::LogFormat::kText,
+       .quiet = cl.Last("quiet") == "true"});
   const std::string command = cl.CommandName();
   if (!cl.help && (command == "version" || cl.Last("version") == "true")) {
     std::printf("etcdsnap version: %s\nAPI version: %s\n", ETCDSNAP_VERSION, "3.4");
@@ -109,6 +120,7 @@ int main(int argc, char** argv) {
   if (command == "snapshot status") return etcdsnap::cli::RunStatus(g, cl);
   if (command == "snapshot verify") return etcdsnap::cli::RunVerify(g, cl);
   if (command == "snapshot restore") return etcdsnap::cli::RunRestore(g, cl);
+  if (command == "snapshot prune") return etcdsnap::cli::RunPrune(g, cl);
   // Not reached: the parser accepts only the commands above.
   return ExitWithError(etcdsnap::cli::kExitError, "unknown command \"" + command + "\"");
 }
