@@ -83,7 +83,8 @@ void PrintLine(std::string_view level, const std::string& text) {
   if (g_options.quiet && level != "error") return;
   std::fflush(stdout);
   if (g_options.format == LogFormat::kJson) {
-    const std::string line = JsonLogLine(level, std::chrono::system_clock::now(), text);
+    const std::string line =
+        JsonLogLine(level, std::chrono::system_clock::now(), text, /*split=*/false);
     std::fprintf(stderr, "%s\n", line.c_str());
   } else {
     std::fprintf(stderr, "%s\n", text.c_str());
@@ -132,8 +133,8 @@ LogLine SplitLogLine(std::string_view s) {
 }
 
 std::string JsonLogLine(std::string_view level, std::chrono::system_clock::time_point t,
-                        std::string_view text) {
-  const LogLine line = SplitLogLine(text);
+                        std::string_view text, bool split) {
+  const LogLine line = split ? SplitLogLine(text) : LogLine{std::string(text), {}};
   // Whole seconds plus microseconds, so that the double prints as etcdctl's do (1796300710.25,
   // not the nearest binary fraction of the nanosecond count).
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch());

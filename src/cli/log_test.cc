@@ -42,6 +42,9 @@ TEST(JsonLogLineTest, ZapFieldNamesAndUnixSecondsAsEtcdctl) {
   EXPECT_EQ(k["msg"], "odd");
   EXPECT_EQ(k["level"], "warn");
   EXPECT_EQ(k["field-msg"], "x");
+  // Errors and warnings are sentences: all of it is the message.
+  EXPECT_EQ(JsonLogLine("error", t, "set ETCDCTL_API=3 or unset it", false),
+            R"({"level":"error","ts":1796300710.25,"msg":"set ETCDCTL_API=3 or unset it"})");
 }
 
 }  // namespace

@@ -65,6 +65,16 @@ int main(int argc, char** argv) {
   // pins the mmap threshold at 128 KiB).
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_TOP_PAD, 8 << 20);
+  // Errors found before the command line is parsed (ETCDCTL_API, an unknown flag) follow
+  // --log-format too, when it is spelled out plainly.
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) break;
+    if (std::strcmp(argv[i], "--log-format=json") == 0 ||
+        (std::strcmp(argv[i], "--log-format") == 0 && i + 1 < argc &&
+         std::strcmp(argv[i + 1], "json") == 0)) {
+      etcdsnap::cli::ConfigureStderr({.format = etcdsnap::cli::LogFormat::kJson});
+    }
+  }
   // etcdctl consumes ETCDCTL_API before parsing flags: empty or 3 selects v3, 2 selects its v2
   // front end (which has no snapshot command: exit 3), anything else exits 1.
   if (const char* api = std::getenv("ETCDCTL_API"); api != nullptr && *api != '\0') {

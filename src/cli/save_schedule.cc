@@ -63,6 +63,12 @@ Result<ScheduleFlags> ReadScheduleFlags(const CommandLine& cl, const std::string
 }
 
 Result<SaveSchedule> SaveSchedule::Prepare(const std::string& file, const ScheduleFlags& flags) {
+  // `save -` streams to stdout: there is no file to describe or series to prune.
+  if (file == "-" && (flags.manifest || flags.keep.keep.any())) {
+    return Status::InvalidArgument(std::string(flags.manifest ? "--manifest" : "--keep-*") +
+                                   " needs a file: with `snapshot save -` the snapshot goes to "
+                                   "stdout (write the manifest or prune where it lands)");
+  }
   ETCDSNAP_ASSIGN_OR_RETURN(snapshot::NameTemplate t, snapshot::NameTemplate::Parse(file));
   if (flags.keep.keep.any()) {
     ETCDSNAP_RETURN_IF_ERROR(snapshot::CheckPolicyFits(t, flags.keep.keep));

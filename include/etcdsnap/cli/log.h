@@ -46,7 +46,8 @@ bool InteractiveStderr();
 std::shared_ptr<spdlog::logger> MakeStderrLogger(bool debug);
 
 // One stderr line at `level` ("debug", "info", "warn", "error"): `text` as it is, or a JSON
-// object. Nothing but errors with --quiet.
+// object whose "msg" is all of `text` (errors and warnings are sentences, not the key=value
+// convention: "set ETCDCTL_API=3" is no field). Nothing but errors with --quiet.
 void PrintLine(std::string_view level, const std::string& text);
 // "Error: <message>" (or {"level":"error",...,"msg":"<message>"}).
 void PrintError(const std::string& message);
@@ -59,8 +60,9 @@ struct LogLine {
 };
 // Reads the convention above: the message (a trailing ':' dropped) and the fields in order.
 LogLine SplitLogLine(std::string_view text);
-// {"level":<level>,"ts":<t as Unix seconds>,"msg":...,<fields>...}, no newline.
+// {"level":<level>,"ts":<t as Unix seconds>,"msg":...,<fields>...}, no newline; with
+// `split` false, "msg" is the whole text and there are no fields.
 std::string JsonLogLine(std::string_view level, std::chrono::system_clock::time_point t,
-                        std::string_view text);
+                        std::string_view text, bool split = true);
 
 }  // namespace etcdsnap::cli
