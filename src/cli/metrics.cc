@@ -1,10 +1,7 @@
 #include "etcdsnap/cli/metrics.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <map>
 
 #include "etcdsnap/util/file.h"
@@ -78,25 +75,6 @@ std::map<std::string, Sample> ReadSamples(std::string_view text) {
   return out;
 }
 
-Result<std::string> ReadIfExists(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return std::string();
-    return Status::FromErrno("could not read the metrics file " + path, errno);
-  }
-  std::string text;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno("could not read the metrics file " + path, errno);
-    }
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > (1 << 20)) break;  // not ours: its figures will not be found anyway
-  }
-  return text;
-}
-
 }  // namespace
 
 std::string RenderMetrics(const SaveRunFigures& run, std::string_view previous) {
@@ -142,8 +120,11 @@ Status UpdateMetricsFile(const std::string& path, const SaveRunFigures& run) {
   // The .part's lock covers the read of the previous figures and the rename of the new ones.
   ETCDSNAP_ASSIGN_OR_RETURN(PartFile part,
                             PartFile::Create(path, LockWait{.timeout = std::chrono::seconds(10)}));
-  ETCDSNAP_ASSIGN_OR_RETURN(const std::string previous, ReadIfExists(path));
-  const std::string text = RenderMetrics(run, previous);
+  // A file that is not ours (too large, not a regular file) is replaced: its figures would not
+  // be found in it anyway.
+  auto previous = ReadSmallFile(path, 1 << 20);
+  const std::string text =
+      RenderMetrics(run, previous.ok() && previous->has_value() ? **previous : std::string());
   ETCDSNAP_RETURN_IF_ERROR(part.SetMode(0644));
   ETCDSNAP_RETURN_IF_ERROR(
       part.Append({reinterpret_cast<const uint8_t*>(text.data()), text.size()}));

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -127,6 +128,13 @@ Result<std::optional<snapshot::PruneResult>> SaveSchedule::AfterSave(
                                   "; the snapshot is complete (no old snapshot was removed)");
     }
     log.info("wrote manifest path={}", snapshot::ManifestPath(r.path));
+  } else if (auto stale = snapshot::ReadManifest(r.path); stale.ok() && stale->has_value()) {
+    // An earlier save --manifest to this name left a manifest of the file just replaced: it
+    // would make status and verify report a mismatch. Only a file in our manifest format goes.
+    if (::unlink(snapshot::ManifestPath(r.path).c_str()) == 0) {
+      log.info("removed the manifest of the replaced snapshot path={}",
+               snapshot::ManifestPath(r.path));
+    }
   }
   if (!flags_.keep.keep.any()) return std::optional<snapshot::PruneResult>();
   // The new file's own series (its {cluster} and {member}): another cluster's or member's

@@ -145,32 +145,21 @@ std::string ManifestCheck::Mismatch() const {
   return "";
 }
 
+Result<std::optional<Manifest>> ReadManifest(const std::string& snapshot_path) {
+  const std::string path = ManifestPath(snapshot_path);
+  ETCDSNAP_ASSIGN_OR_RETURN(std::optional<std::string> text, ReadSmallFile(path, 1 << 20));
+  if (!text) return std::optional<Manifest>();
+  ETCDSNAP_ASSIGN_OR_RETURN(Manifest m, ManifestFromJson(*text, path));
+  return std::optional<Manifest>(std::move(m));
+}
+
 Result<std::optional<ManifestCheck>> CheckManifest(const std::string& snapshot_path,
                                                    const std::atomic<bool>* cancel) {
+  ETCDSNAP_ASSIGN_OR_RETURN(std::optional<Manifest> manifest, ReadManifest(snapshot_path));
+  if (!manifest) return std::optional<ManifestCheck>();
   ManifestCheck c;
   c.manifest_path = ManifestPath(snapshot_path);
-  std::string text;
-  {
-    UniqueFd fd(::open(c.manifest_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-    if (!fd.valid()) {
-      if (errno == ENOENT) return std::optional<ManifestCheck>();
-      return Status::FromErrno("could not read the manifest " + c.manifest_path, errno);
-    }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
-      return Status::Corruption(c.manifest_path + " is not a manifest file (not a regular file "
-                                "under 1 MiB): remove it or move it away");
-    }
-    char buf[4096];
-    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Status::FromErrno("could not read the manifest " + c.manifest_path, errno);
-      }
-      text.append(buf, static_cast<size_t>(n));
-    }
-  }
-  ETCDSNAP_ASSIGN_OR_RETURN(c.manifest, ManifestFromJson(text, c.manifest_path));
+  c.manifest = std::move(*manifest);
   UniqueFd fd(::open(snapshot_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Status::FromErrno("could not read " + snapshot_path, errno);
   struct stat st {};

@@ -320,6 +320,31 @@ Status PartFile::Commit() {
   return Status::Ok();
 }
 
+Result<std::optional<std::string>> ReadSmallFile(const std::string& path, size_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return Status::FromErrno("could not read " + path, errno);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<uint64_t>(st.st_size) > max_bytes) {
+    return Status::Corruption(path + " is not a regular file of at most " +
+                              std::to_string(max_bytes) + " bytes: remove it or move it away");
+  }
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno("could not read " + path, errno);
+    }
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > max_bytes) return Status::Corruption(path + " grew while it was read");
+  }
+  return std::optional<std::string>(std::move(text));
+}
+
 Status WriteFileAtomically(const std::string& path, std::string_view content, mode_t mode,
                            const LockWait& wait) {
   ETCDSNAP_ASSIGN_OR_RETURN(PartFile part, PartFile::Create(path, wait));

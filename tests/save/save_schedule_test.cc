@@ -418,6 +418,13 @@ TEST_F(SaveScheduleTest, ManifestWrittenBesideTheSnapshotAndCheckedByStatusVerif
             std::string::npos)
       << restore.Describe();
   EXPECT_TRUE(fs::is_directory(Path("restored") + "/member/wal"));
+
+  // A later save to the same name without --manifest replaces the snapshot: the manifest of
+  // the old one would be wrong, so it goes (and nothing else named .json would).
+  const CommandResult again = Save(file, {});
+  ASSERT_TRUE(SavedCompleteSnapshot(again, file));
+  EXPECT_FALSE(PathExists(manifest)) << again.Describe();
+  EXPECT_EQ(Run({"snapshot", "status", file}).err, "");
 }
 
 TEST_F(SaveScheduleTest, JsonSummaryOnStdout) {

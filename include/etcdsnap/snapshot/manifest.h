@@ -50,6 +50,10 @@ Status WriteManifest(const std::string& snapshot_path, const Manifest& m);
 // RFC 3339 in UTC with milliseconds: "2026-03-07T01:02:03.456Z".
 std::string FormatRfc3339(std::chrono::system_clock::time_point t);
 
+// The manifest of a snapshot; nullopt when there is none. kCorruption when <snapshot>.json is
+// not a manifest of this format (or not a regular file under 1 MiB).
+Result<std::optional<Manifest>> ReadManifest(const std::string& snapshot_path);
+
 struct ManifestCheck {
   std::string manifest_path;
   Manifest manifest;

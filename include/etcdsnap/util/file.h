@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -152,6 +153,11 @@ class PartFile {
   uint64_t size_ = 0;
   bool done_ = false;
 };
+
+// The content of a small file we wrote ourselves (a manifest, a metrics file); nullopt when it
+// does not exist. kCorruption when it is not a regular file or is larger than `max_bytes`
+// (opened without blocking, so a FIFO put there cannot hang the reader).
+Result<std::optional<std::string>> ReadSmallFile(const std::string& path, size_t max_bytes);
 
 // Replaces `path` with `content` as one step (a PartFile: written, fsynced, renamed, directory
 // fsynced), with `mode`. `wait` applies to another process writing the same file.
