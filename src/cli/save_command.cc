@@ -355,7 +355,7 @@ int DoSave(GlobalOptions& g, const SaveFlags& f, const CommandLine& cl, RunOutco
   outcome.figures.revision = r->revision;
   auto pruned = schedule->AfterSave(*r, *log);
   if (!pruned.ok()) return ExitWithError(kExitInterrupted, pruned.status().message());
-  if (flags->json_summary) {
+  if (schedule->flags().json_summary) {
     // etcdctl prints the "saved at" line whatever -w says; -w json is etcdsnap's summary
     // (docs/compat.md).
     const std::string json = schedule->SummaryJson(*r, *pruned);

@@ -64,12 +64,15 @@ Result<ScheduleFlags> ReadScheduleFlags(const CommandLine& cl, const std::string
 }
 
 Result<SaveSchedule> SaveSchedule::Prepare(const std::string& file, const ScheduleFlags& flags) {
-  // `save -` streams to stdout: there is no file to describe or series to prune.
+  // `save -` streams to stdout: there is no file to describe or series to prune, and stdout
+  // holds the snapshot, so -w json prints no summary there (as the simple format prints no line).
   if (file == "-" && (flags.manifest || flags.keep.keep.any())) {
     return Status::InvalidArgument(std::string(flags.manifest ? "--manifest" : "--keep-*") +
                                    " needs a file: with `snapshot save -` the snapshot goes to "
                                    "stdout (write the manifest or prune where it lands)");
   }
+  ScheduleFlags f = flags;
+  if (file == "-") f.json_summary = false;
   ETCDSNAP_ASSIGN_OR_RETURN(snapshot::NameTemplate t, snapshot::NameTemplate::Parse(file));
   if (flags.keep.keep.any()) {
     ETCDSNAP_RETURN_IF_ERROR(snapshot::CheckPolicyFits(t, flags.keep.keep));
@@ -77,7 +80,7 @@ Result<SaveSchedule> SaveSchedule::Prepare(const std::string& file, const Schedu
     return Status::InvalidArgument("--dry-run lists what the --keep-* flags would remove: give "
                                    "at least one of them");
   }
-  return SaveSchedule(std::move(t), flags);
+  return SaveSchedule(std::move(t), std::move(f));
 }
 
 void SaveSchedule::Configure(snapshot::SaveOptions& o, spdlog::logger& log) const {
@@ -121,6 +124,7 @@ int SaveSchedule::BusyExitCode() const {
 
 Result<std::optional<snapshot::PruneResult>> SaveSchedule::AfterSave(
     const snapshot::SaveResult& r, spdlog::logger& log) const {
+  if (r.path == "-") return std::optional<snapshot::PruneResult>();  // stdout: no file here
   if (flags_.manifest) {
     Status s = snapshot::WriteManifest(r.path, ManifestFor(r));
     if (!s.ok()) {
