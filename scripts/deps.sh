@@ -13,6 +13,7 @@ PACKAGES=(
   etcd-server etcd-client
   time procps zstd gzip
   dnsmasq-base
+  python3 python3-prometheus-client
 )
 
 missing=()

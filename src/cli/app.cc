@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "etcdsnap/cli/command.h"
+#include "etcdsnap/cli/log.h"
 
 extern char** environ;
 
@@ -77,9 +78,7 @@ void ApplyCommandLine(const CommandLine& cl, GlobalOptions& g) {
 }
 
 int ExitWithError(int code, const std::string& message) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "Error: %s\n", message.c_str());
-  std::fflush(stderr);
+  PrintError(message);
   return code;
 }
 
@@ -114,10 +113,9 @@ int ApplyEnvironment(GlobalOptions& g) {
     const char* val = std::getenv(env.c_str());
     if (val == nullptr || *val == '\0') continue;
     if (g.WasSet(name)) {
-      std::fprintf(stderr,
-                   "Error: conflicting environment variable \"%s\" is shadowed by corresponding "
-                   "command-line flag (either unset environment variable or disable flag)\n",
-                   env.c_str());
+      PrintError("conflicting environment variable \"" + env +
+                 "\" is shadowed by corresponding command-line flag (either unset environment "
+                 "variable or disable flag)");
       return kExitError;
     }
     auto checked = CheckFlagValue(spec, val);
@@ -135,7 +133,7 @@ int ApplyEnvironment(GlobalOptions& g) {
     std::string name(*e, static_cast<size_t>(eq - *e));
     if (name == "ETCDCTL_API") continue;
     if (std::find(known.begin(), known.end(), name) == known.end()) {
-      std::fprintf(stderr, "warning: unrecognized environment variable %s\n", name.c_str());
+      PrintWarning("unrecognized environment variable " + name);
     }
   }
   return kExitSuccess;

@@ -31,6 +31,8 @@ const CommandSpec kCommands[] = {
      "Restores an etcd member snapshot to an etcd directory"},
     {"snapshot verify", "etcdsnap snapshot verify <filename> [flags]",
      "Checks a snapshot file end to end: sha256 trailer, bbolt structure, etcd schema"},
+    {"snapshot prune", "etcdsnap snapshot prune <name template> --keep-... [flags]",
+     "Removes the snapshots a name template made that the --keep-* flags do not keep"},
     {"version", "etcdsnap version", "Prints the version of etcdsnap"},
     {"help", "etcdsnap help [command]", "Help about any command"},
 };
@@ -112,6 +114,16 @@ const FlagSpec* FindShorthand(char c) {
   return nullptr;
 }
 
+// "snapshot save" for the message of a flag given to another command; a flag shared by several
+// commands lists them ("snapshot save,snapshot prune").
+std::string OwnersOf(const FlagSpec& spec) {
+  std::string out = spec.command;
+  for (size_t comma; (comma = out.find(',')) != std::string::npos;) {
+    out.replace(comma, 1, " or etcdsnap ");
+  }
+  return out;
+}
+
 struct Given {
   const FlagSpec* spec;
   std::string value;
@@ -156,9 +168,31 @@ const std::vector<FlagSpec>& AllFlags() {
       {"bump-revision", 0, K::kUint64, "0", "How much to increase the latest revision after restore", "snapshot restore"},
       {"mark-compacted", 0, K::kBool, "false", "Mark the latest revision after restore as the point of scheduled compaction (required if --bump-revision > 0, disallowed otherwise)", "snapshot restore"},
       {"initial-memory-map-size", 0, K::kUint64, "0", "Accepted for etcdutl compatibility and ignored: etcdsnap does not map the database", "snapshot restore"},
+      {"log-format", 0, K::kString, "text", "stderr as text lines or as JSON lines with etcdctl's field names: text or json (etcdsnap only)", ""},
+      {"quiet", 0, K::kBool, "false", "print errors only: no logs or warnings, and no success line from save and prune (etcdsnap only)", ""},
+      {"lock-timeout", 0, K::kDuration, "0s", "when another save to the same file or name template is running, wait this long for it to finish instead of exiting with code 75 (etcdsnap only)", "snapshot save"},
+      {"manifest", 0, K::kBool, "false", "also write <file>.json: cluster, member, revision, sizes and sha256s; status, verify and restore check the file against it (etcdsnap only)", "snapshot save"},
+      {"metrics-file", 0, K::kString, "", "write the run's figures as a node_exporter textfile (Prometheus text format) to this path (etcdsnap only)", "snapshot save"},
+      {"keep-last", 0, K::kUint64, "0", "keep the N newest snapshots the name template made; the ones no --keep-* keeps are removed (by save, only after a successful save) (etcdsnap only)", "snapshot save,snapshot prune"},
+      {"keep-hourly", 0, K::kUint64, "0", "keep the newest snapshot of each of the N newest hours that have one (etcdsnap only)", "snapshot save,snapshot prune"},
+      {"keep-daily", 0, K::kUint64, "0", "keep the newest snapshot of each of the N newest days that have one (etcdsnap only)", "snapshot save,snapshot prune"},
+      {"keep-weekly", 0, K::kUint64, "0", "keep the newest snapshot of each of the N newest ISO weeks that have one (etcdsnap only)", "snapshot save,snapshot prune"},
+      {"keep-monthly", 0, K::kUint64, "0", "keep the newest snapshot of each of the N newest months that have one (etcdsnap only)", "snapshot save,snapshot prune"},
+      {"dry-run", 0, K::kBool, "false", "list the snapshots the --keep-* flags would remove, and remove none (save still saves) (etcdsnap only)", "snapshot save,snapshot prune"},
       {"require-trailer", 0, K::kBool, "false", "fail when the sha256 trailer is absent (a member's db rather than a saved snapshot): restore would need --skip-hash-check", "snapshot verify"},
   };
   return flags;
+}
+
+bool FlagBelongsTo(const FlagSpec& spec, const std::string& command) {
+  if (spec.command == nullptr || *spec.command == '\0') return true;
+  const std::string_view owners = spec.command;
+  for (size_t start = 0;;) {
+    const size_t comma = owners.find(',', start);
+    if (owners.substr(start, comma - start) == command) return true;
+    if (comma == std::string_view::npos) return false;
+    start = comma + 1;
+  }
 }
 
 const FlagSpec* FindFlag(const std::string& name) {
@@ -324,9 +358,9 @@ Result<CommandLine> ParseCommandLine(const std::vector<std::string>& argv) {
     cl.args.push_back(a);
   }
   for (const Given& g : given) {
-    if (g.spec->command != nullptr && *g.spec->command != '\0' && path != g.spec->command) {
+    if (!FlagBelongsTo(*g.spec, path)) {
       return Invalid("unknown flag: --" + std::string(g.spec->name) + " (it belongs to etcdsnap " +
-                     g.spec->command + ")");
+                     OwnersOf(*g.spec) + ")");
     }
     if (std::string(g.spec->name) == "help") {
       cl.help = g.value == "true";
@@ -372,7 +406,7 @@ std::string HelpText(const std::vector<std::string>& command) {
     for (const FlagSpec& f : AllFlags()) {
       const bool is_global = f.command == nullptr;
       if (global != is_global) continue;
-      if (!global && *f.command != '\0' && cmd != f.command) continue;
+      if (!global && !FlagBelongsTo(f, cmd)) continue;
       std::string left = f.shorthand ? std::string("  -") + f.shorthand + ", --" : "      --";
       left += f.name;
       left += f.kind == K::kBool ? std::string("[=") + f.default_value + "]"

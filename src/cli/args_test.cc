@@ -96,6 +96,24 @@ TEST(ParseCommandLineTest, LocalFlagsOfTheChosenCommandOnly) {
             "unknown flag: --verify (it belongs to etcdsnap snapshot save)");
 }
 
+// --keep-* belong to save and prune; --quiet and --log-format to every command, and they are not
+// etcdctl's globals (no ETCDCTL_* variable).
+TEST(ParseCommandLineTest, FlagsSharedBySeveralCommands) {
+  EXPECT_EQ(Parse({"snapshot", "save", "f", "--keep-last", "3"}).Last("keep-last"), "3");
+  EXPECT_EQ(Parse({"snapshot", "prune", "f", "--keep-daily=7", "--dry-run"}).Last("dry-run"),
+            "true");
+  EXPECT_EQ(ParseError({"snapshot", "status", "f", "--keep-last", "3"}),
+            "unknown flag: --keep-last (it belongs to etcdsnap snapshot save or etcdsnap "
+            "snapshot prune)");
+  EXPECT_EQ(Parse({"--quiet", "snapshot", "status", "f"}).Last("quiet"), "true");
+  EXPECT_EQ(Parse({"snapshot", "verify", "f", "--log-format", "json"}).Last("log-format"), "json");
+  GlobalOptions g;
+  ApplyCommandLine(Parse({"--quiet", "snapshot", "save", "f"}), g);
+  EXPECT_TRUE(g.cli_flags.empty());
+  EXPECT_EQ(Parse({"snap", "pr", "t", "--keep-last", "1"}).command,
+            (std::vector<std::string>{"snapshot", "prune"}));
+}
+
 TEST(ParseCommandLineTest, DurationsAreGoDurations) {
   EXPECT_EQ(Globals({"--dial-timeout=-1s", "snapshot", "save", "f"}).dial_timeout, "-1s");
   EXPECT_EQ(Globals({"--dial-timeout", "10us", "snapshot", "save", "f"}).dial_timeout, "10us");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "etcdsnap/cli/command.h"
+#include "etcdsnap/cli/log.h"
 #include "etcdsnap/util/secret.h"
 
 namespace {
@@ -64,6 +65,16 @@ int main(int argc, char** argv) {
   // pins the mmap threshold at 128 KiB).
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_TOP_PAD, 8 << 20);
+  // Errors found before the command line is parsed (ETCDCTL_API, an unknown flag) follow
+  // --log-format too, when it is spelled out plainly.
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) break;
+    if (std::strcmp(argv[i], "--log-format=json") == 0 ||
+        (std::strcmp(argv[i], "--log-format") == 0 && i + 1 < argc &&
+         std::strcmp(argv[i + 1], "json") == 0)) {
+      etcdsnap::cli::ConfigureStderr({.format = etcdsnap::cli::LogFormat::kJson});
+    }
+  }
   // etcdctl consumes ETCDCTL_API before parsing flags: empty or 3 selects v3, 2 selects its v2
   // front end (which has no snapshot command: exit 3), anything else exits 1.
   if (const char* api = std::getenv("ETCDCTL_API"); api != nullptr && *api != '\0') {
@@ -85,6 +96,16 @@ int main(int argc, char** argv) {
     etcdsnap::cli::CommandLine& cl;
     ~ClearOnExit() { ClearParsedPasswords(cl); }
   } clear_on_exit{cl};
+  // Before anything else is printed: every later stderr line follows --log-format and --quiet.
+  const std::string log_format = cl.Has("log-format") ? cl.Last("log-format") : "text";
+  if (log_format != "text" && log_format != "json") {
+    return ExitWithError(etcdsnap::cli::kExitError,
+                         "--log-format " + log_format + " is not one of text, json");
+  }
+  etcdsnap::cli::ConfigureStderr(
+      {.format = log_format == "json" ? etcdsnap::cli::LogFormat::kJson
+                                      : etcdsnap::cli::LogFormat::kText,
+       .quiet = cl.Last("quiet") == "true"});
   const std::string command = cl.CommandName();
   if (!cl.help && (command == "version" || cl.Last("version") == "true")) {
     std::printf("etcdsnap version: %s\nAPI version: %s\n", ETCDSNAP_VERSION, "3.4");
@@ -109,6 +130,7 @@ int main(int argc, char** argv) {
   if (command == "snapshot status") return etcdsnap::cli::RunStatus(g, cl);
   if (command == "snapshot verify") return etcdsnap::cli::RunVerify(g, cl);
   if (command == "snapshot restore") return etcdsnap::cli::RunRestore(g, cl);
+  if (command == "snapshot prune") return etcdsnap::cli::RunPrune(g, cl);
   // Not reached: the parser accepts only the commands above.
   return ExitWithError(etcdsnap::cli::kExitError, "unknown command \"" + command + "\"");
 }

@@ -20,16 +20,13 @@ namespace {
 // The Kubernetes documentation's advice for a restore under a running control plane: revisions
 // that go backwards confuse the watch caches of kube-apiserver and every controller.
 void WarnAboutKubernetesRevisions(const snapshot::RestoreResult& r) {
-  std::fprintf(stderr,
-               "warning: the snapshot holds Kubernetes data (%llu keys under /registry/) and was "
-               "restored without --bump-revision: its revision %lld is older than what "
-               "kube-apiserver and controllers have already seen, so their watches may miss "
-               "changes until they restart. Unless every API server and controller is restarted "
-               "after the restore, restore again with --bump-revision 1000000000 "
-               "--mark-compacted (as the Kubernetes documentation recommends)\n",
-               static_cast<unsigned long long>(r.kubernetes_keys),
-               static_cast<long long>(r.latest_revision));
-  std::fflush(stderr);
+  PrintWarning(fmt::format(
+      "the snapshot holds Kubernetes data ({} keys under /registry/) and was restored without "
+      "--bump-revision: its revision {} is older than what kube-apiserver and controllers have "
+      "already seen, so their watches may miss changes until they restart. Unless every API "
+      "server and controller is restarted after the restore, restore again with "
+      "--bump-revision 1000000000 --mark-compacted (as the Kubernetes documentation recommends)",
+      r.kubernetes_keys, r.latest_revision));
 }
 
 }  // namespace
@@ -58,6 +55,8 @@ int RunRestore(const GlobalOptions& g, const CommandLine& cl) {
                          "--mark-compacted required if --revision-bump > 0 (give --bump-revision "
                          "N and --mark-compacted together)");
   }
+  WarnIfManifestMismatch(o.snapshot_path, "; restoring it anyway (the restore checks the "
+                                          "snapshot's own sha256 and structure)");
   Canceller canceller;
   const std::string data_dir = snapshot::DataDirFor(o);
   auto signals = SignalCanceller::Start(
@@ -67,7 +66,7 @@ int RunRestore(const GlobalOptions& g, const CommandLine& cl) {
                          ".part (or member.part inside it) may be left behind: remove it"});
   if (!signals.ok()) return ExitWithError(kExitError, signals.status().message());
   auto log = MakeStderrLogger(g.debug);
-  ProgressLine progress(isatty(STDERR_FILENO) != 0);
+  ProgressLine progress(InteractiveStderr());
   o.on_progress = [&progress](uint64_t done, uint64_t total) {
     progress.Update(done, total);
     if (done >= total) progress.Finish();

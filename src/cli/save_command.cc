@@ -16,12 +16,14 @@
 
 #include "etcdsnap/cli/command.h"
 #include "etcdsnap/cli/log.h"
+#include "etcdsnap/cli/metrics.h"
 #include "etcdsnap/cli/progress.h"
 #include "etcdsnap/client/discovery.h"
 #include "etcdsnap/snapshot/save.h"
 #include "etcdsnap/util/human.h"
 #include "etcdsnap/util/secret.h"
 #include "etcdsnap/util/signals.h"
+#include "save_schedule.h"
 
 namespace etcdsnap::cli {
 namespace {
@@ -239,7 +241,7 @@ int BuildOptions(const GlobalOptions& g, const SaveFlags& f, snapshot::SaveOptio
     std::vector<std::string> kept;
     for (const std::string& ep : *found) {
       if (!g.insecure_discovery && ep.rfind("http://", 0) == 0) {
-        std::fprintf(stderr, "ignoring discovered insecure endpoint \"%s\"\n", ep.c_str());
+        PrintLine("warn", "ignoring discovered insecure endpoint \"" + ep + "\"");
         continue;
       }
       kept.push_back(ep);
@@ -277,7 +279,7 @@ int BuildOptions(const GlobalOptions& g, const SaveFlags& f, snapshot::SaveOptio
     if (o.user.empty()) return ExitWithError(kExitBadArgs, "--user has an empty user name");
   } else if (!g.password.empty()) {
     // etcdctl ignores a password without a user; say so.
-    std::fprintf(stderr, "warning: --password is ignored without --user\n");
+    PrintWarning("--password is ignored without --user");
   }
   return kExitSuccess;
 }
@@ -293,7 +295,14 @@ struct ClearPasswords {
   }
 };
 
-int DoSave(GlobalOptions& g, const SaveFlags& f) {
+// What a run tells --metrics-file, filled in as the save goes; `die_of` is the signal the
+// process must die of once the metrics are written (0: none).
+struct RunOutcome {
+  SaveRunFigures figures;
+  int die_of = 0;
+};
+
+int DoSave(GlobalOptions& g, const SaveFlags& f, const CommandLine& cl, RunOutcome& outcome) {
   snapshot::SaveOptions o;
   const ClearPasswords clear{g, o};
   if (int rc = ApplyEnvironment(g); rc != kExitSuccess) return rc;
@@ -322,6 +331,10 @@ int DoSave(GlobalOptions& g, const SaveFlags& f) {
                                          "snapshot only passes through (verify it where it lands)");
     }
   }
+  auto flags = ReadScheduleFlags(cl, g.write_out);
+  if (!flags.ok()) return ExitWithError(kExitBadArgs, flags.status().message());
+  auto schedule = SaveSchedule::Prepare(o.path, *flags);
+  if (!schedule.ok()) return ExitWithError(kExitBadArgs, schedule.status().message());
   if (int rc = BuildOptions(g, f, o); rc != kExitSuccess) return rc;
 
   // Before any thread starts (gRPC's included), so that every thread has the signals blocked.
@@ -333,10 +346,11 @@ int DoSave(GlobalOptions& g, const SaveFlags& f) {
   if (!signals.ok()) return ExitWithError(kExitError, signals.status().message());
   auto log = MakeStderrLogger(g.debug);
   client::RouteGrpcLogs(log);
-  ProgressLine progress(isatty(STDERR_FILENO) != 0);
+  schedule->Configure(o, *log);
+  ProgressLine progress(InteractiveStderr());
   o.on_progress = [&progress](uint64_t done, uint64_t total) { progress.Update(done, total); };
 
-  auto r = snapshot::Save(o, &canceller, *log);
+  auto r = schedule->SaveWaiting(o, &canceller, *log);
   const int signal = (*signals)->received_signal();
   // The outcome is settled: a signal from now on stays pending, so no second Error line.
   signals->reset();
@@ -346,16 +360,34 @@ int DoSave(GlobalOptions& g, const SaveFlags& f) {
     if (signal != 0) {
       // Cleaned up: now end as the signal would have (exit status 128+n, as etcdctl's).
       ExitWithError(kExitInterrupted, s.message());
-      DieOfSignal(signal);
+      outcome.die_of = signal;
+      return 128 + signal;
     }
+    if (s.code() == Code::kBusy) return ExitWithError(schedule->BusyExitCode(), s.message());
     // Not reaching any member (refused, TLS handshake failure, dial timeout: Save reports all
     // of them as kUnavailable) is etcdctl's ExitBadConnection; everything after that is a
     // runtime failure.
     return ExitWithError(s.code() == Code::kUnavailable ? kExitBadConnection : kExitInterrupted,
                          s.message());
   }
-  if (o.path == "-") return kExitSuccess;  // stdout carried the snapshot itself
-  std::printf("Snapshot saved at %s\n", r->path.c_str());
+  outcome.figures.saved = true;
+  outcome.figures.cluster = fmt::format("{:x}", r->member.cluster_id);
+  outcome.figures.size_bytes = r->file_size;
+  outcome.figures.revision = r->revision;
+  auto pruned = schedule->AfterSave(*r, *log);
+  if (!pruned.ok()) return ExitWithError(kExitInterrupted, pruned.status().message());
+  if (o.path == "-") {  // stdout carried the snapshot itself
+    std::fflush(stdout);
+    return kExitSuccess;
+  }
+  if (schedule->flags().json_summary) {
+    // etcdctl prints the "saved at" line whatever -w says; -w json is etcdsnap's summary
+    // (docs/compat.md).
+    const std::string json = schedule->SummaryJson(*r, *pruned);
+    std::fwrite(json.data(), 1, json.size(), stdout);
+  } else if (!StderrConfig().quiet) {
+    std::printf("Snapshot saved at %s\n", r->path.c_str());
+  }
   std::fflush(stdout);
   return kExitSuccess;
 }
@@ -368,7 +400,21 @@ int RunSave(GlobalOptions& g, const CommandLine& cl) {
   if (cl.Has("idle-timeout")) f.idle_timeout = cl.Last("idle-timeout");
   f.verify = cl.Last("verify") == "true";
   if (cl.Has("compress")) f.compress = cl.Last("compress");
-  return DoSave(g, f);
+  RunOutcome outcome;
+  outcome.figures.started = std::chrono::system_clock::now();
+  int rc = DoSave(g, f, cl, outcome);
+  if (const std::string metrics = cl.Last("metrics-file"); !metrics.empty()) {
+    // Every run leaves its figures, a failed one included (that is what the alert is for).
+    outcome.figures.exit_code = rc;
+    outcome.figures.finished = std::chrono::system_clock::now();
+    Status s = UpdateMetricsFile(metrics, outcome.figures);
+    if (!s.ok()) {
+      PrintError(s.message());
+      if (rc == kExitSuccess) rc = kExitInterrupted;
+    }
+  }
+  if (outcome.die_of != 0) DieOfSignal(outcome.die_of);
+  return rc;
 }
 
 }  // namespace etcdsnap::cli

@@ -108,6 +108,9 @@ int DoStatus(const GlobalOptions& g, const StatusFlags& flags) {
   }
   Result<etcd::BackendStatus> status = snapshot::GetStatus(options);
   if (!status.ok()) return ExitWithError(kExitError, status.status().message());
+  // A `save --manifest` file: a mismatch is said on stderr; stdout and the exit code stay
+  // etcdctl's.
+  WarnIfManifestMismatch(options.path, "");
   if (g.write_out == "protobuf") return ValidateOutputFormat(g.write_out, false);
   const std::string out =
       Print(*status, g.write_out, options.layout == etcd::StatusLayout::kEtcd36);

@@ -1,12 +1,15 @@
 // `etcdsnap snapshot verify <file> [-w simple|json]`: the sha256 trailer, both meta pages, the
-// whole bbolt structure and etcd's schema. Prints what it checked and what it found; exit 0
-// only when everything is sound, 1 otherwise.
+// whole bbolt structure and etcd's schema, and the file against its manifest (<file>.json from
+// `save --manifest`) when it has one. Prints what it checked and what it found; exit 0 only
+// when everything is sound, 1 otherwise.
 #include <nlohmann/json.hpp>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "etcdsnap/cli/command.h"
+#include "etcdsnap/snapshot/manifest.h"
 #include "etcdsnap/snapshot/verify.h"
 #include "etcdsnap/util/human.h"
 
@@ -29,7 +32,27 @@ void AppendProblems(const std::vector<std::string>& list, uint64_t total, std::s
   if (list.size() < total) *out += "  - ... and " + N(total - list.size()) + " more\n";
 }
 
-std::string Simple(const VerifyReport& r) {
+// What the file's manifest (`save --manifest`) says, when it has one.
+struct ManifestVerdict {
+  std::string path;
+  bool ok = false;
+  std::string problem;  // why not ok
+};
+
+// A manifest that the file does not match (or that cannot be read) is one more problem.
+bool Fails(const std::optional<ManifestVerdict>& m) { return m && !m->ok; }
+
+std::optional<ManifestVerdict> CheckAgainstManifest(const std::string& file) {
+  auto check = snapshot::CheckManifest(file);
+  if (!check.ok()) {
+    return ManifestVerdict{snapshot::ManifestPath(file), false, check.status().message()};
+  }
+  if (!check->has_value()) return std::nullopt;
+  const snapshot::ManifestCheck& c = **check;
+  return ManifestVerdict{c.manifest_path, c.ok(), c.Mismatch()};
+}
+
+std::string Simple(const VerifyReport& r, const std::optional<ManifestVerdict>& manifest) {
   std::string out = "file: " + r.path + " (" + N(r.file_size) + " bytes" +
                     (r.compression != Compression::kNone
                          ? std::string(", ") + CompressionName(r.compression) + "-compressed in " +
@@ -79,11 +102,17 @@ std::string Simple(const VerifyReport& r) {
   } else {
     out += "etcd schema: not checked (--bolt-only)\n";
   }
-  if (r.ok()) return out + "OK: " + r.path + " is sound\n";
-  return out + "FAILED: " + N(r.problem_count()) + " problems found in " + r.path + "\n";
+  const bool manifest_bad = Fails(manifest);
+  if (manifest) {
+    out += manifest->ok ? "manifest: ok (size and sha256 match " + manifest->path + ")\n"
+                        : "manifest: MISMATCH (" + manifest->problem + ")\n";
+  }
+  if (r.ok() && !manifest_bad) return out + "OK: " + r.path + " is sound\n";
+  return out + "FAILED: " + N(r.problem_count() + (manifest_bad ? 1 : 0)) + " problems found in " +
+         r.path + "\n";
 }
 
-std::string Json(const VerifyReport& r) {
+std::string Json(const VerifyReport& r, const std::optional<ManifestVerdict>& manifest) {
   using Json = nlohmann::ordered_json;
   static const char* kTrailer[] = {"absent", "match", "mismatch", "damaged"};
   const bolt::Meta& m = r.metas.meta[r.metas.chosen];
@@ -92,8 +121,8 @@ std::string Json(const VerifyReport& r) {
       {"file", r.path},
       {"size", r.file_size},
       {"compression", CompressionName(r.compression)},
-      {"ok", r.ok()},
-      {"problemCount", r.problem_count()},
+      {"ok", r.ok() && !Fails(manifest)},
+      {"problemCount", r.problem_count() + (Fails(manifest) ? 1 : 0)},
       {"sha256",
        {{"state", kTrailer[static_cast<int>(r.trailer)]},
         {"required", r.trailer_required},
@@ -126,6 +155,9 @@ std::string Json(const VerifyReport& r) {
                    {"problemCount", s.problem_count},
                    {"problems", s.problems}};
   }
+  if (manifest) {
+    out["manifest"] = {{"path", manifest->path}, {"ok", manifest->ok}, {"problem", manifest->problem}};
+  }
   // Messages quote bytes from the file: invalid UTF-8 becomes U+FFFD rather than an exception.
   return out.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
@@ -146,10 +178,12 @@ int DoVerify(const GlobalOptions& g, const VerifyFlags& flags) {
   options.require_trailer = flags.require_trailer;
   Result<VerifyReport> report = snapshot::Verify(options);
   if (!report.ok()) return ExitWithError(kExitError, report.status().message());
-  const std::string out = g.write_out == "json" ? Json(*report) : Simple(*report);
+  const auto manifest = CheckAgainstManifest(options.path);
+  const std::string out =
+      g.write_out == "json" ? Json(*report, manifest) : Simple(*report, manifest);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
-  return report->ok() ? kExitSuccess : kExitError;
+  return report->ok() && !Fails(manifest) ? kExitSuccess : kExitError;
 }
 
 }  // namespace

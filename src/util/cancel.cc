@@ -6,6 +6,7 @@ void Canceller::Cancel(const std::string& reason) {
   std::lock_guard lock(mu_);
   if (!cancelled_.exchange(true)) reason_ = reason;
   for (auto& [id, hook] : hooks_) hook();
+  cv_.notify_all();
 }
 
 std::string Canceller::reason() const {
@@ -16,6 +17,13 @@ std::string Canceller::reason() const {
 Status Canceller::Check() const {
   if (!cancelled()) return Status::Ok();
   return Status::Cancelled(reason());
+}
+
+Status Canceller::Sleep(std::chrono::nanoseconds d) const {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, d, [this] { return cancelled_.load(); });
+  lock.unlock();
+  return Check();
 }
 
 Canceller::Registration::Registration(Canceller* c, std::function<void()> on_cancel) : c_(c) {

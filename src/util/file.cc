@@ -5,7 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <optional>
+#include <thread>
+
+#include "etcdsnap/util/cancel.h"
+#include "etcdsnap/util/human.h"
 
 namespace etcdsnap {
 
@@ -131,6 +137,41 @@ Status PartFile::SetTarget(const std::string& target) {
   return Status::Ok();
 }
 
+Result<PartFile> PartFile::Create(const std::string& target, const LockWait& wait,
+                                  FileHooks* hooks) {
+  std::optional<PartFile> made;
+  ETCDSNAP_RETURN_IF_ERROR(WaitWhileBusy(wait, [&]() -> Status {
+    ETCDSNAP_ASSIGN_OR_RETURN(PartFile part, Create(target, hooks));
+    made.emplace(std::move(part));
+    return Status::Ok();
+  }));
+  return std::move(*made);
+}
+
+Status WaitWhileBusy(const LockWait& wait, const std::function<Status()>& attempt) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + wait.timeout;
+  std::chrono::nanoseconds pause = std::chrono::milliseconds(10);
+  for (bool waited = false;; waited = true) {
+    Status s = attempt();
+    if (s.code() != Code::kBusy) return s;
+    const auto left = deadline - Clock::now();
+    if (left <= std::chrono::nanoseconds::zero()) {
+      return waited ? Status::Busy(s.message() + " (still, after waiting " +
+                                   FormatGoDuration(wait.timeout) + ")")
+                    : s;
+    }
+    if (!waited && wait.on_wait) wait.on_wait(s);
+    const auto step = std::min<std::chrono::nanoseconds>(pause, left);
+    if (wait.canceller != nullptr) {
+      ETCDSNAP_RETURN_IF_ERROR(wait.canceller->Sleep(step));
+    } else {
+      std::this_thread::sleep_for(step);
+    }
+    pause = std::min<std::chrono::nanoseconds>(pause * 2, std::chrono::milliseconds(250));
+  }
+}
+
 Result<PartFile> PartFile::Create(const std::string& target, FileHooks* hooks) {
   if (hooks == nullptr) hooks = FileHooks::Default();
   ETCDSNAP_RETURN_IF_ERROR(CheckTarget(target));
@@ -165,8 +206,8 @@ Result<PartFile> PartFile::Create(const std::string& target, FileHooks* hooks) {
     hooks->BeforeLock(part);
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
       if (errno == EWOULDBLOCK) {
-        return Status::IOError("another save to " + target + " is in progress (" + part +
-                               " is locked); wait for it to finish or choose another file name");
+        return Status::Busy("another save to " + target + " is in progress (" + part +
+                            " is locked); wait for it to finish or choose another file name");
       }
       return Status::FromErrno("lock " + part, errno);
     }
@@ -210,6 +251,11 @@ void PartFile::Abandon() {
     ::unlink(part_path_.c_str());
   }
   fd_.Reset();
+}
+
+Status PartFile::SetMode(mode_t mode) {
+  if (::fchmod(fd_.get(), mode) != 0) return Status::FromErrno("chmod " + part_path_, errno);
+  return Status::Ok();
 }
 
 bool PartFile::SetDirectIO(bool on) {
@@ -273,4 +319,39 @@ Status PartFile::Commit() {
   }
   return Status::Ok();
 }
+
+Result<std::optional<std::string>> ReadSmallFile(const std::string& path, size_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return Status::FromErrno("could not read " + path, errno);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<uint64_t>(st.st_size) > max_bytes) {
+    return Status::Corruption(path + " is not a regular file of at most " +
+                              std::to_string(max_bytes) + " bytes: remove it or move it away");
+  }
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno("could not read " + path, errno);
+    }
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > max_bytes) return Status::Corruption(path + " grew while it was read");
+  }
+  return std::optional<std::string>(std::move(text));
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view content, mode_t mode,
+                           const LockWait& wait) {
+  ETCDSNAP_ASSIGN_OR_RETURN(PartFile part, PartFile::Create(path, wait));
+  ETCDSNAP_RETURN_IF_ERROR(part.SetMode(mode));
+  ETCDSNAP_RETURN_IF_ERROR(
+      part.Append({reinterpret_cast<const uint8_t*>(content.data()), content.size()}));
+  return part.Commit();
+}
+
 }  // namespace etcdsnap

@@ -10,6 +10,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
+
+#include "etcdsnap/util/cancel.h"
 
 #include "temp_dir.h"
 
@@ -86,6 +89,7 @@ TEST_F(PartFileTest, SecondWriterIsRefusedWhileFirstHoldsThePart) {
   ASSERT_TRUE(first.ok());
   auto second = PartFile::Create(target);
   ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kBusy);
   EXPECT_NE(second.status().message().find("in progress"), std::string::npos);
   // The refused writer must not have removed the first one's file.
   EXPECT_TRUE(fs::exists(target + ".part"));
@@ -93,6 +97,70 @@ TEST_F(PartFileTest, SecondWriterIsRefusedWhileFirstHoldsThePart) {
   ASSERT_TRUE(first->Append(data).ok());
   ASSERT_TRUE(first->Commit().ok());
   EXPECT_EQ(Read(target), "a");
+}
+
+// --lock-timeout: the second writer waits while the first holds the .part, and gets a fresh one
+// once the first has renamed its file into place.
+TEST_F(PartFileTest, WaitingWriterGetsAFreshPartOnceTheHolderCommits) {
+  const std::string target = (dir_ / "out.db").string();
+  auto first = PartFile::Create(target);
+  ASSERT_TRUE(first.ok());
+  std::promise<void> waiting;
+  LockWait wait{.timeout = std::chrono::seconds(60),
+                .on_wait = [&](const Status&) { waiting.set_value(); }};
+  auto second = std::async(std::launch::async, [&] { return PartFile::Create(target, wait); });
+  waiting.get_future().wait();
+  const uint8_t a[] = {'a'};
+  ASSERT_TRUE(first->Append(a).ok());
+  ASSERT_TRUE(first->Commit().ok());
+  auto got = second.get();
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->size(), 0u);
+  EXPECT_EQ(Read(target), "a");  // the first one's result was not touched
+  const uint8_t b[] = {'b'};
+  ASSERT_TRUE(got->Append(b).ok());
+  ASSERT_TRUE(got->Commit().ok());
+  EXPECT_EQ(Read(target), "b");
+}
+
+TEST_F(PartFileTest, WaitForALockedPartEndsAtTheTimeout) {
+  const std::string target = (dir_ / "out.db").string();
+  auto first = PartFile::Create(target);
+  ASSERT_TRUE(first.ok());
+  auto second = PartFile::Create(target, LockWait{.timeout = std::chrono::milliseconds(30)});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kBusy);
+  EXPECT_NE(second.status().message().find("is in progress (" + target +
+                                           ".part is locked); wait for it to finish or choose "
+                                           "another file name (still, after waiting 30ms)"),
+            std::string::npos)
+      << second.status().message();
+  EXPECT_TRUE(fs::exists(target + ".part"));
+}
+
+TEST_F(PartFileTest, CancelEndsTheWaitForALockedPart) {
+  const std::string target = (dir_ / "out.db").string();
+  auto first = PartFile::Create(target);
+  ASSERT_TRUE(first.ok());
+  Canceller canceller;
+  LockWait wait{.timeout = std::chrono::hours(1),
+                .canceller = &canceller,
+                .on_wait = [&](const Status&) { canceller.Cancel("interrupted by SIGTERM"); }};
+  auto second = PartFile::Create(target, wait);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kCancelled);
+  EXPECT_TRUE(fs::exists(target + ".part"));
+}
+
+TEST_F(PartFileTest, WriteFileAtomicallyReplacesTheFileWithTheModeAsked) {
+  const std::string path = (dir_ / "etcd.prom").string();
+  std::ofstream(path) << "old";
+  ASSERT_TRUE(WriteFileAtomically(path, "new content\n", 0644).ok());
+  EXPECT_EQ(Read(path), "new content\n");
+  EXPECT_FALSE(fs::exists(path + ".part"));
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
 TEST_F(PartFileTest, StaleLeftoverPartIsReusedAndTruncated) {

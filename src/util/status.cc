@@ -18,6 +18,7 @@ const char* CodeName(Code code) {
     case Code::kAborted: return "aborted";
     case Code::kUnsupported: return "unsupported";
     case Code::kInternal: return "internal";
+    case Code::kBusy: return "busy";
   }
   return "unknown";
 }

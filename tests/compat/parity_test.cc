@@ -46,10 +46,16 @@ const Row kRows[] = {
     {"FlagWithEquals", {"--endpoints={E}", "snapshot", "save", "{OUT}"}},
     {"CommandPrefixes", {"snap", "sav", "--endpoints", "{E}", "{OUT}"}},
     // -w forms (3).
-    {"WriteOutSpace", {"-w", "json", "--endpoints", "{E}", "snapshot", "save", "{OUT}"}},
-    {"WriteOutEquals", {"-w=json", "--endpoints", "{E}", "snapshot", "save", "{OUT}"}},
-    {"WriteOutAttached", {"-wjson", "--endpoints", "{E}", "snapshot", "save", "{OUT}"}},
-    {"WriteOutLong", {"--write-out", "json", "--endpoints", "{E}", "snapshot", "save", "{OUT}"}},
+    // etcdctl prints "Snapshot saved at" whatever -w says; with json we print our summary.
+    {"WriteOutSpace", {"-w", "json", "--endpoints", "{E}", "snapshot", "save", "{OUT}"},
+     {}, 0, "{\"path\":\"{OUT}\",\"size\":", true, "`-w json` on save"},
+    {"WriteOutEquals", {"-w=json", "--endpoints", "{E}", "snapshot", "save", "{OUT}"},
+     {}, 0, "{\"path\":\"{OUT}\",\"size\":", true, "`-w json` on save"},
+    {"WriteOutAttached", {"-wjson", "--endpoints", "{E}", "snapshot", "save", "{OUT}"},
+     {}, 0, "{\"path\":\"{OUT}\",\"size\":", true, "`-w json` on save"},
+    {"WriteOutLong", {"--write-out", "json", "--endpoints", "{E}", "snapshot", "save", "{OUT}"},
+     {}, 0, "{\"path\":\"{OUT}\",\"size\":", true, "`-w json` on save"},
+    {"WriteOutFields", {"-w", "fields", "--endpoints", "{E}", "snapshot", "save", "{OUT}"}},
     {"WriteOutAfterFile", {"--endpoints", "{E}", "snapshot", "save", "{OUT}", "-w", "table"}},
     {"WriteOutUnsupported", {"-wbogus", "--endpoints", "{E}", "snapshot", "save", "{OUT}"}},
     // Repeated flags (4): the last value wins.

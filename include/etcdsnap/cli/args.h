@@ -30,8 +30,13 @@ struct FlagSpec {
   FlagKind kind;
   const char* default_value;
   const char* usage;
-  const char* command;    // nullptr: global; else the command it belongs to ("snapshot save")
+  // nullptr: global (and read from ETCDCTL_*); "": any command, no variable; else the command
+  // it belongs to ("snapshot save"), or several, comma-separated ("snapshot save,snapshot prune").
+  const char* command;
 };
+
+// True when `spec` may be given to `command` ("snapshot save").
+bool FlagBelongsTo(const FlagSpec& spec, const std::string& command);
 
 // Every flag etcdsnap knows: etcdctl's globals first, then each command's own.
 const std::vector<FlagSpec>& AllFlags();

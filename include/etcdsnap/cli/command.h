@@ -20,6 +20,9 @@ enum ExitCode : int {
   kExitInterrupted = 5,
   kExitIO = 6,
   kExitBadArgs = 128,
+  // etcdsnap's own: another save to the same file or name template holds its .part (and
+  // --lock-timeout, if given, passed). sysexits.h's EX_TEMPFAIL: try again later.
+  kExitBusy = 75,
 };
 
 // etcdctl's global (persistent) flags, with etcdctl's defaults. Durations stay strings until a
@@ -58,6 +61,7 @@ int RunSave(GlobalOptions& g, const CommandLine& cl);
 int RunStatus(const GlobalOptions& g, const CommandLine& cl);
 int RunVerify(const GlobalOptions& g, const CommandLine& cl);
 int RunRestore(const GlobalOptions& g, const CommandLine& cl);
+int RunPrune(const GlobalOptions& g, const CommandLine& cl);
 
 // Reads ETCDCTL_* variables into unset global flags, with etcdctl's rules: empty values are
 // ignored, a variable that shadows a flag given on the command line is an error, unknown
@@ -65,6 +69,11 @@ int RunRestore(const GlobalOptions& g, const CommandLine& cl);
 // ignore them); commands that want them call this first. Returns kExitSuccess or an exit code
 // after printing the error.
 int ApplyEnvironment(GlobalOptions& g);
+
+// When `path` has a manifest (<path>.json, from `save --manifest`) and the file does not match
+// it, or the manifest cannot be read: a warning on stderr, ending with `consequence`, and false.
+// Reads the whole file (its sha256) when there is a manifest; nothing otherwise.
+bool WarnIfManifestMismatch(const std::string& path, const std::string& consequence);
 
 // Prints "Error: <message>" on stderr and returns `code`.
 int ExitWithError(int code, const std::string& message);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -25,6 +27,9 @@ class Canceller {
   const std::atomic<bool>* flag() const { return &cancelled_; }
   // Ok, or kCancelled with the reason: a check between stages.
   Status Check() const;
+  // Waits `d`, or less when Cancel() is called meanwhile; then Check(). For waits that poll
+  // something no file descriptor can signal (another process's lock).
+  Status Sleep(std::chrono::nanoseconds d) const;
 
   // While alive, Cancel() also runs `on_cancel` (at once when already cancelled). The hook runs
   // under the canceller's lock, so once the destructor returns it never runs again. Several
@@ -43,6 +48,7 @@ class Canceller {
 
  private:
   mutable std::mutex mu_;
+  mutable std::condition_variable cv_;  // notified by Cancel(), for Sleep()
   std::atomic<bool> cancelled_{false};
   std::string reason_;
   uint64_t next_id_ = 1;

@@ -2,16 +2,22 @@
 // helpers. Every function returns a Status naming the path it failed on.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include <sys/types.h>
 
 #include "etcdsnap/util/status.h"
 
 namespace etcdsnap {
+
+class Canceller;
 
 // Owns a file descriptor; closes it on destruction.
 class UniqueFd {
@@ -68,6 +74,24 @@ class FileHooks {
   static FileHooks* Default();
 };
 
+// How long to wait for a lock another process holds (a save's .part). By default, not at all.
+// flock has no timeout of its own, and a blocking flock could only be cut short by a signal,
+// which this process reads on a thread instead (util/signals.h): so the waiter tries again
+// with LOCK_NB, more slowly as time passes (10 ms, doubling up to 250 ms between tries). A
+// try never takes a lock it does not keep, so waiting cannot make another save fail.
+struct LockWait {
+  std::chrono::nanoseconds timeout{0};
+  // A cancel (a signal) ends the wait with kCancelled.
+  const Canceller* canceller = nullptr;
+  // Called once, with the first kBusy, when the wait begins (a log line).
+  std::function<void(const Status& busy)> on_wait;
+};
+
+// Calls `attempt` until it returns anything but kBusy, or `wait.timeout` has passed (then the
+// last kBusy, saying how long it waited). For an attempt that is cheap to repeat: creating a
+// PartFile, or a whole save (Save creates its .part before anything else).
+Status WaitWhileBusy(const LockWait& wait, const std::function<Status()>& attempt);
+
 // A temporary file at "<target>.part" with mode 0600. Commit() fsyncs it, checks its size,
 // renames it onto the target and fsyncs the directory; until the rename, destruction (or
 // Abandon()) removes it, so the target is either left as it was or replaced whole.
@@ -79,7 +103,11 @@ class FileHooks {
 class PartFile {
  public:
   // `hooks` (not owned) must outlive the PartFile; nullptr means FileHooks::Default().
+  // A .part another process holds is kBusy ("another save to <target> is in progress"), at
+  // once or, with a LockWait, once its timeout has passed.
   static Result<PartFile> Create(const std::string& target, FileHooks* hooks = nullptr);
+  static Result<PartFile> Create(const std::string& target, const LockWait& wait,
+                                 FileHooks* hooks = nullptr);
   ~PartFile();
   PartFile(PartFile&& o) noexcept;
   PartFile& operator=(PartFile&&) = delete;
@@ -94,6 +122,9 @@ class PartFile {
   // it (tmpfs, some overlays); the file is then written through the page cache as before.
   // With it on, Append() needs a 4096-aligned buffer, length and file offset.
   bool SetDirectIO(bool on);
+  // The mode the file gets (0600 unless changed): for files others must read, such as a
+  // metrics file a node_exporter running as another user collects.
+  Status SetMode(mode_t mode);
   uint64_t size() const { return size_; }
   const std::string& path() const { return part_path_; }
   // Renames onto `target` instead at Commit(): a name known only once the data is written (a
@@ -122,5 +153,15 @@ class PartFile {
   uint64_t size_ = 0;
   bool done_ = false;
 };
+
+// The content of a small file we wrote ourselves (a manifest, a metrics file); nullopt when it
+// does not exist. kCorruption when it is not a regular file or is larger than `max_bytes`
+// (opened without blocking, so a FIFO put there cannot hang the reader).
+Result<std::optional<std::string>> ReadSmallFile(const std::string& path, size_t max_bytes);
+
+// Replaces `path` with `content` as one step (a PartFile: written, fsynced, renamed, directory
+// fsynced), with `mode`. `wait` applies to another process writing the same file.
+Status WriteFileAtomically(const std::string& path, std::string_view content, mode_t mode,
+                           const LockWait& wait = {});
 
 }  // namespace etcdsnap

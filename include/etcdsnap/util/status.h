@@ -26,6 +26,7 @@ enum class Code {
   kAborted,           // an operation that had started broke off (a stream cut mid-way)
   kUnsupported,       // a feature or format we do not support
   kInternal,          // a bug or an unexpected server answer
+  kBusy,              // another process holds what we need (a save's locked .part): retry later
 };
 
 const char* CodeName(Code code);
@@ -47,6 +48,7 @@ class [[nodiscard]] Status {
   static Status Aborted(std::string m) { return {Code::kAborted, std::move(m)}; }
   static Status Unsupported(std::string m) { return {Code::kUnsupported, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+  static Status Busy(std::string m) { return {Code::kBusy, std::move(m)}; }
 
   // An IOError from errno: "<what>: <strerror(err)>".
   static Status FromErrno(const std::string& what, int err);
