@@ -427,6 +427,33 @@ TEST_F(SaveScheduleTest, ManifestWrittenBesideTheSnapshotAndCheckedByStatusVerif
   EXPECT_EQ(Run({"snapshot", "status", file}).err, "");
 }
 
+// The scheduled features with compression: the template's {revision} comes from the stream (the
+// file on disk is not bbolt), the manifest describes the compressed file as written and the
+// snapshot inside it, and verify checks both.
+TEST_F(SaveScheduleTest, CompressedTemplatedSaveWithManifest) {
+  const CommandResult r =
+      Save(Dir() + "/etcd-{revision}.db.zst", {"--manifest", "--compress", "zstd", "-w", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  const std::string file = Dir() + "/etcd-" + std::to_string(revision_) + ".db.zst";
+  ASSERT_TRUE(PathExists(file)) << r.Describe();
+  const Json summary = Json::parse(r.out);
+  EXPECT_EQ(summary["path"], file);
+  EXPECT_EQ(summary["compression"], "zstd");
+  EXPECT_EQ(summary["revision"], revision_);
+  const Json m = Json::parse(ReadFileOrEmpty(file + ".json"));
+  const std::string data = ReadFileOrEmpty(file);
+  EXPECT_EQ(m["compression"], "zstd");
+  EXPECT_EQ(m["size"], data.size());
+  EXPECT_EQ(m["sha256"], Sha256Hex(data));
+  EXPECT_GT(m["snapshot"]["size"].get<uint64_t>(), data.size());
+  const CommandResult verify = Etcdsnap({"snapshot", "verify", file});
+  EXPECT_EQ(verify.exit_code, 0) << verify.Describe();
+  EXPECT_NE(verify.out.find("zstd-compressed in " + std::to_string(data.size())),
+            std::string::npos)
+      << verify.out;
+  EXPECT_NE(verify.out.find("manifest: ok"), std::string::npos) << verify.out;
+}
+
 TEST_F(SaveScheduleTest, JsonSummaryOnStdout) {
   const std::string file = Dir() + "/etcd.db";
   const CommandResult r = Save(file, {}, {"-w", "json"});
