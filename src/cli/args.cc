@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <optional>
 
 #include "etcdsnap/util/human.h"
@@ -12,12 +13,6 @@ namespace etcdsnap::cli {
 namespace {
 
 using K = FlagKind;
-
-struct CommandSpec {
-  const char* path;  // "" for the top level
-  const char* use;
-  const char* description;
-};
 
 const CommandSpec kCommands[] = {
     {"", "etcdsnap [global flags] <command>",
@@ -50,7 +45,6 @@ std::string Join(const std::vector<std::string>& words) {
   return out;
 }
 
-// The subcommand names of `path`.
 std::vector<std::string> Children(const std::string& path) {
   std::vector<std::string> out;
   const std::string prefix = path.empty() ? "" : path + " ";
@@ -131,6 +125,13 @@ struct Given {
 
 }  // namespace
 
+const std::vector<CommandSpec>& AllCommands() {
+  static const std::vector<CommandSpec> commands(std::begin(kCommands), std::end(kCommands));
+  return commands;
+}
+
+std::vector<std::string> Subcommands(const std::string& path) { return Children(path); }
+
 const std::vector<FlagSpec>& AllFlags() {
   static const std::vector<FlagSpec> flags = {
       {"cacert", 0, K::kString, "", "verify certificates of TLS-enabled secure servers using this CA bundle", nullptr},
@@ -193,6 +194,17 @@ bool FlagBelongsTo(const FlagSpec& spec, const std::string& command) {
     if (comma == std::string_view::npos) return false;
     start = comma + 1;
   }
+}
+
+std::vector<const FlagSpec*> HelpFlags(const std::string& command, bool global) {
+  std::vector<const FlagSpec*> out;
+  for (const FlagSpec& f : AllFlags()) {
+    const bool is_global = f.command == nullptr;
+    if (global != is_global) continue;
+    if (!global && !FlagBelongsTo(f, command)) continue;
+    out.push_back(&f);
+  }
+  return out;
 }
 
 const FlagSpec* FindFlag(const std::string& name) {
@@ -403,10 +415,8 @@ std::string HelpText(const std::vector<std::string>& command) {
   auto flag_lines = [](bool global, const std::string& cmd) {
     std::vector<std::pair<std::string, std::string>> rows;
     size_t width = 0;
-    for (const FlagSpec& f : AllFlags()) {
-      const bool is_global = f.command == nullptr;
-      if (global != is_global) continue;
-      if (!global && !FlagBelongsTo(f, cmd)) continue;
+    for (const FlagSpec* flag : HelpFlags(cmd, global)) {
+      const FlagSpec& f = *flag;
       std::string left = f.shorthand ? std::string("  -") + f.shorthand + ", --" : "      --";
       left += f.name;
       left += f.kind == K::kBool ? std::string("[=") + f.default_value + "]"

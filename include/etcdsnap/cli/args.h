@@ -35,6 +35,22 @@ struct FlagSpec {
   const char* command;
 };
 
+// One command of the tree, as help prints it.
+struct CommandSpec {
+  const char* path;         // full name, "snapshot save"; "" for the top level
+  const char* use;          // the usage line: "etcdsnap snapshot save <filename> [flags]"
+  const char* description;  // one line
+};
+
+// Every command, the top level first, parents before their children, in help's order.
+const std::vector<CommandSpec>& AllCommands();
+// The subcommand names of `path` ("snapshot" -> save, status, ...), in help's order.
+std::vector<std::string> Subcommands(const std::string& path);
+
+// The flags help lists for `command`: under OPTIONS (global == false) its own and those every
+// command takes, under GLOBAL OPTIONS (global == true) etcdctl's global flags; in table order.
+std::vector<const FlagSpec*> HelpFlags(const std::string& command, bool global);
+
 // True when `spec` may be given to `command` ("snapshot save").
 bool FlagBelongsTo(const FlagSpec& spec, const std::string& command);
 
