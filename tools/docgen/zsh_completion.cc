@@ -18,7 +18,7 @@ std::string SingleQuoted(const std::string& s) {
 }
 
 // A flag's usage as a short description: up to the first "; ", without "(etcdsnap only)",
-// with the characters _arguments reads inside [...] and after ':' escaped.
+// with the characters _arguments reads inside [...] escaped.
 std::string Describe(std::string usage) {
   if (size_t semi = usage.find("; "); semi != std::string::npos) usage.resize(semi);
   for (const std::string tag : {" (etcdsnap only)", "(etcdsnap only)"}) {
@@ -26,7 +26,7 @@ std::string Describe(std::string usage) {
   }
   std::string out;
   for (char c : usage) {
-    if (c == '[' || c == ']' || c == ':' || c == '\\') out += '\\';
+    if (c == '[' || c == ']' || c == '\\') out += '\\';
     out += c;
   }
   return out;
