@@ -396,7 +396,7 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
   result.path = o.path;
   if (part && o.final_path) {
     ETCDSNAP_ASSIGN_OR_RETURN(result.path, o.final_path(result));
-    ETCDSNAP_RETURN_IF_ERROR(part->SetTarget(result.path));
+    ETCDSNAP_RETURN_IF_ERROR(part->SetTarget(result.path, !o.final_path_no_replace));
   }
   if (part) ETCDSNAP_RETURN_IF_ERROR(part->Commit());
   const auto took = Clock::now() - start;
