@@ -1,13 +1,13 @@
 // `etcdsnap version` and `--version`: etcdctl's two lines first, unchanged (scripts parse them),
 // then the commit and the libraries loaded at run time; and src/cli/git_sha.cmake, which reads
 // the commit at build time, on throwaway repositories.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <utime.h>
 
 #include <filesystem>
-#include <grpcpp/grpcpp.h>
 #include <sstream>
 #include <vector>
 
@@ -35,10 +35,14 @@ std::string TrimNewline(std::string s) {
 
 // git with `args`, in `dir`; stdout without its final newline. Fails the test on an error.
 std::string Git(const std::string& dir, std::vector<std::string> args) {
-  std::vector<std::string> argv = {"git", "-C", dir, "-c", "user.name=t", "-c",
-                                   "user.email=t@example.com", "-c", "commit.gpgsign=false"};
+  std::vector<std::string> argv = {"git", "-C", dir, "-c", "commit.gpgsign=false"};
+  SubprocessOptions options;
+  for (const char* who : {"AUTHOR", "COMMITTER"}) {
+    options.env[std::string("GIT_") + who + "_NAME"] = "t";
+    options.env[std::string("GIT_") + who + "_EMAIL"] = "t@example.com";
+  }
   argv.insert(argv.end(), args.begin(), args.end());
-  const CommandResult r = RunCommand(argv, {}, seconds(30));
+  const CommandResult r = RunCommand(argv, options, seconds(30));
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   return TrimNewline(r.out);
 }
@@ -86,8 +90,8 @@ TEST_F(VersionTest, GitShaIsTheCommitTheBinaryWasBuiltFrom) {
   if (sha.size() > 6 && sha.substr(sha.size() - 6) == "-dirty") sha.resize(sha.size() - 6);
   const std::string head = Git(ETCDSNAP_SOURCE_DIR, {"rev-parse", "HEAD"});
   EXPECT_GE(sha.size(), 7u) << lines[2];
-  EXPECT_EQ(head.rfind(sha, 0), 0u) << lines[2] << " is not HEAD (" << head
-                                    << "): rebuild after a commit";
+  EXPECT_EQ(head.rfind(sha, 0), 0u)
+      << lines[2] << " is not HEAD (" << head << "): rebuild after a commit";
 }
 
 // The build-time script: "unknown" outside a work tree's top (a tarball, even one unpacked in
@@ -100,10 +104,10 @@ class GitShaScriptTest : public ::testing::Test {
   }
   // Runs the script on `source`; the header's #define value.
   std::string Run(const std::string& source) {
-    const CommandResult r = RunCommand(
-        {ETCDSNAP_CMAKE_COMMAND, "-DSOURCE_DIR=" + source, "-DOUTPUT=" + header_,
-         "-P", ETCDSNAP_SOURCE_DIR "/src/cli/git_sha.cmake"},
-        {}, seconds(60));
+    const CommandResult r =
+        RunCommand({ETCDSNAP_CMAKE_COMMAND, "-DSOURCE_DIR=" + source, "-DOUTPUT=" + header_, "-P",
+                    ETCDSNAP_SOURCE_DIR "/src/cli/git_sha.cmake"},
+                   {}, seconds(60));
     EXPECT_EQ(r.exit_code, 0) << r.Describe();
     const std::string text = ReadFileOrEmpty(header_);
     const std::string key = "#define ETCDSNAP_GIT_SHA \"";
