@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "etcdsnap/cli/command.h"
+#include "etcdsnap/cli/version.h"
 #include "etcdsnap/snapshot/manifest.h"
 #include "etcdsnap/util/file.h"
 #include "etcdsnap/util/human.h"
@@ -38,7 +39,7 @@ snapshot::Manifest ManifestFor(const snapshot::SaveResult& r) {
   m.raft_index = r.member.raft_index;
   m.db_size = r.member.db_size;
   m.db_size_in_use = r.member.db_size_in_use;
-  m.tool = std::string("etcdsnap ") + ETCDSNAP_VERSION;
+  m.tool = ToolName();
   m.started = r.started;
   m.finished = r.finished;
   return m;
