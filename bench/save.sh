@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # Benchmarks `etcdsnap snapshot save` against `etcdctl snapshot save` on a ~1 GiB etcd.
 #
-#   bench/save.sh              fill (once, cached) and time both tools alternately
+#   bench/save.sh              fill (once, cached) and time each tool, taking turns
 #   bench/save.sh --fill-only  only make sure the filled etcd and a snapshot of it exist
 #
+# What is benched: $BUILD_DIR/etcdsnap, by default build/etcdsnap, the release build that
+# scripts/build.sh makes (static: -DETCDSNAP_STATIC=ON); the first line says which kind of
+# binary it is. COMPARE_BUILD_DIR adds another build as a third column, e.g. a dynamic one:
+#   cmake -S . -B build-dyn -DETCDSNAP_BUILD_TESTS=OFF && cmake --build build-dyn
+#   COMPARE_BUILD_DIR=build-dyn bench/save.sh
 # Leaves, for other benchmarks (e.g. `snapshot status`):
 #   $BENCH_DIR/snap.db         a snapshot of the filled etcd (~1 GiB), saved by etcdsnap
 #                              (by etcdctl if etcdsnap is not built)
 #   $BENCH_DIR/etcd-data       the filled etcd data dir (reused by later runs)
-# Environment: BENCH_DIR (/tmp/etcdsnap-bench), BUILD_DIR (build), BENCH_SIZE_MB (1024),
-# BENCH_RUNS (3), BENCH_PORT (42379; the peer port is BENCH_PORT+1), BENCH_VALUE_SIZE (262144),
-# BENCH_CONTENT (random: incompressible values; kube: Pod-like JSON, see bench/compress.sh).
-# Prints wall, user+sys CPU and peak RSS of each run, then medians side by side with ratios
-# and the targets (wall <= etcdctl's, CPU <= 0.5x etcdctl's, RSS <= 16 MiB).
+# Environment: BENCH_DIR (/tmp/etcdsnap-bench), BUILD_DIR (build), COMPARE_BUILD_DIR (none),
+# BENCH_SIZE_MB (1024), BENCH_RUNS (3), BENCH_PORT (42379; the peer port is BENCH_PORT+1),
+# BENCH_VALUE_SIZE (262144), BENCH_CONTENT (random: incompressible values; kube: Pod-like JSON,
+# see bench/compress.sh).
+# Prints wall, user+sys CPU and peak RSS of each run, then medians side by side with ratios to
+# etcdctl's and the targets (wall <= etcdctl's, CPU <= 0.5x etcdctl's, RSS <= 16 MiB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,8 +40,26 @@ if [ "$FILL_ONLY" = 1 ]; then
   echo "bench: snapshot of the filled etcd at $SNAP ($(stat -c %s "$SNAP") bytes)" >&2
   exit 0
 fi
-[ -x "$ETCDSNAP" ] || die "$ETCDSNAP not built"
+[ -x "$ETCDSNAP" ] || die "$ETCDSNAP not built (bash scripts/build.sh)"
 [ -n "$ETCDCTL" ] || die "etcdctl not found: nothing to compare with"
+
+# kind BINARY: "static release build" when it needs nothing but glibc, else "dynamic build".
+kind() {
+  local foreign
+  foreign=$(readelf --dynamic --wide "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
+    grep -Ev '^(libc|libm|libresolv|libpthread|libdl|librt)\.so\.[0-9]+$|^ld-linux' || true)
+  if [ -z "$foreign" ]; then echo "static release build"; else echo "dynamic build"; fi
+}
+
+# The tools, each as "name binary"; etcdctl last, the reference of the ratios.
+TOOLS=("etcdsnap $ETCDSNAP")
+echo "etcdsnap: $ETCDSNAP ($(kind "$ETCDSNAP"))"
+if [ -n "${COMPARE_BUILD_DIR:-}" ]; then
+  [ -x "$COMPARE_BUILD_DIR/etcdsnap" ] || die "$COMPARE_BUILD_DIR/etcdsnap not built"
+  TOOLS+=("$(basename "$COMPARE_BUILD_DIR") $COMPARE_BUILD_DIR/etcdsnap")
+  echo "$(basename "$COMPARE_BUILD_DIR"): $COMPARE_BUILD_DIR/etcdsnap ($(kind "$COMPARE_BUILD_DIR/etcdsnap"))"
+fi
+TOOLS+=("etcdctl $ETCDCTL")
 
 # One timed save: prints "wall cpu rss_kib".
 timed() {
@@ -46,35 +70,45 @@ timed() {
   awk '{ printf "%.2f %.2f %d\n", $1, $2 + $3, $4 }' "$BENCH_DIR/time.txt"
 }
 
-: >"$BENCH_DIR/ours.txt"
-: >"$BENCH_DIR/theirs.txt"
-printf '%-4s %-9s %8s %8s %10s\n' run tool wall_s cpu_s rss_MiB
+printf '%-4s %-10s %8s %8s %10s\n' run tool wall_s cpu_s rss_MiB
 # Timed runs write their own files: $SNAP stays stable for whoever reads it meanwhile.
-OURS_DB=$BENCH_DIR/run-etcdsnap.db
+for t in "${TOOLS[@]}"; do : >"$BENCH_DIR/runs-${t%% *}.txt"; done
 for i in $(seq 1 "$RUNS"); do
-  read -r w c m < <(timed "$OURS_DB" "$ETCDSNAP" --endpoints "$ENDPOINT")
-  echo "$w $c $m" >>"$BENCH_DIR/ours.txt"
-  printf '%-4s %-9s %8s %8s %10.1f\n' "$i" etcdsnap "$w" "$c" "$(calc "$m / 1024")"
-  read -r w c m < <(timed "$BENCH_DIR/etcdctl.db" "$ETCDCTL" --endpoints "$ENDPOINT")
-  echo "$w $c $m" >>"$BENCH_DIR/theirs.txt"
-  printf '%-4s %-9s %8s %8s %10.1f\n' "$i" etcdctl "$w" "$c" "$(calc "$m / 1024")"
+  for t in "${TOOLS[@]}"; do
+    name=${t%% *} bin=${t#* }
+    read -r w c m < <(timed "$BENCH_DIR/run-$name.db" "$bin" --endpoints "$ENDPOINT")
+    echo "$w $c $m" >>"$BENCH_DIR/runs-$name.txt"
+    printf '%-4s %-10s %8s %8s %10.1f\n' "$i" "$name" "$w" "$c" "$(calc "$m / 1024")"
+  done
 done
-rm -f "$BENCH_DIR/etcdctl.db"
-if [ -f "$SNAP" ]; then rm -f "$OURS_DB"; else mv "$OURS_DB" "$SNAP"; fi
+if [ -f "$SNAP" ]; then rm -f "$BENCH_DIR/run-etcdsnap.db"; else mv "$BENCH_DIR/run-etcdsnap.db" "$SNAP"; fi
+for t in "${TOOLS[@]}"; do rm -f "$BENCH_DIR/run-${t%% *}.db"; done
 
 echo
-echo "snapshot: $(stat -c %s "$SNAP") bytes; medians of $RUNS runs each"
-printf '%-12s %10s %10s %8s  %s\n' metric etcdsnap etcdctl ratio target
-for spec in "1 wall_s 1.0" "2 cpu_s 0.5" "3 rss_MiB -"; do
-  read -r col name target <<<"$spec"
-  a=$(median "$col" "$BENCH_DIR/ours.txt")
-  b=$(median "$col" "$BENCH_DIR/theirs.txt")
-  if [ "$name" = rss_MiB ]; then
-    a=$(calc "$a / 1024"); b=$(calc "$b / 1024")
-    goal="etcdsnap <= 16 MiB"
-  else
-    goal="ratio <= $target"
-  fi
-  printf '%-12s %10.2f %10.2f %8.2f  %s\n' "$name" "$a" "$b" "$(calc "$a / $b")" "$goal"
+echo "snapshot: $(stat -c %s "$SNAP") bytes; medians of $RUNS runs each; ratios to etcdctl"
+header=$(printf '%-10s' metric)
+for t in "${TOOLS[@]}"; do header+=$(printf ' %10s' "${t%% *}"); done
+for t in "${TOOLS[@]}"; do
+  [ "${t%% *}" = etcdctl ] || header+=$(printf ' %14s' "${t%% *}/etcdctl")
+done
+echo "$header  target"
+for spec in "1 wall_s" "2 cpu_s" "3 rss_MiB"; do
+  read -r col name <<<"$spec"
+  line=$(printf '%-10s' "$name") ref=$(median "$col" "$BENCH_DIR/runs-etcdctl.txt") ratios=""
+  for t in "${TOOLS[@]}"; do
+    v=$(median "$col" "$BENCH_DIR/runs-${t%% *}.txt")
+    [ "$name" = rss_MiB ] && v=$(calc "$v / 1024")
+    line+=$(printf ' %10.2f' "$v")
+    if [ "${t%% *}" != etcdctl ]; then
+      r=$ref; [ "$name" = rss_MiB ] && r=$(calc "$ref / 1024")
+      ratios+=$(printf ' %14.2f' "$(calc "$v / $r")")
+    fi
+  done
+  case $name in
+    wall_s) goal="ratio <= 1.0" ;;
+    cpu_s) goal="ratio <= 0.5" ;;
+    rss_MiB) goal="etcdsnap <= 16 MiB" ;;
+  esac
+  echo "$line$ratios  $goal"
 done
 echo "bench: snapshot left at $SNAP" >&2

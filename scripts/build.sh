@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Configures and builds etcdsnap into ./build (or $BUILD_DIR). Extra args go to cmake.
+# Builds the release binary into ./build/etcdsnap (or $BUILD_DIR): -DETCDSNAP_STATIC=ON links
+# gRPC, protobuf, abseil, OpenSSL, zstd, zlib and libstdc++ statically, so the binary needs
+# nothing but glibc (cmake/Static.cmake; the build fails if it would need more). The demo, the
+# benchmarks and the test of the release binary (tests/release) use it. Tests are not built
+# here: scripts/test.sh builds and runs them in their own sanitized tree. Extra args go to
+# cmake (e.g. -DETCDSNAP_STATIC=OFF for a build against Debian's shared libraries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETCDSNAP_STATIC=ON \
+  -DETCDSNAP_BUILD_TESTS=OFF "$@" >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"

@@ -1,42 +1,32 @@
 #include "etcdsnap/util/sha256.h"
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
+// OpenSSL's low-level SHA256_* functions (deprecated in 3.0, present throughout 3.x), not EVP:
+// the same assembly (SHA-NI where the CPU has it), but no provider. EVP's first digest fetch
+// loads the configuration, activates the default provider and builds a method for every digest
+// it offers: measured, 1.1 to 1.5 MiB more resident code for a plaintext save, status, verify
+// or restore, which otherwise never touch OpenSSL.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 namespace etcdsnap {
-namespace {
-
-// "OpenSSL: <what>: <the library's first queued error>".
-Status OpenSslError(const std::string& what) {
-  const unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  char buf[256] = "no error queued";
-  if (e != 0) ERR_error_string_n(e, buf, sizeof(buf));
-  return Status::Internal("OpenSSL: " + what + ": " + buf);
-}
-
-}  // namespace
 
 struct Sha256::Impl {
-  EVP_MD_CTX* ctx = nullptr;
+  SHA256_CTX ctx;
   Status error;  // the first failure; once set, Update does nothing
   bool finished = false;
 };
 
 Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
-  impl_->ctx = EVP_MD_CTX_new();
-  if (impl_->ctx == nullptr) {
-    impl_->error = OpenSslError("cannot allocate a SHA-256 context");
-  } else if (EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1) {
-    impl_->error = OpenSslError("cannot initialise SHA-256");
-  }
+  if (SHA256_Init(&impl_->ctx) != 1) impl_->error = Status::Internal("OpenSSL: SHA256_Init failed");
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(impl_->ctx); }
+Sha256::~Sha256() = default;
 
 void Sha256::Update(const void* data, size_t n) {
   if (!impl_->error.ok() || impl_->finished) return;
-  if (EVP_DigestUpdate(impl_->ctx, data, n) != 1) impl_->error = OpenSslError("SHA-256 update");
+  if (SHA256_Update(&impl_->ctx, data, n) != 1) {
+    impl_->error = Status::Internal("OpenSSL: SHA256_Update failed");
+  }
 }
 
 Result<Sha256Digest> Sha256::Finish() {
@@ -44,12 +34,8 @@ Result<Sha256Digest> Sha256::Finish() {
   impl_->finished = true;
   if (!impl_->error.ok()) return impl_->error;
   Sha256Digest out{};
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(impl_->ctx, out.data(), &len) != 1) {
-    return OpenSslError("SHA-256 final");
-  }
-  if (len != out.size()) {
-    return Status::Internal("OpenSSL: SHA-256 gave " + std::to_string(len) + " bytes, not 32");
+  if (SHA256_Final(out.data(), &impl_->ctx) != 1) {
+    return Status::Internal("OpenSSL: SHA256_Final failed");
   }
   return out;
 }

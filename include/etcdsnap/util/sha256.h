@@ -1,6 +1,6 @@
-// Incremental SHA-256 over OpenSSL's EVP interface. Not thread-safe; one hasher per stream.
-// Never throws: an OpenSSL failure (no provider offers SHA-256, out of memory) is kept and
-// returned by Finish(), like a stream's error state.
+// Incremental SHA-256 over OpenSSL's low-level SHA256_* functions (no provider, no
+// configuration: see sha256.cc). Not thread-safe; one hasher per stream. Never throws: an
+// OpenSSL failure is kept and returned by Finish(), like a stream's error state.
 #pragma once
 
 #include <array>
