@@ -185,6 +185,20 @@ TEST_F(CheckClusterTest, UnreachableMemberIsReportedNotFatal) {
     const bool killed = m["endpoint"] == cluster_->member(1).ClientUrl();
     EXPECT_EQ(m["result"], killed ? "unreachable" : "match") << m.dump();
   }
+  // save --check-cluster -w json: the report in the summary, the unreachable member a warning.
+  const std::string second = tmp_.Join("second.db");
+  r = Etcdsnap({"--endpoints", cluster_->member(2).ClientUrl(), "--dial-timeout", "1s",
+                "snapshot", "save", second, "--check-cluster", "-w", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  j = Json(r);
+  EXPECT_EQ(j["path"], second);
+  ASSERT_TRUE(j.contains("clusterCheck")) << r.out;
+  EXPECT_EQ(j["clusterCheck"]["revision"], j["revision"]);
+  ASSERT_EQ(j["clusterCheck"]["members"].size(), 3u);
+  size_t unreachable = 0;
+  for (const auto& m : j["clusterCheck"]["members"]) unreachable += m["result"] == "unreachable";
+  EXPECT_EQ(unreachable, 1u) << r.out;
+  EXPECT_NE(r.err.find("not asked"), std::string::npos) << r.err;
   // `save -` has no file to hash.
   r = Etcdsnap({"--endpoints", cluster_->member(0).ClientUrl(), "snapshot", "save", "-",
                 "--check-cluster"});
