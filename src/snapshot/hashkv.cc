@@ -65,6 +65,7 @@ Result<HashKvResult> ComputeHashKv(const HashKvOptions& o) {
   r.file_compact_revision = file.compact;
   r.keys = f->keys();
   r.index_bytes = f->index_bytes();
+  r.no_live_keys = f->keep_empty();
   return r;
 }
 

@@ -37,6 +37,9 @@ struct HashKvResult {
   int64_t file_compact_revision = 0;  // the file's own C
   uint64_t keys = 0;          // distinct keys up to R
   uint64_t index_bytes = 0;   // memory the first walk held
+  // No key is live at R: then a compact revision above the file's own may count entries a
+  // server compacted there has removed (docs/hashkv.md).
+  bool no_live_keys = false;
 };
 
 // A snapshot file opened for HashKV and walked once: R and the file's revisions are known, and
