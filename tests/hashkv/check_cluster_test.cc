@@ -81,6 +81,17 @@ class CheckClusterTest : public ::testing::Test {
     ASSERT_TRUE(cluster_->RestartMember(i));
   }
 
+  // A linearizable read on every running member returns only once that member has applied
+  // everything committed before it: after it, each one answers HashKV at the latest revision
+  // (not "future revision") and knows of the latest compaction.
+  void SyncMembers() {
+    for (int i = 0; i < cluster_->size(); ++i) {
+      if (!cluster_->member(i).running()) continue;
+      int64_t rev = 0;
+      ASSERT_TRUE(cluster_->Client(i).Revision(&rev).ok()) << cluster_->member(i).name();
+    }
+  }
+
   static nlohmann::json Json(const CommandResult& r) {
     auto j = nlohmann::json::parse(r.out, nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << r.Describe();
@@ -100,6 +111,7 @@ TEST_F(CheckClusterTest, MatchThenOneMemberDiffersThenCompactedPast) {
   ASSERT_TRUE(client.Delete("/registry/pods/ns/p3").ok());
   ASSERT_TRUE(client.Compact(20).ok());
   ASSERT_TRUE(client.Put("/registry/pods/ns/p11", "late").ok());
+  SyncMembers();
 
   // 1. Every member matches; the save names all three (the endpoint given is one member only).
   const std::string file = tmp_.Join("snap.db");
@@ -156,6 +168,7 @@ TEST_F(CheckClusterTest, MatchThenOneMemberDiffersThenCompactedPast) {
   ASSERT_TRUE(client.Put("/registry/pods/ns/p12", "x").ok());
   ASSERT_TRUE(client.Revision(&rev).ok());
   ASSERT_TRUE(client.Compact(rev).ok());
+  SyncMembers();
   r = Etcdsnap({"--endpoints", cluster_->member(0).ClientUrl(), "snapshot", "hashkv", file,
                 "--cluster", "-w", "json"});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
@@ -170,6 +183,7 @@ TEST_F(CheckClusterTest, MatchThenOneMemberDiffersThenCompactedPast) {
 
 TEST_F(CheckClusterTest, UnreachableMemberIsReportedNotFatal) {
   ASSERT_TRUE(cluster_->Client(0).Put("k", "v").ok());
+  SyncMembers();
   const std::string file = tmp_.Join("snap.db");
   CommandResult r = Etcdsnap({"--endpoints", cluster_->member(0).ClientUrl(), "snapshot", "save",
                               file});
