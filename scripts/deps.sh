@@ -14,6 +14,7 @@ PACKAGES=(
   time procps zstd gzip
   dnsmasq-base
   python3 python3-prometheus-client
+  systemd strace python3-yaml
 )
 
 missing=()

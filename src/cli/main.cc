@@ -10,6 +10,7 @@
 
 #include "etcdsnap/cli/command.h"
 #include "etcdsnap/cli/log.h"
+#include "etcdsnap/cli/version.h"
 #include "etcdsnap/util/secret.h"
 
 namespace {
@@ -108,7 +109,8 @@ int main(int argc, char** argv) {
        .quiet = cl.Last("quiet") == "true"});
   const std::string command = cl.CommandName();
   if (!cl.help && (command == "version" || cl.Last("version") == "true")) {
-    std::printf("etcdsnap version: %s\nAPI version: %s\n", ETCDSNAP_VERSION, "3.4");
+    const std::string text = etcdsnap::cli::VersionText();
+    std::fwrite(text.data(), 1, text.size(), stdout);
     return std::fflush(stdout) == 0 ? etcdsnap::cli::kExitSuccess : etcdsnap::cli::kExitIO;
   }
   // As cobra: help, and a command that only groups others (the top level, `snapshot`), print

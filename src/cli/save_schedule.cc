@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "etcdsnap/cli/command.h"
+#include "etcdsnap/cli/version.h"
 #include "etcdsnap/snapshot/manifest.h"
 #include "etcdsnap/util/file.h"
 #include "etcdsnap/util/human.h"
@@ -38,7 +39,7 @@ snapshot::Manifest ManifestFor(const snapshot::SaveResult& r) {
   m.raft_index = r.member.raft_index;
   m.db_size = r.member.db_size;
   m.db_size_in_use = r.member.db_size_in_use;
-  m.tool = std::string("etcdsnap ") + ETCDSNAP_VERSION;
+  m.tool = ToolName();
   m.started = r.started;
   m.finished = r.finished;
   return m;
@@ -94,6 +95,7 @@ void SaveSchedule::Configure(snapshot::SaveOptions& o, spdlog::logger& log) cons
   if (!template_.is_template()) return;
   // The .part is named after the template itself, so two saves of one template share (and
   // lock) one .part; the final name is known once the snapshot is in.
+  o.final_path_no_replace = true;
   o.final_path = [this](const snapshot::SaveResult& r) -> Result<std::string> {
     return template_.Expand({std::chrono::floor<std::chrono::seconds>(r.started), r.revision,
                              r.member.member_id, r.member.cluster_id});
@@ -110,12 +112,32 @@ Result<snapshot::SaveResult> SaveSchedule::SaveWaiting(const snapshot::SaveOptio
                   log.info("waiting for another save to finish part={}.part lock-timeout={}",
                            o.path, FormatGoDuration(flags_.lock_timeout));
                 }};
+  const std::string lock_path = RunLockPath();
   ETCDSNAP_RETURN_IF_ERROR(WaitWhileBusy(wait, [&]() -> Status {
+    if (!lock_path.empty()) {
+      ETCDSNAP_ASSIGN_OR_RETURN(run_lock_,
+                                LockFile(lock_path, "another save of " + template_.path() +
+                                                        " is in progress (" + lock_path +
+                                                        " is locked); wait for it to finish"));
+    }
     ETCDSNAP_ASSIGN_OR_RETURN(snapshot::SaveResult r, snapshot::Save(o, canceller, log));
     saved = std::move(r);
     return Status::Ok();
   }));
   return std::move(*saved);
+}
+
+std::string SaveSchedule::RunLockPath() const {
+  const std::string& path = template_.path();
+  if (path == "-") return "";
+  if (!template_.is_template() && !flags_.manifest && !flags_.keep.keep.any() &&
+      !flags_.lock_timeout_given) {
+    return "";  // a plain save, as etcdctl's: its locked .part is enough
+  }
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." + path + ".lock"
+                                    : path.substr(0, slash + 1) + "." + path.substr(slash + 1) +
+                                          ".lock";
 }
 
 int SaveSchedule::BusyExitCode() const {

@@ -14,6 +14,7 @@
 #include "etcdsnap/snapshot/retention.h"
 #include "etcdsnap/snapshot/save.h"
 #include "etcdsnap/util/cancel.h"
+#include "etcdsnap/util/file.h"
 
 namespace spdlog {
 class logger;
@@ -42,7 +43,10 @@ class SaveSchedule {
   // template or the manifest needs.
   void Configure(snapshot::SaveOptions& o, spdlog::logger& log) const;
 
-  // Save(), tried again while another save holds the .part and --lock-timeout allows.
+  // Save(), tried again while another run holds the run lock (or the .part) and --lock-timeout
+  // allows. A scheduled run (a template, --manifest, --keep-*, --lock-timeout) first locks
+  // "<dir>/.<file>.lock" and holds it until this object goes, so its manifest and retention
+  // run before the next run saves. A template's expanded name never replaces an existing file.
   Result<snapshot::SaveResult> SaveWaiting(const snapshot::SaveOptions& o, Canceller* canceller,
                                            spdlog::logger& log) const;
   // The exit code for a .part held by another save: 75, except for a plain name without
@@ -68,8 +72,12 @@ class SaveSchedule {
  private:
   SaveSchedule(snapshot::NameTemplate t, ScheduleFlags flags)
       : template_(std::move(t)), flags_(std::move(flags)) {}
+  // "" when this run takes no run lock.
+  std::string RunLockPath() const;
+
   snapshot::NameTemplate template_;
   ScheduleFlags flags_;
+  mutable UniqueFd run_lock_;
 };
 
 // Logs (or, with --dry-run, lists) what retention removed.

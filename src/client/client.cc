@@ -110,6 +110,8 @@ struct Connection::Impl {
   std::string token;
 };
 
+std::string GrpcVersion() { return grpc::Version(); }
+
 void RouteGrpcLogs(std::shared_ptr<spdlog::logger> log) {
   GrpcLogTarget() = std::move(log);
   gpr_set_log_verbosity(GPR_LOG_SEVERITY_DEBUG);

@@ -26,6 +26,15 @@ int64_t KeyEntryRevision(std::span<const uint8_t> key, std::span<const uint8_t> 
 
 }  // namespace
 
+RevisionScanner::Header RevisionScanner::ReadHeader(const uint8_t* header) const {
+  // A page's header names its own id. A free page that was the middle of an old overflow run
+  // (bbolt reuses the first pages of a freed run and leaves the rest free) holds stale value
+  // bytes where a header would be: its "id" is not its position, and it counts as one page.
+  if (bolt::LoadLE64(header) != next_id_) return {.pages = 1, .leaf = false};
+  return {.pages = uint64_t{bolt::LoadLE32(header + 12)} + 1,
+          .leaf = bolt::LoadLE16(header + 8) == bolt::kLeafPageFlag};
+}
+
 void RevisionScanner::ScanLeaf(std::span<const uint8_t> page, int depth) {
   if (page.size() < bolt::kPageHeaderSize) return;
   const uint16_t count = bolt::LoadLE16(page.data() + 10);
@@ -68,6 +77,7 @@ void RevisionScanner::Add(std::span<const uint8_t> bytes) {
       }
       page_size_ = ps;
       skip_ = 2 * uint64_t{ps} - buf_.size();  // the two meta pages
+      next_id_ = 2;
       buf_.clear();
       continue;
     }
@@ -79,11 +89,12 @@ void RevisionScanner::Add(std::span<const uint8_t> bytes) {
     }
     if (page_bytes_ == 0 && buf_.empty() && bytes.size() >= bolt::kPageHeaderSize) {
       // The common case: the whole page is in this chunk; read it where it is.
-      const uint16_t flags = bolt::LoadLE16(bytes.data() + 8);
-      const uint64_t total = (uint64_t{bolt::LoadLE32(bytes.data() + 12)} + 1) * page_size_;
-      if (total <= bytes.size()) {
-        if (flags == bolt::kLeafPageFlag) ScanLeaf(bytes.first(static_cast<size_t>(total)), 0);
-        bytes = bytes.subspan(static_cast<size_t>(total));
+      const Header h = ReadHeader(bytes.data());
+      if (h.pages * page_size_ <= bytes.size()) {
+        const size_t total = static_cast<size_t>(h.pages * page_size_);
+        if (h.leaf) ScanLeaf(bytes.first(total), 0);
+        next_id_ += h.pages;
+        bytes = bytes.subspan(total);
         continue;
       }
     }
@@ -93,10 +104,11 @@ void RevisionScanner::Add(std::span<const uint8_t> bytes) {
       buf_.insert(buf_.end(), bytes.begin(), bytes.begin() + static_cast<long>(n));
       bytes = bytes.subspan(n);
       if (buf_.size() < bolt::kPageHeaderSize) return;
-      const uint16_t flags = bolt::LoadLE16(buf_.data() + 8);
-      const uint64_t total = (uint64_t{bolt::LoadLE32(buf_.data() + 12)} + 1) * page_size_;
-      if (flags != bolt::kLeafPageFlag || total > kMaxPageBytes) {
-        if (flags == bolt::kLeafPageFlag) ++skipped_;
+      const Header h = ReadHeader(buf_.data());
+      const uint64_t total = h.pages * page_size_;
+      next_id_ += h.pages;
+      if (!h.leaf || total > kMaxPageBytes) {
+        if (h.leaf) ++skipped_;
         skip_ = total - buf_.size();
         buf_.clear();
         continue;

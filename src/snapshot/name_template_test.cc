@@ -1,6 +1,9 @@
 #include "etcdsnap/snapshot/name_template.h"
 
 #include <gtest/gtest.h>
+#include <time.h>
+
+#include <cstdlib>
 
 namespace etcdsnap::snapshot {
 namespace {
@@ -20,6 +23,17 @@ NameTemplate MustParse(const std::string& path) {
 }
 
 const auto kDay = sys_days(std::chrono::year(2026) / 3 / 7);  // a Saturday
+
+// Names are UTC whatever the local zone: these tests run 5h30 east of it (a POSIX TZ string,
+// so no tzdata is needed), where a local-time expansion would show.
+class LocalZone : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    ::setenv("TZ", "IST-5:30", 1);
+    ::tzset();
+  }
+};
+const auto* const kLocalZone = ::testing::AddGlobalTestEnvironment(new LocalZone);
 
 TEST(NameTemplateTest, ExpandsStrftimeFieldsInUtcAndPlaceholdersAsEtcdPrintsIds) {
   const NameTemplate t =

@@ -632,7 +632,8 @@ Result<RestoreResult> RestoreUnguarded(const RestoreOptions& o, Canceller* cance
                          canceller == nullptr ? nullptr : canceller->flag(),
                          [&](uint64_t consumed) {
                            if (o.on_progress) o.on_progress(consumed, size);
-                         }));
+                         },
+                         src_path));
       ETCDSNAP_RETURN_IF_ERROR(Cancelled(canceller));
       has_hash = raw % 512 == kTrailerSize;
       if (!has_hash && !o.skip_hash_check) return MissingHash(src_path, raw);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <map>
+#include <optional>
 
 #include "etcdsnap/util/file.h"
 
@@ -54,6 +55,19 @@ Result<bool> RemoveFile(const std::string& path) {
 bool IsRegularFile(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// A file's identity: the protected file is recognised by it, not by how its path is spelt
+// ("e.db" and "./e.db" name one file).
+struct FileId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool operator==(const FileId&) const = default;
+};
+std::optional<FileId> IdOf(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileId{st.st_dev, st.st_ino};
 }
 
 }  // namespace
@@ -143,6 +157,8 @@ Result<PruneResult> Prune(const NameTemplate& t, const PruneOptions& o) {
     ::closedir(d);
     if (err != 0) return Status::FromErrno("could not list directory " + dir, err);
   }
+  const std::optional<FileId> protect_id =
+      o.protect.empty() ? std::nullopt : IdOf(o.protect);
   PruneResult result;
   std::vector<SnapshotName> doomed;
   for (auto& [key, files] : series) {
@@ -151,7 +167,9 @@ Result<PruneResult> Prune(const NameTemplate& t, const PruneOptions& o) {
     for (size_t i : kept) keep[i] = true;
     for (size_t i = 0; i < files.size(); ++i) {
       const std::string path = JoinPath(dir, files[i].name);
-      if (keep[i] || path == o.protect) {
+      const bool is_protected =
+          path == o.protect || (protect_id && IdOf(path) == protect_id);
+      if (keep[i] || is_protected) {
         result.kept.push_back(path);
       } else {
         doomed.push_back(files[i]);

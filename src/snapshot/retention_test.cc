@@ -70,6 +70,14 @@ TEST(SelectKeptTest, HourlyWeeklyAndMonthlyBuckets) {
             (std::set<std::string>{files[2].name, files[5].name}));
 }
 
+// Review (issue #12): any() summed the counts, so --keep-last 2^64-1 --keep-daily 1 wrapped to 0
+// and prune said it had no policy (and save skipped retention).
+TEST(KeepPolicyTest, AnyDoesNotWrapAround) {
+  EXPECT_FALSE(KeepPolicy{}.any());
+  EXPECT_TRUE((KeepPolicy{.last = UINT64_MAX, .daily = 1}.any()));
+  EXPECT_TRUE((KeepPolicy{.monthly = 1}.any()));
+}
+
 TEST(CheckPolicyFitsTest, EachPolicyNeedsItsPrecisionInTheNames) {
   auto fits = [](const std::string& path, const KeepPolicy& p) {
     return CheckPolicyFits(*NameTemplate::Parse(path), p);
@@ -149,6 +157,26 @@ TEST_F(PruneTest, TheProtectedFileIsKeptWhateverThePolicySays) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->removed.empty());
   EXPECT_TRUE(fs::exists(fresh));
+}
+
+// Review (issue #12): save passes `protect` as NameTemplate::Expand() gives it (what
+// AfterSave does). For a template without a directory (`snapshot save 'e-%Y%m%d.db'` run in the
+// backup directory) Expand gives "e-20260301.db" while Prune builds "./e-20260301.db" from the
+// template's directory ".", so the comparison never matches and the new snapshot is removed.
+TEST_F(PruneTest, TheProtectedFileIsKeptWhenTheTemplateHasNoDirectory) {
+  Touch("e-20260305.db");  // newer by name: a clock that was ahead, or a restored cluster
+  Touch("e-20260301.db");  // the snapshot this run just saved
+  const std::filesystem::path cwd = fs::current_path();
+  fs::current_path(dir_);
+  const NameTemplate t = *NameTemplate::Parse("e-%Y%m%d.db");
+  const std::string fresh =
+      t.Expand({.time = sys_days(year(2026) / 3 / 1)});  // as SaveSchedule's final_path
+  auto r = Prune(t, {.keep = {.last = 1}, .protect = fresh});
+  fs::current_path(cwd);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->removed.empty()) << "removed " << (r->removed.empty() ? "" : r->removed[0])
+                                  << " although protect=" << fresh;
+  EXPECT_TRUE(fs::exists(dir_ / "e-20260301.db"));
 }
 
 TEST_F(PruneTest, SeriesArePrunedApart) {

@@ -324,6 +324,32 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
     log.info("compressing with {} level {}", CompressionName(o.compress.algorithm),
              o.compress.level == 0 ? std::string("default") : std::to_string(o.compress.level));
   }
+  // The last kTrailerSize bytes received are held back until the trailer checks out: a
+  // consumer of stdout (an upload) then never gets a whole file, nor a finished compressed frame,
+  // whose sha256 was wrong. Any chunking of the stream works.
+  auto pass = [&](std::span<const uint8_t> bytes) -> Status {
+    return compressor ? compressor->Write(bytes) : emit(bytes);
+  };
+  std::array<uint8_t, kTrailerSize> held{};
+  size_t held_size = 0;
+  auto forward = [&](std::span<const uint8_t> blob) -> Status {
+    if (blob.size() >= kTrailerSize) {
+      ETCDSNAP_RETURN_IF_ERROR(pass(std::span<const uint8_t>(held.data(), held_size)));
+      ETCDSNAP_RETURN_IF_ERROR(pass(blob.first(blob.size() - kTrailerSize)));
+      std::memcpy(held.data(), blob.data() + blob.size() - kTrailerSize, kTrailerSize);
+      held_size = kTrailerSize;
+      return Status::Ok();
+    }
+    if (const size_t over = held_size + blob.size(); over > kTrailerSize) {
+      const size_t out = over - kTrailerSize;
+      ETCDSNAP_RETURN_IF_ERROR(pass(std::span<const uint8_t>(held.data(), out)));
+      std::memmove(held.data(), held.data() + out, held_size - out);
+      held_size -= out;
+    }
+    std::memcpy(held.data() + held_size, blob.data(), blob.size());
+    held_size += blob.size();
+    return Status::Ok();
+  };
   uint64_t received = 0, total = 0;
   client::StreamOptions stream = o.stream;
   stream.on_slow_consumer = [&](std::chrono::nanoseconds busy) {
@@ -339,7 +365,7 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
         if (remaining > 0 || total == 0) total = received + remaining + kTrailerSize;
         hasher.Add(blob);
         revisions.Add(blob);
-        ETCDSNAP_RETURN_IF_ERROR(compressor ? compressor->Write(blob) : emit(blob));
+        ETCDSNAP_RETURN_IF_ERROR(forward(blob));
         if (o.on_progress) o.on_progress(received, total);
         return Status::Ok();
       },
@@ -358,13 +384,6 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
     return s.Annotate("snapshot stream from " + conn.endpoint().original + " failed after " +
                       std::to_string(received) + " bytes");
   }
-  if (compressor) ETCDSNAP_RETURN_IF_ERROR(compressor->Finish());
-  if (writer) ETCDSNAP_RETURN_IF_ERROR(writer->Flush());
-  if (part && part->size() != written) {
-    return Status::Internal("wrote " + std::to_string(part->size()) + " bytes to " +
-                            part->path() + " for " + std::to_string(written) +
-                            "; nothing was saved");
-  }
   if (received % 512 != kTrailerSize || !hasher.has_trailer()) {
     return Status::Corruption("sha256 checksum not found [bytes: " + std::to_string(received) +
                               "]: the stream from " + conn.endpoint().original +
@@ -378,6 +397,14 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
         "; the data was corrupted in transit, try again");
   }
   log.debug("sha256 trailer verified: {}", HexString(digest));
+  ETCDSNAP_RETURN_IF_ERROR(pass(std::span<const uint8_t>(held.data(), held_size)));
+  if (compressor) ETCDSNAP_RETURN_IF_ERROR(compressor->Finish());
+  if (writer) ETCDSNAP_RETURN_IF_ERROR(writer->Flush());
+  if (part && part->size() != written) {
+    return Status::Internal("wrote " + std::to_string(part->size()) + " bytes to " +
+                            part->path() + " for " + std::to_string(written) +
+                            "; nothing was saved");
+  }
   // A signal after the stream still stops the save, up to the rename: after it the save is done.
   ETCDSNAP_RETURN_IF_ERROR(CheckCancelled(canceller));
   if (o.verify && part) {
@@ -396,7 +423,7 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
   result.path = o.path;
   if (part && o.final_path) {
     ETCDSNAP_ASSIGN_OR_RETURN(result.path, o.final_path(result));
-    ETCDSNAP_RETURN_IF_ERROR(part->SetTarget(result.path));
+    ETCDSNAP_RETURN_IF_ERROR(part->SetTarget(result.path, !o.final_path_no_replace));
   }
   if (part) ETCDSNAP_RETURN_IF_ERROR(part->Commit());
   const auto took = Clock::now() - start;

@@ -6,9 +6,13 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 #include <vector>
+
+#include "etcdsnap/bolt/format.h"
 
 namespace etcdsnap {
 namespace {
@@ -283,6 +287,12 @@ Compression DetectCompression(std::span<const uint8_t> head) {
     return head.size() >= magic.size() && std::equal(magic.begin(), magic.end(), head.begin());
   };
   if (starts(kZstdMagic)) return Compression::kZstd;
+  // A zstd skippable frame (magic 0x184D2A50..5F, as pzstd and seekable writers put first);
+  // the decoder steps over it to the data frame.
+  if (head.size() >= 4 && (head[0] & 0xF0) == 0x50 && head[1] == 0x2A && head[2] == 0x4D &&
+      head[3] == 0x18) {
+    return Compression::kZstd;
+  }
   if (starts(kGzipMagic)) return Compression::kGzip;
   return Compression::kNone;
 }
@@ -337,15 +347,81 @@ Compression DetectFileCompression(int fd) {
   return n > 0 ? DetectCompression({head, static_cast<size_t>(n)}) : Compression::kNone;
 }
 
+namespace {
+
+// How large a decompressed snapshot may be, from its own bbolt meta pages: a snapshot is
+// tx.WriteTo's output, meta.pgid pages of meta.pageSize bytes, plus etcd's 32-byte sha256
+// trailer (plus kDbFileSlack for a member's db file). The bound is known once both meta pages are in (up to 2 × 64 KiB); until then the
+// first bytes are kept here. A stream that is not bbolt, or that would go past the bound (a
+// decompression bomb), is refused: nothing reads more than an honest file holds.
+class SnapshotSizeBound {
+ public:
+  static constexpr uint64_t kTrailer = 32;
+  static constexpr uint32_t kMaxPageSize = 1u << 16;
+  // A member's db file (not a snapshot) is longer than pgid pages: etcd maps 10 GiB at once, so
+  // bbolt grows the file 16 MiB (AllocSize) past what it needs at a time. Status and restore
+  // read such copies too.
+  static constexpr uint64_t kDbFileSlack = uint64_t{64} << 20;
+
+  // The bytes written so far grew by `bytes`: an error once they cannot be a snapshot.
+  Status Add(std::span<const uint8_t> bytes, uint64_t written_after, const std::string& what) {
+    if (!limit_) {
+      const size_t want = std::min<size_t>(bytes.size(), 2 * kMaxPageSize - head_.size());
+      head_.insert(head_.end(), bytes.begin(), bytes.begin() + static_cast<long>(want));
+      ETCDSNAP_RETURN_IF_ERROR(TryBound(what));
+    }
+    if (limit_ && written_after > *limit_) {
+      return Status::Corruption(what + " decompresses to more than the " +
+                                std::to_string(*limit_) + " bytes its bbolt meta pages allow "
+                                "(a damaged or hostile file); stopped there");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status TryBound(const std::string& what) {
+    constexpr size_t kPageSizeAt = bolt::kPageHeaderSize + 8, kPgidAt = bolt::kPageHeaderSize + 40;
+    if (head_.size() < kPageSizeAt + 4) return Status::Ok();
+    const uint32_t ps = bolt::LoadLE32(head_.data() + kPageSizeAt);
+    if (bolt::LoadLE32(head_.data() + bolt::kPageHeaderSize) != bolt::kMagic || ps < 512 ||
+        ps > kMaxPageSize || (ps & (ps - 1)) != 0) {
+      return Status::Corruption(what + " decompresses to something that is not a bbolt "
+                                "database (no valid meta page 0); it is not an etcd snapshot");
+    }
+    if (head_.size() < ps + kPgidAt + 8) return Status::Ok();
+    // The larger high-water mark of the two metas (either may be the damaged one).
+    uint64_t pgid = 0;
+    for (const uint8_t* meta : {head_.data(), head_.data() + ps}) {
+      if (bolt::LoadLE32(meta + bolt::kPageHeaderSize) == bolt::kMagic) {
+        pgid = std::max(pgid, bolt::LoadLE64(meta + kPgidAt));
+      }
+    }
+    if (pgid > (uint64_t{1} << 40) / ps) pgid = (uint64_t{1} << 40) / ps;  // 1 TiB: no wrap
+    limit_ = std::max<uint64_t>(pgid, 2) * ps + kTrailer + kDbFileSlack;
+    head_.clear();
+    head_.shrink_to_fit();
+    return Status::Ok();
+  }
+
+  std::vector<uint8_t> head_;
+  std::optional<uint64_t> limit_;
+};
+
+}  // namespace
+
 Result<uint64_t> DecompressInto(Decompressor& d, int out_fd, const std::string& out_path,
                                 const std::atomic<bool>* cancel,
-                                const std::function<void(uint64_t consumed)>& on_progress) {
+                                const std::function<void(uint64_t consumed)>& on_progress,
+                                const std::string& source) {
   std::vector<uint8_t> buf(size_t{1} << 20);
   uint64_t written = 0;
+  SnapshotSizeBound bound;
   while (true) {
     if (cancel != nullptr && cancel->load()) return Status::Cancelled("decompression cancelled");
     ETCDSNAP_ASSIGN_OR_RETURN(const size_t n, d.Read(buf));
     if (n == 0) return written;
+    ETCDSNAP_RETURN_IF_ERROR(bound.Add(std::span<const uint8_t>(buf.data(), n), written + n,
+                                       source.empty() ? out_path : source));
     size_t put = 0;
     while (put < n) {
       const ssize_t w = ::pwrite(out_fd, buf.data() + put, n - put,
@@ -373,16 +449,33 @@ Result<PlainSnapshot> PlainSnapshot::Open(const std::string& path,
   if (!in.valid()) return p;  // the caller's open reports it
   p.compression_ = DetectFileCompression(in.get());
   if (p.compression_ == Compression::kNone) return p;
-  const char* env = std::getenv("TMPDIR");
-  const std::string dir = env != nullptr && *env != '\0' ? env : "/tmp";
-  UniqueFd tmp(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  // Where the decompressed copy goes: $TMPDIR when set; else beside the snapshot (its disk
+  // holds backups, while /tmp is often a tmpfs, i.e. memory), else /var/tmp, else /tmp.
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("TMPDIR"); env != nullptr && *env != '\0') {
+    dirs = {env};
+  } else {
+    dirs = {DirName(path), "/var/tmp", "/tmp"};
+  }
+  UniqueFd tmp;
+  std::string dir;
+  int err = 0;
+  for (const std::string& d : dirs) {
+    tmp = UniqueFd(::open(d.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (tmp.valid()) {
+      dir = d;
+      break;
+    }
+    if (err == 0) err = errno;
+  }
   if (!tmp.valid()) {
-    return Status::FromErrno("cannot create a temporary file in " + dir + " to decompress " +
-                                 path + " into (set TMPDIR to a writable directory)",
-                             errno);
+    return Status::FromErrno("cannot create a temporary file in " + dirs.front() +
+                                 " to decompress " + path +
+                                 " into (set TMPDIR to a writable directory)",
+                             err);
   }
   ETCDSNAP_ASSIGN_OR_RETURN(auto d, Decompressor::Create(p.compression_, in.get(), path));
-  auto n = DecompressInto(*d, tmp.get(), dir + " (temporary file)", cancel, nullptr);
+  auto n = DecompressInto(*d, tmp.get(), dir + " (temporary file)", cancel, nullptr, path);
   if (!n.ok()) {
     if (n.status().code() == Code::kIOError) {
       return Status::IOError(n.status().message() + ": decompressing " + path + " needs room "

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <random>
 #include <string>
 
@@ -14,6 +15,7 @@ namespace etcdsnap {
 namespace {
 
 using CompressionTest = testing::TempDirTest;
+namespace fs = std::filesystem;
 
 // Half repetitive, half random: something a compressor can and cannot shrink.
 std::string Sample(size_t n) {
@@ -113,6 +115,69 @@ TEST_F(CompressionTest, TruncatedOrTrailingGarbageIsCorruption) {
     ASSERT_TRUE(twice.ok()) << twice.status().message();
     EXPECT_TRUE(*twice == data + data);
   }
+}
+
+std::string Snapshot() {
+  return testing::ReadFileOrEmpty(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
+}
+
+// Review (issue #12): a file that starts with a skippable frame (pzstd, seekable zstd) is zstd.
+TEST_F(CompressionTest, LeadingSkippableFrameIsZstd) {
+  const std::string snap = Snapshot();
+  const std::string skippable = std::string("\x5a\x2a\x4d\x18\x04\x00\x00\x00" "wxyz", 12);
+  const std::string path = (dir_ / "skip.db.zst").string();
+  testing::WriteFileOrDie(path, skippable + Compress({Compression::kZstd}, snap, 65536));
+  auto plain = PlainSnapshot::Open(path);
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(plain->compression(), Compression::kZstd);
+  EXPECT_TRUE(testing::ReadFileOrEmpty(plain->path()) == snap);
+}
+
+// Review (issue #12): decompression is bounded by the snapshot's own meta pages (pgid × page
+// size + trailer), so a small file that expands without end (a bomb) stops there instead of
+// filling the disk; something that is not bbolt at all stops within its first bytes.
+TEST_F(CompressionTest, OutputIsBoundedByTheSnapshotsMetaPages) {
+  const std::string snap = Snapshot();
+  const std::string bomb = (dir_ / "bomb.db.zst").string();
+  // 96 MiB of zeros after the snapshot: past the bound's slack (see below).
+  const std::string padded = snap + std::string(size_t{96} << 20, '\0');
+  testing::WriteFileOrDie(bomb, Compress({Compression::kZstd}, padded, 1 << 20));
+  ASSERT_LT(fs::file_size(bomb), 64u << 10);  // a few KiB that would expand to 96 MiB
+  UniqueFd in(::open(bomb.c_str(), O_RDONLY | O_CLOEXEC));
+  const std::string out_path = (dir_ / "out").string();
+  UniqueFd out(::open(out_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  ASSERT_TRUE(in.valid() && out.valid());
+  auto d = Decompressor::Create(Compression::kZstd, in.get(), bomb);
+  ASSERT_TRUE(d.ok());
+  auto n = DecompressInto(**d, out.get(), out_path, nullptr, nullptr, bomb);
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), Code::kCorruption);
+  // s1.db is a saved snapshot: pgid × 4096 plus its 32-byte trailer. The bound allows 64 MiB
+  // more, for a member's db file (etcd grows it 16 MiB past its pgid at a time).
+  ASSERT_EQ(snap.size() % 4096, 32u);
+  const uint64_t bound = snap.size() + (64u << 20);
+  EXPECT_EQ(n.status().message(), bomb + " decompresses to more than the " +
+                                      std::to_string(bound) +
+                                      " bytes its bbolt meta pages allow (a damaged or hostile "
+                                      "file); stopped there");
+  EXPECT_LE(fs::file_size(out_path), bound + (1u << 20));  // at most one chunk past the bound
+  auto plain = PlainSnapshot::Open(bomb);
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.status().code(), Code::kCorruption);
+
+  const std::string text = (dir_ / "text.zst").string();
+  testing::WriteFileOrDie(text, Compress({Compression::kGzip}, Sample(8 << 20), 1 << 20));
+  auto not_bolt = PlainSnapshot::Open(text);
+  ASSERT_FALSE(not_bolt.ok());
+  EXPECT_EQ(not_bolt.status().message(), text + " decompresses to something that is not a "
+                                                "bbolt database (no valid meta page 0); it is "
+                                                "not an etcd snapshot");
+  // An honest snapshot decompresses whole.
+  const std::string ok = (dir_ / "ok.db.gz").string();
+  testing::WriteFileOrDie(ok, Compress({Compression::kGzip}, snap, 4096));
+  auto fine = PlainSnapshot::Open(ok);
+  ASSERT_TRUE(fine.ok()) << fine.status().message();
+  EXPECT_EQ(fs::file_size(fine->path()), snap.size());
 }
 
 TEST(CompressSpecTest, Forms) {

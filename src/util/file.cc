@@ -127,14 +127,42 @@ Status CheckTarget(const std::string& target) {
 
 }  // namespace
 
-Status PartFile::SetTarget(const std::string& target) {
+Status PartFile::SetTarget(const std::string& target, bool replace) {
   if (DirName(target) != DirName(part_path_)) {
     return Status::InvalidArgument(target + " is not in the directory of " + part_path_ +
                                    " (a rename across directories could cross file systems)");
   }
   ETCDSNAP_RETURN_IF_ERROR(CheckTarget(target));
   target_ = target;
+  replace_ = replace;
   return Status::Ok();
+}
+
+Result<UniqueFd> LockFile(const std::string& path, const std::string& busy) {
+  // Read-only is enough for flock; O_NONBLOCK: a FIFO planted there fails instead of waiting.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+                     0600));
+  if (!fd.valid()) {
+    const int err = errno;
+    if (err == ELOOP) {
+      return Status::InvalidArgument(path + " is not a regular file (a symbolic link); remove "
+                                     "it and try again");
+    }
+    return Status::FromErrno("could not open lock file " + path + " (check that its directory "
+                             "exists and is writable)",
+                             err);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return Status::FromErrno("stat " + path, errno);
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument(path + " is not a regular file (" + Kind(st.st_mode) +
+                                   "); remove it and try again");
+  }
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return Status::Busy(busy);
+    return Status::FromErrno("lock " + path, errno);
+  }
+  return fd;
 }
 
 Result<PartFile> PartFile::Create(const std::string& target, const LockWait& wait,
@@ -301,7 +329,17 @@ Status PartFile::Commit() {
     return Status::IOError(part_path_ + " was replaced or removed by another process during the "
                            "save; nothing was saved");
   }
-  if (::rename(part_path_.c_str(), target_.c_str()) != 0) {
+  if (replace_) {
+    if (::rename(part_path_.c_str(), target_.c_str()) != 0) {
+      return Status::FromErrno("could not rename " + part_path_ + " to " + target_, errno);
+    }
+  } else if (::renameat2(AT_FDCWD, part_path_.c_str(), AT_FDCWD, target_.c_str(),
+                         RENAME_NOREPLACE) != 0) {
+    if (errno == EEXIST) {
+      return Status::InvalidArgument(target_ + " already exists (an earlier run made that name) "
+                                     "and is not replaced; nothing was saved: make the names "
+                                     "unique per run, e.g. with %H%M%S or {revision}");
+    }
     return Status::FromErrno("could not rename " + part_path_ + " to " + target_, errno);
   }
   done_ = true;

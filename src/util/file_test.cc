@@ -123,6 +123,68 @@ TEST_F(PartFileTest, WaitingWriterGetsAFreshPartOnceTheHolderCommits) {
   EXPECT_EQ(Read(target), "b");
 }
 
+// Review (issue #12): a template's expanded name is committed without replacing a file of that
+// name: two runs in one second (or one day, for a daily template) must not overwrite each other.
+TEST_F(PartFileTest, TargetSetWithoutReplaceNeverReplacesAnExistingFile) {
+  const std::string tmpl = (dir_ / "e-%Y.db").string(), name = (dir_ / "e-2026.db").string();
+  {
+    std::ofstream(name) << "earlier";
+  }
+  auto part = PartFile::Create(tmpl);
+  ASSERT_TRUE(part.ok());
+  const uint8_t data[] = {'n', 'e', 'w'};
+  ASSERT_TRUE(part->Append(data).ok());
+  ASSERT_TRUE(part->SetTarget(name, /*replace=*/false).ok());
+  const Status s = part->Commit();
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), name + " already exists (an earlier run made that name) and is not "
+                                "replaced; nothing was saved: make the names unique per run, "
+                                "e.g. with %H%M%S or {revision}");
+  part->Abandon();
+  EXPECT_EQ(Read(name), "earlier");
+  EXPECT_FALSE(fs::exists(tmpl + ".part"));
+  // A name not taken yet is committed as before.
+  auto next = PartFile::Create(tmpl);
+  ASSERT_TRUE(next.ok());
+  ASSERT_TRUE(next->Append(data).ok());
+  ASSERT_TRUE(next->SetTarget((dir_ / "e-2027.db").string(), false).ok());
+  ASSERT_TRUE(next->Commit().ok());
+  EXPECT_EQ(Read((dir_ / "e-2027.db").string()), "new");
+}
+
+TEST_F(PartFileTest, LockFileIsExclusiveAndOutlivesItsHolder) {
+  const std::string path = (dir_ / ".e.db.lock").string();
+  auto first = LockFile(path, "busy, try later");
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  // flock conflicts between open file descriptions, in one process as between two.
+  auto second = LockFile(path, "busy, try later");
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kBusy);
+  EXPECT_EQ(second.status().message(), "busy, try later");
+  first->Reset();
+  auto third = LockFile(path, "busy, try later");
+  EXPECT_TRUE(third.ok()) << third.status().message();
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_size, 0);
+}
+
+TEST_F(PartFileTest, LockFileThatIsNotARegularFileIsRefusedWithoutBlocking) {
+  const std::string fifo = (dir_ / ".fifo.lock").string(), link = (dir_ / ".link.lock").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ASSERT_EQ(::symlink((dir_ / "elsewhere").c_str(), link.c_str()), 0);
+  for (const std::string& p : {fifo, link}) {
+    auto r = LockFile(p, "busy");
+    ASSERT_FALSE(r.ok()) << p;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << p;
+    EXPECT_NE(r.status().message().find(p + " is not a regular file"), std::string::npos)
+        << r.status().message();
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "elsewhere"));
+}
+
 TEST_F(PartFileTest, WaitForALockedPartEndsAtTheTimeout) {
   const std::string target = (dir_ / "out.db").string();
   auto first = PartFile::Create(target);

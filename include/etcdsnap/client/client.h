@@ -30,6 +30,9 @@ namespace etcdsnap::client {
 
 using std::chrono::nanoseconds;
 
+// The version of the gRPC library linked in (grpc::Version(), "1.51.1"), for `etcdsnap version`.
+std::string GrpcVersion();
+
 // Sends gRPC's own diagnostics (handshake errors and the like) to `log` at debug level instead
 // of raw lines on stderr: the caller reports failures as one clear error line. Call once,
 // before the first connection.

@@ -33,7 +33,7 @@ struct Manifest {
   std::string server_version;
   uint64_t raft_term = 0, raft_index = 0;
   int64_t db_size = 0, db_size_in_use = 0;
-  std::string tool;  // "etcdsnap 0.1.0"
+  std::string tool;  // "etcdsnap 0.1.0 (a2ea373)": the version and commit that wrote it
   std::chrono::system_clock::time_point started{}, finished{};
 };
 

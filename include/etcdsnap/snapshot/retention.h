@@ -24,7 +24,7 @@ namespace etcdsnap::snapshot {
 
 struct KeepPolicy {
   uint64_t last = 0, hourly = 0, daily = 0, weekly = 0, monthly = 0;
-  bool any() const { return last + hourly + daily + weekly + monthly > 0; }
+  bool any() const { return last > 0 || hourly > 0 || daily > 0 || weekly > 0 || monthly > 0; }
 };
 
 // One snapshot a template made.
@@ -46,7 +46,8 @@ struct PruneOptions {
   bool dry_run = false;  // list, remove nothing
   // Only this series (MatchedName::series) is pruned; nullopt: every series, each on its own.
   std::optional<std::string> series;
-  // Never removed, whatever the policy says: the snapshot this run just saved (full path).
+  // Never removed, whatever the policy says: the snapshot this run just saved. Recognised by
+  // its device and inode, so any spelling of its path works ("e.db" and "./e.db").
   std::string protect;
 };
 

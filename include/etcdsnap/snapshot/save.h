@@ -62,6 +62,10 @@ struct SaveOptions {
   // file's final name (same directory as `path`, e.g. a name template expanded with the
   // revision), or an error that fails the save. `path` then only names the .part.
   std::function<Result<std::string>(const SaveResult&)> final_path;
+  // With final_path: an existing file of that name is never replaced (the save fails, naming
+  // it). A name template makes a new name per run; two runs that expand to one name would
+  // otherwise overwrite each other's backup.
+  bool final_path_no_replace = false;
   // Also hash the bytes as written to the file (SaveResult::file_sha256_hex), for a manifest.
   bool hash_file = false;
 };

@@ -67,15 +67,21 @@ class Decompressor {
 // compression they announce. A short or unreadable file is kNone.
 Compression DetectFileCompression(int fd);
 
-// Decompresses everything `d` yields into `out_fd` from offset 0. Checks `cancel` (may be null)
-// every chunk. Returns the number of bytes written; `on_progress` (may be null) gets the
-// compressed bytes consumed so far after each chunk.
+// Decompresses everything `d` yields (an etcd snapshot) into `out_fd` from offset 0. Checks
+// `cancel` (may be null) every chunk. Returns the number of bytes written; `on_progress` (may
+// be null) gets the compressed bytes consumed so far after each chunk. The output is bounded by
+// the snapshot's own bbolt meta pages (pgid × page size + the 32-byte trailer, + 64 MiB for a
+// member's db file, which bbolt grows past its pages): a stream that is
+// not bbolt, or longer than that (a decompression bomb), is kCorruption naming `source` (the
+// compressed file; `out_path` when empty), having written at most that bound.
 Result<uint64_t> DecompressInto(Decompressor& d, int out_fd, const std::string& out_path,
                                 const std::atomic<bool>* cancel,
-                                const std::function<void(uint64_t consumed)>& on_progress);
+                                const std::function<void(uint64_t consumed)>& on_progress,
+                                const std::string& source = "");
 
 // A snapshot file as the bbolt reader needs it: the file itself when it is not compressed, or
-// its decompressed bytes in an unlinked temporary file (in $TMPDIR, else /tmp) that lives as
+// its decompressed bytes in an unlinked temporary file (in $TMPDIR when set, else beside the
+// snapshot, else /var/tmp, else /tmp: not in memory on a tmpfs /tmp if avoidable) that lives as
 // long as this object, named through /proc/self/fd. Memory stays flat; the disk holds the
 // decompressed snapshot meanwhile. A path that is missing or not a regular file is passed
 // through untouched, for the caller's own checks to report.

@@ -129,8 +129,9 @@ class PartFile {
   const std::string& path() const { return part_path_; }
   // Renames onto `target` instead at Commit(): a name known only once the data is written (a
   // template with the revision). It must be in the .part's directory and, if it exists, be a
-  // regular file.
-  Status SetTarget(const std::string& target);
+  // regular file. With `replace` false, Commit() never replaces a file of that name: when one
+  // exists by then it fails with kInvalidArgument ("<target> already exists") and the .part goes.
+  Status SetTarget(const std::string& target, bool replace = true);
   const std::string& target() const { return target_; }
   // Before the rename, any failure leaves the target as it was and removes the .part (kIOError,
   // or kCorruption when the file on disk is not size() bytes). After the rename the target
@@ -152,7 +153,16 @@ class PartFile {
   FileHooks* hooks_;
   uint64_t size_ = 0;
   bool done_ = false;
+  bool replace_ = true;
 };
+
+// An exclusive lock (flock) on `path`, held until the returned fd is closed: one run of a
+// scheduled save at a time, from before its .part exists until its manifest and retention are
+// done. The file is created empty (0600) if missing and is never renamed or removed (removing
+// a lock file lets a third process lock a new inode while the second still waits on the old
+// one). kBusy with `busy` as the message when another process holds it; a path that is not a
+// regular file (a symlink, a FIFO) is refused without blocking.
+Result<UniqueFd> LockFile(const std::string& path, const std::string& busy);
 
 // The content of a small file we wrote ourselves (a manifest, a metrics file); nullopt when it
 // does not exist. kCorruption when it is not a regular file or is larger than `max_bytes`
