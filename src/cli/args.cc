@@ -26,6 +26,9 @@ const CommandSpec kCommands[] = {
      "Restores an etcd member snapshot to an etcd directory"},
     {"snapshot verify", "etcdsnap snapshot verify <filename> [flags]",
      "Checks a snapshot file end to end: sha256 trailer, bbolt structure, etcd schema"},
+    {"snapshot hashkv", "etcdsnap snapshot hashkv <filename> [--rev R] [--compact-rev C] [flags]",
+     "Prints the KV history hash (Maintenance.HashKV) of a given file; with --endpoints, compares "
+     "it with the members'"},
     {"snapshot prune", "etcdsnap snapshot prune <name template> --keep-... [flags]",
      "Removes the snapshots a name template made that the --keep-* flags do not keep"},
     {"version", "etcdsnap version", "Prints the version of etcdsnap"},
@@ -90,6 +93,11 @@ Result<std::string> CheckValue(const FlagSpec& spec, const std::string& shown,
       auto u = ParseGoUint64(value);
       if (!u.ok()) return bad(u.status().message());
       return std::to_string(*u);
+    }
+    case K::kInt64: {
+      auto i = ParseGoInt64(value);
+      if (!i.ok()) return bad(i.status().message());
+      return std::to_string(*i);
     }
     default:
       return value;
@@ -180,6 +188,11 @@ const std::vector<FlagSpec>& AllFlags() {
       {"keep-weekly", 0, K::kUint64, "0", "keep the newest snapshot of each of the N newest ISO weeks that have one (etcdsnap only)", "snapshot save,snapshot prune"},
       {"keep-monthly", 0, K::kUint64, "0", "keep the newest snapshot of each of the N newest months that have one (etcdsnap only)", "snapshot save,snapshot prune"},
       {"dry-run", 0, K::kBool, "false", "list the snapshots the --keep-* flags would remove, and remove none (save still saves) (etcdsnap only)", "snapshot save,snapshot prune"},
+      {"check-cluster", 0, K::kBool, "false", "after saving, ask every member of the cluster for HashKV at the snapshot's revision and compare it with the file's; a mismatch exits 65 and keeps the file (etcdsnap only; see docs/hashkv.md)", "snapshot save"},
+      {"rev", 0, K::kInt64, "0", "maximum revision to hash (0: the file's latest revision)", "snapshot hashkv"},
+      {"compact-rev", 0, K::kInt64, "0", "hash as a member compacted at this revision would (0: the file's own compact revision; it may only be raised)", "snapshot hashkv"},
+      {"etcd-version", 0, K::kString, "latest", "follow this etcd release's HashKV rules (e.g. 3.4.23: --rev at the compact revision is refused before 3.4.27, a deletion at it is hashed before 3.4.34); latest: 3.4.34+, 3.5.16+, 3.6", "snapshot hashkv"},
+      {"cluster", 0, K::kBool, "false", "with --endpoints: ask every member in their cluster's member list, not only the endpoints given", "snapshot hashkv"},
       {"require-trailer", 0, K::kBool, "false", "fail when the sha256 trailer is absent (a member's db rather than a saved snapshot): restore would need --skip-hash-check", "snapshot verify"},
   };
   return flags;
@@ -213,6 +226,18 @@ const FlagSpec* FindFlag(const std::string& name) {
   }
   return nullptr;
 }
+
+namespace {
+
+// The spec named `name` that `command` takes, when several commands have one of that name.
+const FlagSpec* FindFlagFor(const std::string& name, const std::string& command) {
+  for (const FlagSpec& f : AllFlags()) {
+    if (name == f.name && FlagBelongsTo(f, command)) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 Result<std::string> CheckFlagValue(const FlagSpec& spec, const std::string& value) {
   return CheckValue(spec, "--" + std::string(spec.name), value);
@@ -276,6 +301,20 @@ Result<uint64_t> ParseGoUint64(const std::string& s) {
   if (saw != '0') return syntax();
   if (overflow) return Invalid(where + "value out of range");
   return out;
+}
+
+Result<int64_t> ParseGoInt64(const std::string& s) {
+  const bool negative = !s.empty() && s[0] == '-';
+  const bool sign = negative || (!s.empty() && s[0] == '+');
+  auto u = ParseGoUint64(sign ? s.substr(1) : s);
+  const std::string where = "strconv.ParseInt: parsing \"" + s + "\": ";
+  if (!u.ok()) {
+    const bool range = u.status().message().ends_with("value out of range");
+    return Invalid(where + (range ? "value out of range" : "invalid syntax"));
+  }
+  const uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+  if (*u > limit) return Invalid(where + "value out of range");
+  return negative ? static_cast<int64_t>(0 - *u) : static_cast<int64_t>(*u);
 }
 
 Result<std::chrono::nanoseconds> ParseSignedGoDuration(const std::string& s) {
@@ -369,7 +408,13 @@ Result<CommandLine> ParseCommandLine(const std::vector<std::string>& argv) {
     descending = false;
     cl.args.push_back(a);
   }
-  for (const Given& g : given) {
+  for (Given& g : given) {
+    if (!FlagBelongsTo(*g.spec, path)) {
+      if (const FlagSpec* own = FindFlagFor(g.spec->name, path); own != nullptr) {
+        ETCDSNAP_ASSIGN_OR_RETURN(g.value, CheckValue(*own, "--" + std::string(own->name), g.value));
+        g.spec = own;
+      }
+    }
     if (!FlagBelongsTo(*g.spec, path)) {
       return Invalid("unknown flag: --" + std::string(g.spec->name) + " (it belongs to etcdsnap " +
                      OwnersOf(*g.spec) + ")");

@@ -198,3 +198,63 @@ TEST(ParseCommandLineTest, CommandsByUniquePrefixVersionAndHelp) {
 
 }  // namespace
 }  // namespace etcdsnap::cli
+
+namespace etcdsnap::cli {
+namespace {
+
+TEST(ParseGoInt64Test, AsStrconvParseIntWithBaseZero) {
+  struct Case {
+    const char* in;
+    int64_t out;
+  };
+  for (const Case& c : {Case{"0", 0}, Case{"-1", -1}, Case{"+7", 7}, Case{"0x10", 16},
+                        Case{"-0x10", -16}, Case{"9223372036854775807", INT64_MAX},
+                        Case{"-9223372036854775808", INT64_MIN}}) {
+    auto r = ParseGoInt64(c.in);
+    ASSERT_TRUE(r.ok()) << c.in << ": " << r.status().message();
+    EXPECT_EQ(*r, c.out) << c.in;
+  }
+  for (const char* bad : {"", "-", "--1", "1.5", "x"}) {
+    auto r = ParseGoInt64(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("strconv.ParseInt: parsing"), std::string::npos) << bad;
+    EXPECT_NE(r.status().message().find("invalid syntax"), std::string::npos) << bad;
+  }
+  for (const char* big : {"9223372036854775808", "-9223372036854775809"}) {
+    auto r = ParseGoInt64(big);
+    ASSERT_FALSE(r.ok()) << big;
+    EXPECT_NE(r.status().message().find("value out of range"), std::string::npos) << big;
+  }
+}
+
+TEST(ParseCommandLineTest, HashKvFlags) {
+  CommandLine cl = Parse({"snapshot", "hashkv", "f.db", "--rev", "0x10", "--compact-rev=5",
+                          "--etcd-version", "3.4.23", "--cluster"});
+  EXPECT_EQ(cl.command, (V{"snapshot", "hashkv"}));
+  EXPECT_EQ(cl.Last("rev"), "16");
+  EXPECT_EQ(cl.Last("compact-rev"), "5");
+  EXPECT_EQ(cl.Last("etcd-version"), "3.4.23");
+  EXPECT_EQ(cl.Last("cluster"), "true");
+  EXPECT_EQ(Parse({"snap", "hash", "f"}).command, (V{"snapshot", "hashkv"}));
+  EXPECT_NE(ParseError({"snapshot", "hashkv", "f", "--rev", "x"}).find("invalid argument \"x\""),
+            std::string::npos);
+  EXPECT_EQ(ParseError({"snapshot", "status", "f", "--rev", "3"}),
+            "unknown flag: --rev (it belongs to etcdsnap snapshot hashkv)");
+  EXPECT_EQ(Parse({"snapshot", "save", "f", "--check-cluster"}).Last("check-cluster"), "true");
+}
+
+// status and hashkv each have an --etcd-version with their own default and help.
+TEST(ParseCommandLineTest, SameFlagNameForTwoCommands) {
+  EXPECT_EQ(Parse({"snapshot", "status", "f", "--etcd-version", "3.6"}).Last("etcd-version"), "3.6");
+  EXPECT_EQ(Parse({"--etcd-version", "3.5", "snapshot", "hashkv", "f"}).Last("etcd-version"), "3.5");
+  const std::string status_help = HelpText({"snapshot", "status"});
+  const std::string hashkv_help = HelpText({"snapshot", "hashkv"});
+  EXPECT_NE(status_help.find("--etcd-version=\"3.4\""), std::string::npos) << status_help;
+  EXPECT_NE(hashkv_help.find("--etcd-version=\"latest\""), std::string::npos) << hashkv_help;
+  EXPECT_EQ(hashkv_help.find("--etcd-version=\"3.4\""), std::string::npos) << hashkv_help;
+  EXPECT_NE(hashkv_help.find("--compact-rev=0"), std::string::npos) << hashkv_help;
+  EXPECT_NE(HelpText({"snapshot"}).find("hashkv"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace etcdsnap::cli

@@ -133,6 +133,7 @@ int main(int argc, char** argv) {
   if (command == "snapshot verify") return etcdsnap::cli::RunVerify(g, cl);
   if (command == "snapshot restore") return etcdsnap::cli::RunRestore(g, cl);
   if (command == "snapshot prune") return etcdsnap::cli::RunPrune(g, cl);
+  if (command == "snapshot hashkv") return etcdsnap::cli::RunHashKv(g, cl);
   // Not reached: the parser accepts only the commands above.
   return ExitWithError(etcdsnap::cli::kExitError, "unknown command \"" + command + "\"");
 }

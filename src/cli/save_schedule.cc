@@ -145,7 +145,7 @@ int SaveSchedule::BusyExitCode() const {
 }
 
 Result<std::optional<snapshot::PruneResult>> SaveSchedule::AfterSave(
-    const snapshot::SaveResult& r, spdlog::logger& log) const {
+    const snapshot::SaveResult& r, spdlog::logger& log, bool prune) const {
   if (r.path == "-") return std::optional<snapshot::PruneResult>();  // stdout: no file here
   if (flags_.manifest) {
     Status s = snapshot::WriteManifest(r.path, ManifestFor(r));
@@ -162,7 +162,7 @@ Result<std::optional<snapshot::PruneResult>> SaveSchedule::AfterSave(
                snapshot::ManifestPath(r.path));
     }
   }
-  if (!flags_.keep.keep.any()) return std::optional<snapshot::PruneResult>();
+  if (!flags_.keep.keep.any() || !prune) return std::optional<snapshot::PruneResult>();
   // The new file's own series (its {cluster} and {member}): another cluster's or member's
   // backups in the same directory are theirs to prune.
   const auto own = template_.Match(BaseName(r.path));
@@ -188,7 +188,8 @@ void LogPruned(const snapshot::PruneResult& r, bool dry_run, spdlog::logger& log
 }
 
 std::string SaveSchedule::SummaryJson(const snapshot::SaveResult& r,
-                                      const std::optional<snapshot::PruneResult>& pruned) const {
+                                      const std::optional<snapshot::PruneResult>& pruned,
+                                      const std::string& cluster_check_json) const {
   nlohmann::ordered_json j = {
       {"path", r.path},
       {"size", r.file_size},
@@ -208,6 +209,9 @@ std::string SaveSchedule::SummaryJson(const snapshot::SaveResult& r,
   if (flags_.manifest) j["manifest"] = snapshot::ManifestPath(r.path);
   if (pruned) {
     j["pruned"] = {{"dryRun", flags_.keep.dry_run}, {"removed", pruned->removed}};
+  }
+  if (!cluster_check_json.empty()) {
+    j["clusterCheck"] = nlohmann::ordered_json::parse(cluster_check_json, nullptr, false);
   }
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }

@@ -54,14 +54,18 @@ class SaveSchedule {
   int BusyExitCode() const;
 
   // After a successful save: the manifest, then retention (only once the manifest is written:
-  // old backups go only when the new one is complete). An error says the snapshot is saved.
-  // The prune result when a policy was given.
+  // old backups go only when the new one is complete), unless `prune` is false (a cluster check
+  // found a mismatch). An error says the snapshot is saved. The prune result when a policy was
+  // given and applied.
   Result<std::optional<snapshot::PruneResult>> AfterSave(const snapshot::SaveResult& r,
-                                                         spdlog::logger& log) const;
+                                                         spdlog::logger& log,
+                                                         bool prune = true) const;
 
-  // The -w json summary: one object, one line.
+  // The -w json summary: one object, one line; `cluster_check_json`, when not empty, is the
+  // --check-cluster report (a JSON object) put under "clusterCheck".
   std::string SummaryJson(const snapshot::SaveResult& r,
-                          const std::optional<snapshot::PruneResult>& pruned) const;
+                          const std::optional<snapshot::PruneResult>& pruned,
+                          const std::string& cluster_check_json = "") const;
 
   const ScheduleFlags& flags() const { return flags_; }
 

@@ -280,6 +280,83 @@ Result<Connection::AuthOutcome> Connection::Authenticate(const std::string& user
   return AuthOutcome::kAuthenticated;
 }
 
+namespace {
+
+// A unary call's failure: cancelled, timed out after `timeout` (`what` names the call), or
+// gRPC's reason.
+Status CallFailure(const grpc::Status& s, const Canceller* canceller, const std::string& what,
+                   const Endpoint& ep, nanoseconds timeout, const char* timeout_flag) {
+  if (canceller != nullptr && canceller->cancelled()) return Status::Cancelled(canceller->reason());
+  if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return Status::DeadlineExceeded("no " + what + " answer from " + ep.original + " within " +
+                                    FormatGoDuration(timeout) + " (" + timeout_flag + ")");
+  }
+  return Status(CodeFromGrpc(s.error_code()), what + " at " + ep.original + ": " + GrpcMessage(s));
+}
+
+}  // namespace
+
+Result<HashKvAnswer> Connection::HashKv(int64_t revision, nanoseconds timeout,
+                                        Canceller* canceller) {
+  auto stub = etcdserverpb::Maintenance::NewStub(impl_->channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(DeadlineAfter(timeout));
+  if (!impl_->token.empty()) ctx.AddMetadata("token", impl_->token);
+  CancelHook cancel_hook(canceller, &ctx);
+  etcdserverpb::HashKVRequest req;
+  req.set_revision(revision);
+  etcdserverpb::HashKVResponse resp;
+  grpc::Status s = stub->HashKV(&ctx, req, &resp);
+  HashKvAnswer a;
+  if (!s.ok()) {
+    // etcd's ErrGRPCCompacted and ErrGRPCFutureRev (OutOfRange).
+    const std::string& m = s.error_message();
+    if (s.error_code() == grpc::StatusCode::OUT_OF_RANGE &&
+        m.find("required revision has been compacted") != std::string::npos) {
+      a.kind = HashKvAnswer::Kind::kCompacted;
+    } else if (s.error_code() == grpc::StatusCode::OUT_OF_RANGE &&
+               m.find("required revision is a future revision") != std::string::npos) {
+      a.kind = HashKvAnswer::Kind::kFutureRevision;
+    } else {
+      return CallFailure(s, canceller, "HashKV", impl_->endpoint, timeout, "--command-timeout");
+    }
+    a.message = m;
+    return a;
+  }
+  a.hash = resp.hash();
+  a.compact_revision = resp.compact_revision();
+  a.hash_revision = resp.hash_revision();
+  a.revision = resp.header().revision();
+  a.member_id = resp.header().member_id();
+  a.cluster_id = resp.header().cluster_id();
+  return a;
+}
+
+Result<std::vector<ClusterMember>> Connection::MemberList(Canceller* canceller) {
+  auto stub = etcdserverpb::Cluster::NewStub(impl_->channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(DeadlineAfter(impl_->dial_timeout));
+  if (!impl_->token.empty()) ctx.AddMetadata("token", impl_->token);
+  CancelHook cancel_hook(canceller, &ctx);
+  etcdserverpb::MemberListResponse resp;
+  grpc::Status s = stub->MemberList(&ctx, etcdserverpb::MemberListRequest(), &resp);
+  if (!s.ok()) {
+    return CallFailure(s, canceller, "MemberList", impl_->endpoint, impl_->dial_timeout,
+                       "--dial-timeout");
+  }
+  std::vector<ClusterMember> out;
+  for (const auto& m : resp.members()) {
+    ClusterMember c;
+    c.id = m.id();
+    c.name = m.name();
+    c.peer_urls.assign(m.peerurls().begin(), m.peerurls().end());
+    c.client_urls.assign(m.clienturls().begin(), m.clienturls().end());
+    c.is_learner = m.islearner();
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& on_chunk,
                                   Canceller* canceller) {
   auto stub = etcdserverpb::Maintenance::NewStub(impl_->channel);

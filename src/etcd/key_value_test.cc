@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "test_history.h"
+
 namespace etcdsnap::etcd {
 namespace {
 
@@ -11,15 +13,7 @@ std::span<const uint8_t> B(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-std::string Varint(uint64_t v) {
-  std::string s;
-  while (v >= 0x80) {
-    s.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  s.push_back(static_cast<char>(v));
-  return s;
-}
+using testing::Varint;
 std::string Tag(int field, int wire) { return Varint(static_cast<uint64_t>(field << 3 | wire)); }
 std::string Len(int field, const std::string& v) { return Tag(field, 2) + Varint(v.size()) + v; }
 std::string Int(int field, int64_t v) { return Tag(field, 0) + Varint(static_cast<uint64_t>(v)); }

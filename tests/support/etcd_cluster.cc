@@ -223,6 +223,15 @@ std::vector<std::string> EtcdCluster::MemberArgv(const EtcdServer& m,
     }
   }
   for (auto& m : members_) m->Start(MemberArgv(*m, initial_cluster, token));
+  initial_cluster_ = initial_cluster;
+  token_ = token;
+  return WaitReady();
+}
+
+::testing::AssertionResult EtcdCluster::RestartMember(int i) {
+  EtcdServer& m = member(i);
+  if (m.running()) return ::testing::AssertionFailure() << "etcd " << m.name() << " still runs";
+  m.Start(MemberArgv(m, initial_cluster_, token_));
   return WaitReady();
 }
 

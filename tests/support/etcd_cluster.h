@@ -135,6 +135,11 @@ class EtcdCluster {
 
   int size() const { return static_cast<int>(members_.size()); }
   EtcdServer& member(int i) { return *members_.at(i); }
+  // Starts member i again with the command line it was started with (after its Stop() or
+  // Kill(); its data dir, and so its identity, is kept) and waits until it serves a
+  // linearizable Range.
+  ::testing::AssertionResult RestartMember(int i);
+
   // ClientUrl() of every member, comma-separated (for --endpoints).
   std::string Endpoints() const;
   // A test client on member i with the cluster's credentials.
@@ -150,6 +155,7 @@ class EtcdCluster {
   ::testing::AssertionResult WaitReady();
 
   EtcdOptions options_;
+  std::string initial_cluster_, token_;  // of the last start
   const Pki* pki_;
   TempDir dir_{"etcdsnap-etcd"};
   std::vector<std::unique_ptr<EtcdServer>> members_;

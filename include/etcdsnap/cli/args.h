@@ -22,7 +22,7 @@
 
 namespace etcdsnap::cli {
 
-enum class FlagKind { kBool, kString, kStringSlice, kDuration, kUint64 };
+enum class FlagKind { kBool, kString, kStringSlice, kDuration, kUint64, kInt64 };
 
 struct FlagSpec {
   const char* name;       // long name, without the dashes
@@ -51,7 +51,9 @@ std::vector<std::string> Subcommands(const std::string& path);
 // command takes, under GLOBAL OPTIONS (global == true) etcdctl's global flags; in table order.
 std::vector<const FlagSpec*> HelpFlags(const std::string& command, bool global);
 
-// True when `spec` may be given to `command` ("snapshot save").
+// True when `spec` may be given to `command` ("snapshot save"). Two commands may each have a
+// flag of the same name with its own default and usage (--etcd-version): each spec names its
+// own commands.
 bool FlagBelongsTo(const FlagSpec& spec, const std::string& command);
 
 // Every flag etcdsnap knows: etcdctl's globals first, then each command's own.
@@ -87,6 +89,9 @@ Result<bool> ParseGoBool(const std::string& s);
 // Go's strconv.ParseUint(s, 0, 64), as pflag reads a uint64 flag: decimal, 0x hex, 0o or 0
 // octal, 0b binary, underscores between digits after a prefix.
 Result<uint64_t> ParseGoUint64(const std::string& s);
+// Go's strconv.ParseInt(s, 0, 64), as pflag reads an int64 flag: an optional sign, then
+// ParseGoUint64's forms, within int64's range.
+Result<int64_t> ParseGoInt64(const std::string& s);
 // Go's time.ParseDuration, negative values included.
 Result<std::chrono::nanoseconds> ParseSignedGoDuration(const std::string& s);
 

@@ -23,6 +23,10 @@ enum ExitCode : int {
   // etcdsnap's own: another save to the same file or name template holds its .part (and
   // --lock-timeout, if given, passed). sysexits.h's EX_TEMPFAIL: try again later.
   kExitBusy = 75,
+  // etcdsnap's own: a member's HashKV differs from the snapshot file's at the same revision and
+  // compact revision (`snapshot hashkv --endpoints`, `save --check-cluster`; the saved file is
+  // kept). sysexits.h's EX_DATAERR.
+  kExitMismatch = 65,
 };
 
 // etcdctl's global (persistent) flags, with etcdctl's defaults. Durations stay strings until a
@@ -62,6 +66,7 @@ int RunStatus(const GlobalOptions& g, const CommandLine& cl);
 int RunVerify(const GlobalOptions& g, const CommandLine& cl);
 int RunRestore(const GlobalOptions& g, const CommandLine& cl);
 int RunPrune(const GlobalOptions& g, const CommandLine& cl);
+int RunHashKv(GlobalOptions& g, const CommandLine& cl);
 
 // Reads ETCDCTL_* variables into unset global flags, with etcdctl's rules: empty values are
 // ignored, a variable that shadows a flag given on the command line is an error, unknown

@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "etcdsnap/client/endpoint.h"
 #include "etcdsnap/client/tls.h"
@@ -83,6 +84,32 @@ struct StreamOptions {
   std::function<void(nanoseconds busy)> on_slow_consumer;
 };
 
+// What Maintenance.HashKV answered: the hash, or etcd's refusal of the revision.
+struct HashKvAnswer {
+  enum class Kind {
+    kHash,            // hash and compact_revision are the member's
+    kCompacted,       // "required revision has been compacted": the member compacted past it
+    kFutureRevision,  // "required revision is a future revision": the member is behind
+  };
+  Kind kind = Kind::kHash;
+  uint32_t hash = 0;
+  int64_t compact_revision = 0;
+  int64_t hash_revision = 0;  // etcd 3.6+; 0 from older members
+  int64_t revision = 0;       // the member's current revision (response header)
+  uint64_t member_id = 0;
+  uint64_t cluster_id = 0;
+  std::string message;  // etcd's words for a refusal
+};
+
+// One entry of Cluster.MemberList.
+struct ClusterMember {
+  uint64_t id = 0;
+  std::string name;  // empty for a member added but not started yet
+  std::vector<std::string> peer_urls;
+  std::vector<std::string> client_urls;  // empty until the member has started
+  bool is_learner = false;
+};
+
 // Called per message with its blob and remaining_bytes; a non-ok return aborts the stream.
 using ChunkFn = std::function<Status(std::span<const uint8_t> blob, uint64_t remaining)>;
 
@@ -107,6 +134,14 @@ class Connection {
   enum class AuthOutcome { kAuthenticated, kAuthNotEnabled };
   Result<AuthOutcome> Authenticate(const std::string& user, const std::string& password,
                                    Canceller* canceller);
+
+  // Maintenance.HashKV(revision) (0: the member's current revision), bounded by `timeout`
+  // (a large member takes seconds to hash, and blocks its writes meanwhile). A refusal of the
+  // revision is an answer (HashKvAnswer::Kind), not an error; errors are the call's failures.
+  Result<HashKvAnswer> HashKv(int64_t revision, nanoseconds timeout, Canceller* canceller);
+
+  // Cluster.MemberList, bounded by the dial timeout.
+  Result<std::vector<ClusterMember>> MemberList(Canceller* canceller);
 
   // Maintenance.Snapshot: calls `on_chunk` for every message, in order.
   Status StreamSnapshot(const StreamOptions& options, const ChunkFn& on_chunk,
