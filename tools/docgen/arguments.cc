@@ -9,6 +9,9 @@ struct Entry {
   ValueKind kind;
   const char* placeholder;
   std::vector<std::string> choices;
+  // The command whose flag this is, where two commands give one name different values;
+  // nullptr: the flag of that name wherever it is.
+  const char* command = nullptr;
 };
 
 const std::vector<Entry>& Entries() {
@@ -22,7 +25,8 @@ const std::vector<Entry>& Entries() {
       {"write-out", ValueKind::kChoice, "format", {"simple", "json", "table", "fields", "protobuf"}},
       {"compress", ValueKind::kChoice, "algorithm[:level]", {"none", "zstd", "gzip"}},
       {"log-format", ValueKind::kChoice, "format", {"text", "json"}},
-      {"etcd-version", ValueKind::kChoice, "version", {"3.4", "3.5", "3.6"}},
+      {"etcd-version", ValueKind::kChoice, "version", {"3.4", "3.5", "3.6"}, "snapshot status"},
+      {"etcd-version", ValueKind::kText, "version", {}, "snapshot hashkv"},
       {"endpoints", ValueKind::kText, "endpoints", {}},
       {"discovery-srv", ValueKind::kText, "domain", {}},
       {"discovery-srv-name", ValueKind::kText, "name", {}},
@@ -41,12 +45,17 @@ const std::vector<Entry>& Entries() {
 ValueSpec FlagValue(const cli::FlagSpec& flag) {
   if (flag.kind == cli::FlagKind::kBool) return {ValueKind::kNone, "", {}};
   for (const Entry& e : Entries()) {
-    if (std::string(e.flag) == flag.name) return {e.kind, e.placeholder, e.choices};
+    if (std::string(e.flag) != flag.name) continue;
+    if (e.command != nullptr && (flag.command == nullptr || std::string(e.command) != flag.command)) {
+      continue;
+    }
+    return {e.kind, e.placeholder, e.choices};
   }
   switch (flag.kind) {
     case cli::FlagKind::kDuration:
       return {ValueKind::kText, "duration", {}};
     case cli::FlagKind::kUint64:
+    case cli::FlagKind::kInt64:
       return {ValueKind::kText, "n", {}};
     case cli::FlagKind::kStringSlice:
       return {ValueKind::kText, "list", {}};

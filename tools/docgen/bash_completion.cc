@@ -1,4 +1,5 @@
 // The bash completion script (completion.h).
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -45,31 +46,50 @@ std::string CaseArms(Body body) {
 std::string BashCompletion() {
   std::vector<std::string> value_flags;
   std::string shorthands;  // case arms: w) ... --write-out
-  std::string values;      // case arms of _etcdsnap_values
+  std::string values;      // case arms of _etcdsnap_values, on "<command path>|<flag>"
+  std::string specific;    // the arms for a flag of given commands, which go first
   for (const cli::FlagSpec& f : cli::AllFlags()) {
     const ValueSpec v = FlagValue(f);
     if (v.kind == ValueKind::kNone) continue;
     const std::string name = std::string("--") + f.name;
-    value_flags.push_back(name);
+    if (std::find(value_flags.begin(), value_flags.end(), name) == value_flags.end()) {
+      value_flags.push_back(name);
+    }
     if (f.shorthand != 0) {
       shorthands += std::string("                    ") + f.shorthand + ") [[ ${#s} -eq 1 ]] && echo " +
                     name + "; return ;;\n";
     }
+    std::string action;
     switch (v.kind) {
       case ValueKind::kChoice:
-        values += "        " + name + ") _etcdsnap_reply_words " + Quoted(Joined(v.choices)) +
-                  " \"$2\" ;;\n";
+        action = "_etcdsnap_reply_words " + Quoted(Joined(v.choices)) + " \"$3\"";
         break;
       case ValueKind::kFile:
-        values += "        " + name + ") _etcdsnap_reply_files \"$2\" ;;\n";
+        action = "_etcdsnap_reply_files \"$3\"";
         break;
       case ValueKind::kDirectory:
-        values += "        " + name + ") _etcdsnap_reply_dirs \"$2\" ;;\n";
+        action = "_etcdsnap_reply_dirs \"$3\"";
         break;
       default:
+        action = ":";  // free text: nothing to offer
         break;
     }
+    if (f.command == nullptr || *f.command == '\0') {
+      values += "        *" + Quoted("|" + name) + ") " + action + " ;;\n";
+      continue;
+    }
+    std::string owners;
+    for (const char* c = f.command;; ++c) {
+      if (*c == ',' || *c == '\0') {
+        specific += "        " + Quoted(owners + "|" + name) + ") " + action + " ;;\n";
+        owners.clear();
+        if (*c == '\0') break;
+        continue;
+      }
+      owners += *c;
+    }
   }
+  values = specific + values;
   std::string value_pattern;
   for (const std::string& f : value_flags) value_pattern += (value_pattern.empty() ? "" : "|") + f;
   std::string arguments;  // case arms of the positional arguments
@@ -160,9 +180,9 @@ _etcdsnap_reply_dirs() {
     fi
 }
 
-# The values of a flag (long name) that takes one.
+# The values of a flag (long name, $2) that takes one, for the command path $1.
 _etcdsnap_values() {
-    case $1 in
+    case "$1|$2" in
 )BASH" + values +
          R"BASH(    esac
 }
@@ -212,7 +232,7 @@ _etcdsnap() {
         flag=$(_etcdsnap_value_flag "$prev")
     fi
     if [[ -n $flag ]]; then
-        _etcdsnap_values "$flag" "$cur"
+        _etcdsnap_values "$path" "$flag" "$cur"
         if [[ -n $prefix ]]; then
             COMPREPLY=("${COMPREPLY[@]/#/$prefix}")
         fi
