@@ -16,7 +16,7 @@
 # Also defines etcdsnap_spdlog, the spdlog (with fmt) that every target links, both modes.
 
 option(ETCDSNAP_STATIC
-  "Release build: link gRPC, protobuf, abseil, OpenSSL, zstd, zlib, libstdc++ statically (glibc stays dynamic)"
+  "Release build: everything but glibc linked statically (gRPC, protobuf, OpenSSL, libstdc++...)"
   OFF)
 
 add_library(etcdsnap_spdlog INTERFACE)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Opt-in, as root, with Debian's mirror reachable: the release binary in a FRESH Debian 12 root
 # made by debootstrap (--variant=minbase: no gRPC, protobuf, abseil, c-ares, re2 or OpenSSL
-# library, no -dev package; dpkg and apt bring libstdc++, libgcc_s and libzstd). Against an etcd on the host (mutual TLS, loopback), the binary saves from inside
-# the chroot, checks the file (status, verify) and restores a data dir there; the host's etcd
+# library, no -dev package; dpkg and apt bring libstdc++, libgcc_s and libzstd). Against an
+# etcd on the host (mutual TLS, loopback), the binary saves from inside the chroot, checks the file (status, verify) and restores a data dir there; the host's etcd
 # then boots from that data dir and must serve every key. The suite's own test of the same
 # (tests/release, run by scripts/test.sh) uses a root made of glibc's files alone and needs no
 # network; this one is the real distribution, and takes a few minutes the first time.
@@ -39,7 +39,8 @@ fi
 # localhost, as on any machine that lacks it.
 [ -f "$ROOT/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost\n' >"$ROOT/etc/hosts"
 echo "== the root has none of the libraries a dynamic build needs:"
-if chroot "$ROOT" dpkg-query -W -f '${Package}\n' | grep -E '^lib(grpc|protobuf|absl|ssl|c-ares|re2|spdlog|fmt)'; then
+if chroot "$ROOT" dpkg-query -W -f '${Package}\n' |
+    grep -E '^lib(grpc|protobuf|absl|ssl|c-ares|re2|spdlog|fmt)'; then
   die "$ROOT has one of them installed"
 fi
 echo "   (no libgrpc, libprotobuf, libabsl, libssl, libc-ares, libre2, libspdlog, libfmt)"

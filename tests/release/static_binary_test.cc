@@ -162,9 +162,9 @@ class StaticBinaryTest : public ::testing::Test {
     const auto in_root = [](const std::string& f) {
       return "/pki/" + fs::path(f).filename().string();
     };
-    return {"--endpoints", "https://" + host + ":" + std::to_string(cluster_->member(0).client_port()),
-            "--cacert", in_root(pki_.ca.cert), "--cert", in_root(pki_.client.cert),
-            "--key", in_root(pki_.client.key)};
+    const std::string port = std::to_string(cluster_->member(0).client_port());
+    return {"--endpoints", "https://" + host + ":" + port, "--cacert", in_root(pki_.ca.cert),
+            "--cert", in_root(pki_.client.cert), "--key", in_root(pki_.client.key)};
   }
 
   CommandResult SaveInRoot(const std::string& file, const std::string& host = "127.0.0.1") {
