@@ -64,11 +64,14 @@ class TestHistory {
   struct Op {
     bool del = false;
     std::string key, value;
+    int64_t lease = 0;
   };
 
   // One revision per call, as etcd's Put/DeleteRange/Txn; a delete of an absent key writes
   // nothing and takes no revision (as etcd).
-  int64_t Put(const std::string& key, const std::string& value) { return Txn({{false, key, value}}); }
+  int64_t Put(const std::string& key, const std::string& value, int64_t lease = 0) {
+    return Txn({{false, key, value, lease}});
+  }
   int64_t Delete(const std::string& key) { return Txn({{true, key, ""}}); }
   int64_t Txn(const std::vector<Op>& ops) {
     const int64_t main = current_ + 1;
@@ -83,7 +86,7 @@ class TestHistory {
         if (l.version == 0) l.create = main;
         ++l.version;
         entries_[RevisionKey(main, sub++, false)] =
-            MarshalKeyValue(op.key, l.create, main, l.version, op.value);
+            MarshalKeyValue(op.key, l.create, main, l.version, op.value, op.lease);
       }
     }
     if (sub > 0) current_ = main;
