@@ -1,0 +1,411 @@
+#include "etcdsnap/snapshot/inspect.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <unordered_map>
+
+#include "etcdsnap/bolt/check.h"
+#include "etcdsnap/bolt/file.h"
+#include "etcdsnap/etcd/buckets.h"
+#include "etcdsnap/etcd/hash_kv.h"
+#include "etcdsnap/etcd/key_table.h"
+#include "etcdsnap/etcd/key_value.h"
+#include "etcdsnap/etcd/kubernetes.h"
+#include "etcdsnap/etcd/lease.h"
+#include "etcdsnap/etcd/store_meta.h"
+
+namespace etcdsnap::snapshot {
+namespace {
+
+using etcd::ValueEncoding;
+
+constexpr uint32_t kOutside = std::numeric_limits<uint32_t>::max();
+// Distinct value types kept by name; past this (a crafted file), only the encoding is kept.
+constexpr size_t kMaxTypes = size_t{1} << 16;
+
+// Dense ids for strings, looked up without copying the probe.
+class Interner {
+ public:
+  // The id of `s` and whether it is new.
+  std::pair<uint32_t, bool> Intern(std::string_view s) {
+    if (auto it = ids_.find(s); it != ids_.end()) return {it->second, false};
+    const uint32_t id = static_cast<uint32_t>(ids_.size());
+    ids_.emplace(std::string(s), id);
+    return {id, true};
+  }
+  size_t size() const { return ids_.size(); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ids_;
+};
+
+struct TypeInfo {
+  ValueEncoding encoding = ValueEncoding::kOther;
+  std::string api_version, kind, provider, version, key_name;
+};
+
+// What the walk adds up per resource, over every entry.
+struct ResourceInfo {
+  std::string prefix, group, resource, path;
+  uint64_t revisions = 0, deletes = 0, bytes_all = 0;
+};
+
+// Figures of one kind per resource (types, encryption keys), counted into a map.
+using CountMap = std::map<std::pair<uint32_t, uint32_t>, uint64_t>;
+
+// Receives every entry of the Check() walk: bucket `key` into the key table and the
+// per-resource history figures, bucket `lease` into the lease table. The first error stops
+// the collection (the walk itself goes on; Finish reports it).
+class Collector : public bolt::EntryVisitor {
+ public:
+  explicit Collector(const InspectOptions& o) : options_(o) {}
+
+  void OnEntry(const bolt::Entry& e) override {
+    if (!error_.ok()) return;
+    if (e.depth == 0) {
+      const std::string_view name = bolt::View(e.key);
+      bucket_ = name == etcd::kKeyBucket     ? Bucket::kKey
+                : name == etcd::kLeaseBucket ? Bucket::kLease
+                                             : Bucket::kOther;
+      seen_key_bucket_ |= bucket_ == Bucket::kKey;
+      return;
+    }
+    if (e.depth != 1 || bucket_ == Bucket::kOther) return;
+    if (e.is_bucket) {
+      Fail(std::string("bucket \"") + (bucket_ == Bucket::kKey ? "key" : "lease") +
+           "\" holds a nested bucket " + bolt::Quote(bolt::View(e.key), 48));
+      return;
+    }
+    if (bucket_ == Bucket::kKey) {
+      OnKeyEntry(e);
+    } else {
+      OnLeaseEntry(e);
+    }
+  }
+
+  const Status& error() const { return error_; }
+  bool seen_key_bucket() const { return seen_key_bucket_; }
+  int64_t last_main() const { return last_main_; }
+  const etcd::KeyTable& table() const { return table_; }
+  const std::vector<ResourceInfo>& resources() const { return resources_; }
+  const ResourceInfo& outside() const { return outside_; }
+  const std::vector<TypeInfo>& types() const { return types_; }
+  const std::unordered_map<int64_t, int64_t>& lease_ttls() const { return lease_ttls_; }
+  const std::optional<int64_t>& compact_rev_key() const { return compact_rev_key_; }
+  uint64_t revisions() const { return revisions_; }
+  uint64_t deletes() const { return deletes_; }
+  uint64_t stored_bytes() const { return stored_bytes_; }
+  uint64_t user_bytes() const { return user_bytes_; }
+
+ private:
+  enum class Bucket { kKey, kLease, kOther };
+
+  void Fail(std::string message) {
+    if (error_.ok()) error_ = Status::Corruption(std::move(message));
+  }
+
+  void OnKeyEntry(const bolt::Entry& e) {
+    Result<etcd::Revision> rev = etcd::ParseRevisionKey(e.key);
+    if (!rev.ok()) {
+      Fail("bucket \"key\": entry " + bolt::Quote(bolt::View(e.key), 48) + ": " +
+           rev.status().message());
+      return;
+    }
+    Result<etcd::KeyValue> kv = etcd::DecodeKeyValue(e.value);
+    if (!kv.ok()) {
+      Fail("bucket \"key\": revision " + std::to_string(rev->main) + ": " +
+           kv.status().message());
+      return;
+    }
+    last_main_ = rev->main;
+    const uint64_t user = kv->key.size() + kv->value.size();
+    ++revisions_;
+    deletes_ += rev->tombstone;
+    stored_bytes_ += e.key.size() + e.value.size();
+    user_bytes_ += user;
+    bool inserted = false;
+    Result<etcd::KeyRecord*> r = table_.Apply(*rev, *kv, &inserted);
+    if (!r.ok()) {
+      Fail("bucket \"key\": " + r.status().message());
+      return;
+    }
+    etcd::KeyRecord& rec = **r;
+    if (inserted) rec.tag = ResourceOf(kv->key);
+    ResourceInfo& res = rec.tag == kOutside ? outside_ : resources_[rec.tag];
+    ++res.revisions;
+    res.deletes += rev->tombstone;
+    res.bytes_all += user;
+    if (rev->tombstone) return;
+    rec.tag2 = TypeOf(kv->value);
+    if (kv->key == etcd::kCompactRevKey) {
+      int64_t v = 0;
+      const auto [end, ec] =
+          std::from_chars(kv->value.data(), kv->value.data() + kv->value.size(), v);
+      if (ec == std::errc() && end == kv->value.data() + kv->value.size()) compact_rev_key_ = v;
+    }
+  }
+
+  void OnLeaseEntry(const bolt::Entry& e) {
+    Result<etcd::Lease> lease = etcd::DecodeLease(e.value);
+    if (!lease.ok()) {
+      Fail("bucket \"lease\": entry " + bolt::Quote(bolt::View(e.key), 48) + ": " +
+           lease.status().message());
+      return;
+    }
+    lease_ttls_[lease->id] = lease->ttl;
+  }
+
+  uint32_t ResourceOf(std::string_view key) {
+    const auto k = etcd::ParseRegistryKey(key, options_.prefixes);
+    if (!k) return kOutside;
+    scratch_.assign(k->prefix);
+    scratch_.push_back('\0');
+    scratch_.append(k->group);
+    scratch_.push_back('\0');
+    scratch_.append(k->path);
+    const auto [id, fresh] = resource_ids_.Intern(scratch_);
+    if (fresh) {
+      resources_.push_back({.prefix = std::string(k->prefix),
+                            .group = std::string(k->group),
+                            .resource = std::string(k->resource),
+                            .path = std::string(k->path)});
+    }
+    return id;
+  }
+
+  uint32_t TypeOf(std::string_view value) {
+    etcd::ValueType t = etcd::DetectValueType(value);
+    if (types_.size() >= kMaxTypes) t = etcd::ValueType{.encoding = t.encoding};
+    scratch_.assign(1, static_cast<char>(t.encoding));
+    for (std::string_view part :
+         {t.api_version, t.kind, t.provider, t.provider_version, t.key_name}) {
+      scratch_.push_back('\0');
+      scratch_.append(part);
+    }
+    const auto [id, fresh] = type_ids_.Intern(scratch_);
+    if (fresh) {
+      types_.push_back({t.encoding, std::string(t.api_version), std::string(t.kind),
+                        std::string(t.provider), std::string(t.provider_version),
+                        std::string(t.key_name)});
+    }
+    return id;
+  }
+
+  const InspectOptions& options_;
+  Status error_;
+  Bucket bucket_ = Bucket::kOther;
+  bool seen_key_bucket_ = false;
+  int64_t last_main_ = 0;
+  uint64_t revisions_ = 0, deletes_ = 0, stored_bytes_ = 0, user_bytes_ = 0;
+  etcd::KeyTable table_;
+  Interner resource_ids_, type_ids_;
+  std::vector<ResourceInfo> resources_;
+  ResourceInfo outside_;
+  std::vector<TypeInfo> types_;
+  std::unordered_map<int64_t, int64_t> lease_ttls_;  // lease ID -> TTL
+  std::optional<int64_t> compact_rev_key_;
+  std::string scratch_;
+};
+
+KeyFigures FiguresOf(const etcd::KeyRecord& r) {
+  return {.key = std::string(r.key()),
+          .bytes = r.bytes(),
+          .bytes_all_revisions = r.bytes_all,
+          .revisions = r.revisions,
+          .live = !r.deleted};
+}
+
+// The first `n` of `candidates` (record indexes) in `before` order.
+std::vector<KeyFigures> Top(const etcd::KeyTable& table, std::vector<uint32_t> candidates,
+                            size_t n,
+                            const std::function<bool(const etcd::KeyRecord&,
+                                                     const etcd::KeyRecord&)>& before) {
+  n = std::min(n, candidates.size());
+  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<ptrdiff_t>(n),
+                    candidates.end(),
+                    [&](uint32_t a, uint32_t b) { return before(table[a], table[b]); });
+  std::vector<KeyFigures> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(FiguresOf(table[candidates[i]]));
+  return out;
+}
+
+bool LargerFirst(const etcd::KeyRecord& a, const etcd::KeyRecord& b) {
+  if (a.bytes() != b.bytes()) return a.bytes() > b.bytes();
+  return a.key() < b.key();
+}
+
+bool MoreRevisedFirst(const etcd::KeyRecord& a, const etcd::KeyRecord& b) {
+  if (a.revisions != b.revisions) return a.revisions > b.revisions;
+  if (a.bytes_all != b.bytes_all) return a.bytes_all > b.bytes_all;
+  return a.key() < b.key();
+}
+
+// Adds up the latest state of every key into the report.
+void Summarize(const Collector& c, const InspectOptions& o, InspectReport* report) {
+  const etcd::KeyTable& table = c.table();
+  const std::vector<TypeInfo>& types = c.types();
+  std::vector<ResourceReport> resources(c.resources().size());
+  CountMap type_counts;  // (resource, type) -> live objects
+  std::unordered_map<std::string_view, NamespaceReport> namespaces;
+  std::map<int64_t, LeaseTtlReport> ttls;
+  for (const auto& [id, ttl] : c.lease_ttls()) {
+    LeaseTtlReport& t = ttls[ttl];
+    t.ttl = ttl;
+    ++t.leases;
+  }
+  std::vector<uint32_t> live, revised, outside;
+  for (uint32_t i = 0; i < table.size(); ++i) {
+    const etcd::KeyRecord& r = table[i];
+    if (r.revisions > 1) revised.push_back(i);
+    if (r.deleted) continue;
+    ++report->live_keys;
+    live.push_back(i);
+    if (r.lease != 0) {
+      ++report->leases.keys;
+      const auto lease = c.lease_ttls().find(r.lease);
+      if (lease == c.lease_ttls().end()) {
+        ++report->leases.keys_on_missing;
+      } else {
+        ++ttls[lease->second].keys;
+      }
+    }
+    if (r.tag == kOutside) {
+      ++report->outside.objects;
+      report->outside.bytes += r.bytes();
+      outside.push_back(i);
+      continue;
+    }
+    ResourceReport& res = resources[r.tag];
+    ++res.objects;
+    res.bytes += r.bytes();
+    res.with_lease += r.lease != 0;
+    ++type_counts[{r.tag, r.tag2}];
+    const auto key = etcd::ParseRegistryKey(r.key(), o.prefixes);
+    NamespaceReport& ns = key->ns.empty() ? report->cluster_scoped : namespaces[key->ns];
+    ++ns.objects;
+    ns.bytes += r.bytes();
+  }
+  for (const auto& [at, objects] : type_counts) {
+    const TypeInfo& t = types[at.second];
+    ResourceReport& res = resources[at.first];
+    if (t.encoding == ValueEncoding::kEncrypted) {
+      res.encryption.push_back({t.provider, t.version, t.key_name, objects});
+    } else {
+      res.plain += objects;
+      res.types.push_back({etcd::ValueEncodingName(t.encoding), t.api_version, t.kind, objects});
+    }
+  }
+  for (size_t i = 0; i < resources.size(); ++i) {
+    ResourceReport& res = resources[i];
+    const ResourceInfo& info = c.resources()[i];
+    res.prefix = info.prefix;
+    res.group = info.group;
+    res.resource = info.resource;
+    res.path = info.path;
+    res.revisions = info.revisions;
+    res.deletes = info.deletes;
+    res.bytes_all_revisions = info.bytes_all;
+    std::stable_sort(res.types.begin(), res.types.end(),
+                     [](const TypeCount& a, const TypeCount& b) { return a.objects > b.objects; });
+    std::stable_sort(res.encryption.begin(), res.encryption.end(),
+                     [](const EncryptionCount& a, const EncryptionCount& b) {
+                       return a.objects > b.objects;
+                     });
+  }
+  std::sort(resources.begin(), resources.end(),
+            [](const ResourceReport& a, const ResourceReport& b) {
+              if (a.bytes_all_revisions != b.bytes_all_revisions) {
+                return a.bytes_all_revisions > b.bytes_all_revisions;
+              }
+              return std::tie(a.prefix, a.group, a.path) < std::tie(b.prefix, b.group, b.path);
+            });
+  report->resources = std::move(resources);
+
+  for (auto& [name, ns] : namespaces) {
+    ns.name = std::string(name);
+    report->namespaces.push_back(std::move(ns));
+  }
+  std::sort(report->namespaces.begin(), report->namespaces.end(),
+            [](const NamespaceReport& a, const NamespaceReport& b) {
+              return a.bytes != b.bytes ? a.bytes > b.bytes : a.name < b.name;
+            });
+
+  report->outside.revisions = c.outside().revisions;
+  report->outside.bytes_all_revisions = c.outside().bytes_all;
+  report->largest = Top(table, std::move(live), o.top, LargerFirst);
+  report->most_revised = Top(table, std::move(revised), o.top, MoreRevisedFirst);
+  report->outside.largest = Top(table, std::move(outside), o.top, LargerFirst);
+
+  report->leases.leases = c.lease_ttls().size();
+  for (const auto& [ttl, t] : ttls) report->leases.ttls.push_back(t);
+  std::stable_sort(report->leases.ttls.begin(), report->leases.ttls.end(),
+                   [](const LeaseTtlReport& a, const LeaseTtlReport& b) {
+                     return a.keys > b.keys;
+                   });
+}
+
+}  // namespace
+
+Result<InspectReport> Inspect(const InspectOptions& o) {
+  ETCDSNAP_ASSIGN_OR_RETURN(PlainSnapshot plain, PlainSnapshot::Open(o.path));
+  auto explain = [&plain](const Status& s) { return Status(s.code(), plain.Explain(s.message())); };
+  auto opened = bolt::File::Open(plain.path());
+  if (!opened.ok()) return explain(opened.status());
+  const std::unique_ptr<bolt::File> file = std::move(opened).value();
+
+  Collector collector(o);
+  bolt::CheckOptions check;
+  check.visitor = &collector;
+  check.max_errors = 1;
+  const bolt::CheckResult checked = bolt::Check(*file, check);
+  if (!checked.ok()) {
+    return Status::Corruption(
+        o.path + ": the integrity check failed with " + std::to_string(checked.error_count) +
+        (checked.error_count == 1 ? " error" : " errors") + ", the first: " +
+        plain.Explain(checked.errors.front()) + " (snapshot verify lists them)");
+  }
+  if (!collector.error().ok()) return collector.error().Annotate(o.path);
+  if (!collector.seen_key_bucket()) {
+    return Status::Corruption(o.path + ": it has no bucket \"key\" (not an etcd backend?)");
+  }
+  Result<etcd::StoreMeta> meta = etcd::ReadStoreMeta(*file);
+  if (!meta.ok()) return explain(meta.status());
+
+  InspectReport report;
+  report.path = o.path;
+  report.compression = plain.compression();
+  struct stat st {};
+  report.file_size = ::stat(o.path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size)
+                                                       : file->file_size();
+  report.page_size = file->page_size();
+  report.pages = checked.high_water;
+  report.free_pages = checked.free_pages;
+  report.db_size = file->db_size();
+  report.in_use_bytes = checked.reachable_pages * file->page_size();
+  report.free_bytes = checked.free_pages * file->page_size();
+  const etcd::StoreRevisions store =
+      etcd::RestoredRevisions(*meta, collector.last_main(), etcd::HashKvRules{});
+  report.revision = store.current;
+  report.compact_revision = store.compact;
+  report.compact_rev_key = collector.compact_rev_key();
+  report.keys = collector.table().size();
+  report.revisions = collector.revisions();
+  report.deletes = collector.deletes();
+  report.stored_bytes = collector.stored_bytes();
+  report.user_bytes = collector.user_bytes();
+  report.index_bytes = collector.table().memory_bytes();
+  Summarize(collector, o, &report);
+  return report;
+}
+
+}  // namespace etcdsnap::snapshot

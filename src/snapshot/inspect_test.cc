@@ -1,0 +1,465 @@
+// The inspect use case on bbolt files written from a model of etcd's store (etcd/test_history.h)
+// holding Kubernetes-shaped values (etcd/test_kubernetes.h): every figure of the report against
+// what the test wrote, compressed files, and every refusal.
+#include "etcdsnap/snapshot/inspect.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+#include "etcdsnap/bolt/builder.h"
+#include "etcdsnap/etcd/buckets.h"
+#include "etcdsnap/util/compression.h"
+#include "temp_dir.h"
+#include "test_history.h"
+#include "test_kubernetes.h"
+
+namespace etcdsnap::snapshot {
+namespace {
+
+using etcd::testing::Encrypted;
+using etcd::testing::ProtobufEnvelope;
+using etcd::testing::RevisionKey;
+using etcd::testing::TestHistory;
+using etcd::testing::Varint;
+
+std::string LeaseValue(int64_t id, int64_t ttl) {
+  return "\x08" + Varint(static_cast<uint64_t>(id)) + "\x10" + Varint(static_cast<uint64_t>(ttl));
+}
+
+std::string BE64(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>(v >> (56 - 8 * i));
+  return s;
+}
+
+class InspectTest : public ::testing::Test {
+ protected:
+  // Writes `h` as an etcd backend: buckets key, lease (`leases`: id -> TTL) and meta.
+  std::string Write(const TestHistory& h, const std::map<int64_t, int64_t>& leases,
+                    const std::string& name = "snap.db", bool with_key_bucket = true) {
+    const std::string path = tmp_.Join(name);
+    auto b = bolt::Builder::Create(path, {.persist_freelist = false, .sync = false});
+    EXPECT_TRUE(b.ok());
+    if (with_key_bucket) {
+      EXPECT_TRUE((*b)->BeginBucket(etcd::kKeyBucket).ok());
+      for (const auto& [k, v] : h.entries()) EXPECT_TRUE((*b)->Put(k, v).ok());
+      EXPECT_TRUE((*b)->EndBucket().ok());
+    }
+    EXPECT_TRUE((*b)->BeginBucket(etcd::kLeaseBucket).ok());
+    for (const auto& [id, ttl] : leases) {
+      EXPECT_TRUE((*b)->Put(BE64(static_cast<uint64_t>(id)), LeaseValue(id, ttl)).ok());
+    }
+    EXPECT_TRUE((*b)->EndBucket().ok());
+    EXPECT_TRUE((*b)->BeginBucket(etcd::kMetaBucket).ok());
+    EXPECT_TRUE((*b)->Put("consistent_index", std::string(8, '\1')).ok());
+    if (h.finished_compact()) {
+      EXPECT_TRUE(
+          (*b)->Put(etcd::kFinishedCompactKey, RevisionKey(*h.finished_compact(), 0, false)).ok());
+    }
+    if (h.scheduled_compact()) {
+      EXPECT_TRUE((*b)->Put(etcd::kScheduledCompactKey,
+                            RevisionKey(*h.scheduled_compact(), 0, false))
+                      .ok());
+    }
+    EXPECT_TRUE((*b)->EndBucket().ok());
+    EXPECT_TRUE((*b)->Finish().ok());
+    return path;
+  }
+
+  Result<InspectReport> Run(const std::string& path, size_t top = 10,
+                            std::vector<std::string> prefixes = {"/registry"}) {
+    return Inspect({.path = path, .prefixes = std::move(prefixes), .top = top});
+  }
+
+  static const ResourceReport* Find(const InspectReport& r, const std::string& resource) {
+    for (const ResourceReport& res : r.resources) {
+      if (res.resource == resource) return &res;
+    }
+    return nullptr;
+  }
+
+  testing::TempDir tmp_{"etcdsnap-inspect"};
+};
+
+// A small cluster's worth of objects; each value's size is known to the test.
+struct Cluster {
+  TestHistory h;
+  std::map<std::string, std::string> latest;  // live key -> value
+  std::map<std::string, uint64_t> all;        // key -> key+value bytes over all entries
+  std::map<std::string, uint64_t> revisions;  // key -> entries
+
+  void Put(const std::string& k, const std::string& v, int64_t lease = 0) {
+    h.Put(k, v, lease);
+    latest[k] = v;
+    all[k] += k.size() + v.size();
+    ++revisions[k];
+  }
+  void Delete(const std::string& k) {
+    h.Delete(k);
+    latest.erase(k);
+    all[k] += k.size();
+    ++revisions[k];
+  }
+  uint64_t Bytes(const std::string& k) const { return k.size() + latest.at(k).size(); }
+};
+
+Cluster KubernetesCluster() {
+  Cluster c;
+  const std::string pod = "/registry/pods/default/web-0";
+  c.Put(pod, ProtobufEnvelope("v1", "Pod", std::string(500, 'p')));
+  c.Put(pod, ProtobufEnvelope("v1", "Pod", std::string(600, 'p')));
+  c.Put(pod, ProtobufEnvelope("v1", "Pod", std::string(700, 'p')));
+  c.Put("/registry/pods/kube-system/dns", ProtobufEnvelope("v1", "Pod", std::string(300, 'q')));
+  c.Put("/registry/pods/default/gone", ProtobufEnvelope("v1", "Pod", std::string(50, 'g')));
+  c.Delete("/registry/pods/default/gone");
+  c.Put("/registry/deployments/default/web",
+        ProtobufEnvelope("apps/v1", "Deployment", std::string(400, 'd')));
+  c.Put("/registry/deployments/default/old",
+        ProtobufEnvelope("extensions/v1beta1", "Deployment", std::string(100, 'd')));
+  c.Put("/registry/secrets/default/s1", Encrypted("aescbc", "key1", std::string(64, 's')));
+  c.Put("/registry/secrets/default/s2", Encrypted("aescbc", "key1", std::string(80, 's')));
+  c.Put("/registry/secrets/kube-system/s3", Encrypted("aescbc", "key2", std::string(96, 's')));
+  c.Put("/registry/secrets/default/plain", ProtobufEnvelope("v1", "Secret", "x"));
+  c.Put("/registry/example.com/widgets/team-a/w1",
+        R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"}})");
+  c.Put("/registry/apiextensions.k8s.io/customresourcedefinitions/widgets.example.com",
+        R"({"kind":"CustomResourceDefinition","apiVersion":"apiextensions.k8s.io/v1"})");
+  c.Put("/registry/events/default/e1", ProtobufEnvelope("v1", "Event", std::string(200, 'e')), 100);
+  c.Put("/registry/events/default/e2", ProtobufEnvelope("v1", "Event", std::string(210, 'e')), 100);
+  c.Put("/registry/events/kube-system/e3", ProtobufEnvelope("v1", "Event", std::string(220, 'e')),
+        101);
+  c.Put("/registry/namespaces/default", ProtobufEnvelope("v1", "Namespace", "n"));
+  c.Put("/registry/services/specs/default/kubernetes", ProtobufEnvelope("v1", "Service", "svc"));
+  c.Put("compact_rev_key", "7");
+  c.Put("compact_rev_key", "12");
+  c.Put("/other-app/config", "hello");
+  return c;
+}
+
+TEST_F(InspectTest, EveryFigureMatchesWhatWasWritten) {
+  const Cluster c = KubernetesCluster();
+  // Lease 101 is not in the bucket (expired after the keys were written); 102 has no keys.
+  const std::string path = Write(c.h, {{100, 3660}, {102, 15}});
+  Result<InspectReport> r = Run(path);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+
+  EXPECT_EQ(r->revision, c.h.current());
+  EXPECT_EQ(r->compact_revision, -1);
+  ASSERT_TRUE(r->compact_rev_key.has_value());
+  EXPECT_EQ(*r->compact_rev_key, 12);
+  EXPECT_EQ(r->keys, c.all.size());
+  EXPECT_EQ(r->live_keys, c.latest.size());
+  EXPECT_EQ(r->revisions, c.h.entries().size());
+  EXPECT_EQ(r->deletes, 1u);
+  uint64_t stored = 0, user = 0;
+  for (const auto& [k, v] : c.h.entries()) stored += k.size() + v.size();
+  for (const auto& [k, bytes] : c.all) user += bytes;
+  EXPECT_EQ(r->stored_bytes, stored);
+  EXPECT_EQ(r->user_bytes, user);
+  EXPECT_EQ(r->compression, Compression::kNone);
+  EXPECT_EQ(r->page_size, 4096u);
+  EXPECT_EQ(r->db_size, r->pages * 4096);
+  EXPECT_EQ(r->in_use_bytes + r->free_bytes, r->db_size);
+  EXPECT_EQ(r->free_pages, 0u);  // the builder leaves nothing free
+  EXPECT_EQ(r->file_size, r->db_size);
+
+  // Resources: pods, deployments, secrets, widgets, CRDs, events, namespaces, services.
+  ASSERT_EQ(r->resources.size(), 8u);
+  const ResourceReport* pods = Find(*r, "pods");
+  ASSERT_NE(pods, nullptr);
+  const std::string web0 = "/registry/pods/default/web-0", dns = "/registry/pods/kube-system/dns",
+                    gone = "/registry/pods/default/gone";
+  EXPECT_EQ(pods->objects, 2u);
+  EXPECT_EQ(pods->bytes, c.Bytes(web0) + c.Bytes(dns));
+  EXPECT_EQ(pods->bytes_all_revisions, c.all.at(web0) + c.all.at(dns) + c.all.at(gone));
+  EXPECT_EQ(pods->revisions, 3u + 1 + 2);
+  EXPECT_EQ(pods->deletes, 1u);
+  EXPECT_EQ(pods->group, "");
+  EXPECT_EQ(pods->path, "pods");
+  EXPECT_EQ(pods->prefix, "/registry");
+  EXPECT_EQ(pods->plain, 2u);
+  ASSERT_EQ(pods->types.size(), 1u);
+  EXPECT_EQ(pods->types[0].encoding, "protobuf");
+  EXPECT_EQ(pods->types[0].api_version, "v1");
+  EXPECT_EQ(pods->types[0].kind, "Pod");
+  EXPECT_EQ(pods->types[0].objects, 2u);
+  EXPECT_TRUE(pods->encryption.empty());
+
+  const ResourceReport* deployments = Find(*r, "deployments");
+  ASSERT_NE(deployments, nullptr);
+  ASSERT_EQ(deployments->types.size(), 2u);  // half still in extensions/v1beta1
+  std::map<std::string, uint64_t> versions;
+  for (const TypeCount& t : deployments->types) versions[t.api_version + " " + t.kind] = t.objects;
+  EXPECT_EQ(versions, (std::map<std::string, uint64_t>{{"apps/v1 Deployment", 1},
+                                                       {"extensions/v1beta1 Deployment", 1}}));
+
+  const ResourceReport* secrets = Find(*r, "secrets");
+  ASSERT_NE(secrets, nullptr);
+  EXPECT_EQ(secrets->objects, 4u);
+  EXPECT_EQ(secrets->plain, 1u);
+  ASSERT_EQ(secrets->encryption.size(), 2u);
+  EXPECT_EQ(secrets->encryption[0].provider, "aescbc");
+  EXPECT_EQ(secrets->encryption[0].version, "v1");
+  EXPECT_EQ(secrets->encryption[0].key_name, "key1");
+  EXPECT_EQ(secrets->encryption[0].objects, 2u);
+  EXPECT_EQ(secrets->encryption[1].key_name, "key2");
+  EXPECT_EQ(secrets->encryption[1].objects, 1u);
+
+  const ResourceReport* widgets = Find(*r, "widgets");
+  ASSERT_NE(widgets, nullptr);
+  EXPECT_EQ(widgets->group, "example.com");
+  EXPECT_EQ(widgets->path, "example.com/widgets");
+  ASSERT_EQ(widgets->types.size(), 1u);
+  EXPECT_EQ(widgets->types[0].encoding, "json");
+  EXPECT_EQ(widgets->types[0].api_version, "example.com/v1");
+  EXPECT_EQ(widgets->types[0].kind, "Widget");
+  const ResourceReport* crds = Find(*r, "customresourcedefinitions");
+  ASSERT_NE(crds, nullptr);
+  EXPECT_EQ(crds->group, "apiextensions.k8s.io");
+  EXPECT_EQ(crds->types.at(0).kind, "CustomResourceDefinition");
+
+  const ResourceReport* events = Find(*r, "events");
+  ASSERT_NE(events, nullptr);
+  EXPECT_EQ(events->objects, 3u);
+  EXPECT_EQ(events->with_lease, 3u);
+  const ResourceReport* services = Find(*r, "services");
+  ASSERT_NE(services, nullptr);
+  EXPECT_EQ(services->path, "services/specs");
+
+  // Sorted by bytes over all revisions, then name; the sums add up to the registry's keys.
+  uint64_t registry_all = 0;
+  for (size_t i = 0; i < r->resources.size(); ++i) {
+    registry_all += r->resources[i].bytes_all_revisions;
+    if (i > 0) {
+      EXPECT_GE(r->resources[i - 1].bytes_all_revisions, r->resources[i].bytes_all_revisions);
+    }
+  }
+  EXPECT_EQ(r->resources.front().resource, "pods");
+  EXPECT_EQ(registry_all + r->outside.bytes_all_revisions, r->user_bytes);
+
+  // Outside the prefix: compact_rev_key (2 revisions) and /other-app/config.
+  EXPECT_EQ(r->outside.objects, 2u);
+  EXPECT_EQ(r->outside.revisions, 3u);
+  EXPECT_EQ(r->outside.bytes, c.Bytes("compact_rev_key") + c.Bytes("/other-app/config"));
+  EXPECT_EQ(r->outside.bytes_all_revisions, c.all.at("compact_rev_key") + c.all.at("/other-app/config"));
+  ASSERT_EQ(r->outside.largest.size(), 2u);
+  EXPECT_EQ(r->outside.largest[0].key, "/other-app/config");
+  EXPECT_EQ(r->outside.largest[1].key, "compact_rev_key");
+
+  // Largest live objects, and the most revised keys (2+ revisions only).
+  ASSERT_EQ(r->largest.size(), 10u);
+  EXPECT_EQ(r->largest[0].key, web0);
+  EXPECT_EQ(r->largest[0].bytes, c.Bytes(web0));
+  EXPECT_EQ(r->largest[0].revisions, 3u);
+  EXPECT_EQ(r->largest[0].bytes_all_revisions, c.all.at(web0));
+  EXPECT_EQ(r->largest[1].key, "/registry/deployments/default/web");
+  ASSERT_EQ(r->most_revised.size(), 3u);
+  EXPECT_EQ(r->most_revised[0].key, web0);
+  EXPECT_EQ(r->most_revised[0].revisions, 3u);
+  // gone and compact_rev_key both have 2; gone's history is larger.
+  EXPECT_EQ(r->most_revised[1].key, gone);
+  EXPECT_FALSE(r->most_revised[1].live);
+  EXPECT_EQ(r->most_revised[1].bytes, 0u);
+  EXPECT_EQ(r->most_revised[1].bytes_all_revisions, c.all.at(gone));
+  EXPECT_EQ(r->most_revised[2].key, "compact_rev_key");
+
+  // Namespaces: default, kube-system, team-a; the namespace object and the CRD are cluster-scoped.
+  const std::map<std::string, std::vector<std::string>> members = {
+      {"default",
+       {web0, "/registry/deployments/default/web", "/registry/deployments/default/old",
+        "/registry/secrets/default/s1", "/registry/secrets/default/s2",
+        "/registry/secrets/default/plain", "/registry/events/default/e1",
+        "/registry/events/default/e2", "/registry/services/specs/default/kubernetes"}},
+      {"kube-system", {dns, "/registry/secrets/kube-system/s3", "/registry/events/kube-system/e3"}},
+      {"team-a", {"/registry/example.com/widgets/team-a/w1"}},
+      {"", {"/registry/namespaces/default",
+            "/registry/apiextensions.k8s.io/customresourcedefinitions/widgets.example.com"}}};
+  std::map<std::string, std::pair<uint64_t, uint64_t>> ns_expected;
+  for (const auto& [ns, keys] : members) {
+    for (const std::string& k : keys) {
+      ++ns_expected[ns].first;
+      ns_expected[ns].second += c.Bytes(k);
+    }
+  }
+  const auto cluster_scoped = ns_expected[""];
+  ns_expected.erase("");
+  std::map<std::string, std::pair<uint64_t, uint64_t>> ns_got;
+  for (const NamespaceReport& n : r->namespaces) ns_got[n.name] = {n.objects, n.bytes};
+  EXPECT_EQ(ns_got, ns_expected);
+  EXPECT_EQ(ns_got.size(), 3u);
+  EXPECT_EQ(r->namespaces.front().name, "default");
+  EXPECT_EQ(r->cluster_scoped.objects, cluster_scoped.first);
+  EXPECT_EQ(r->cluster_scoped.bytes, cluster_scoped.second);
+
+  // Leases: 2 in the bucket; 3 keys on leases, 1 of them on one the file lacks.
+  EXPECT_EQ(r->leases.leases, 2u);
+  EXPECT_EQ(r->leases.keys, 3u);
+  EXPECT_EQ(r->leases.keys_on_missing, 1u);
+  ASSERT_EQ(r->leases.ttls.size(), 2u);
+  EXPECT_EQ(r->leases.ttls[0].ttl, 3660);
+  EXPECT_EQ(r->leases.ttls[0].leases, 1u);
+  EXPECT_EQ(r->leases.ttls[0].keys, 2u);
+  EXPECT_EQ(r->leases.ttls[1].ttl, 15);
+  EXPECT_EQ(r->leases.ttls[1].keys, 0u);
+}
+
+TEST_F(InspectTest, TopNAndPrefixes) {
+  const Cluster c = KubernetesCluster();
+  const std::string path = Write(c.h, {});
+  Result<InspectReport> r = Run(path, 1);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->largest.size(), 1u);
+  EXPECT_EQ(r->most_revised.size(), 1u);
+  EXPECT_EQ(r->outside.largest.size(), 1u);
+  // No top lists at all.
+  r = Run(path, 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->largest.empty());
+  // Another prefix: every /registry key is then outside.
+  r = Run(path, 10, {"/other-app"});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->resources.size(), 1u);
+  EXPECT_EQ(r->resources[0].prefix, "/other-app");
+  EXPECT_EQ(r->resources[0].resource, "config");
+  EXPECT_EQ(r->outside.objects, c.latest.size() - 1);
+  // Several prefixes at once.
+  r = Run(path, 10, {"/other-app", "/registry"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->resources.size(), 9u);
+  EXPECT_EQ(r->outside.objects, 1u);
+}
+
+TEST_F(InspectTest, CompactedHistory) {
+  TestHistory h;
+  for (int i = 0; i < 20; ++i) h.Put("/registry/leases/kube-node-lease/n" + std::to_string(i % 4), "x");
+  h.Put("/registry/pods/a/p", "y");  // 22
+  h.Delete("/registry/pods/a/p");    // 23
+  h.Compact(22);
+  h.Put("/registry/leases/kube-node-lease/n0", "z");  // 24
+  Result<InspectReport> r = Run(Write(h, {}));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->revision, 24);
+  EXPECT_EQ(r->compact_revision, 22);
+  const ResourceReport* leases = Find(*r, "leases");
+  ASSERT_NE(leases, nullptr);
+  EXPECT_EQ(leases->objects, 4u);
+  EXPECT_EQ(leases->revisions, 5u);  // one kept per node, one more for n0
+  const ResourceReport* pods = Find(*r, "pods");
+  ASSERT_NE(pods, nullptr);
+  EXPECT_EQ(pods->objects, 0u);
+  // The put at 22 (the pod's latest revision at the compaction) and the deletion after it.
+  EXPECT_EQ(pods->revisions, 2u);
+  EXPECT_EQ(pods->deletes, 1u);
+  EXPECT_FALSE(r->compact_rev_key.has_value());
+}
+
+TEST_F(InspectTest, CompressedFileReportsAsThePlainOne) {
+  const std::string plain = Write(KubernetesCluster().h, {{100, 3660}});
+  std::ifstream in(plain, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (Compression algorithm : {Compression::kZstd, Compression::kGzip}) {
+    std::string z;
+    auto c = Compressor::Create({.algorithm = algorithm}, [&](std::span<const uint8_t> d) {
+      z.append(reinterpret_cast<const char*>(d.data()), d.size());
+      return Status::Ok();
+    });
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->Write({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}).ok());
+    ASSERT_TRUE((*c)->Finish().ok());
+    const std::string path = tmp_.Join(std::string("snap.db.") + CompressionName(algorithm));
+    testing::WriteFileOrDie(path, z);
+    Result<InspectReport> r = Run(path), p = Run(plain);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(r->compression, algorithm);
+    EXPECT_EQ(r->file_size, z.size());
+    EXPECT_EQ(r->db_size, p->db_size);
+    EXPECT_EQ(r->resources.size(), p->resources.size());
+    EXPECT_EQ(r->user_bytes, p->user_bytes);
+    EXPECT_EQ(r->largest.front().key, p->largest.front().key);
+  }
+}
+
+TEST_F(InspectTest, Refusals) {
+  auto missing = Run(tmp_.Join("nope.db"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("nope.db"), std::string::npos);
+  testing::WriteFileOrDie(tmp_.Join("text"), std::string(8192, 'x'));
+  EXPECT_FALSE(Run(tmp_.Join("text")).ok());
+
+  auto no_key = Run(Write(TestHistory(), {}, "nokey.db", false));
+  ASSERT_FALSE(no_key.ok());
+  EXPECT_EQ(no_key.status().code(), Code::kCorruption);
+  EXPECT_NE(no_key.status().message().find("no bucket \"key\""), std::string::npos)
+      << no_key.status().message();
+
+  // An entry of `key` whose value is not a KeyValue; a lease that is not a Lease.
+  {
+    const std::string path = tmp_.Join("badkv.db");
+    auto b = bolt::Builder::Create(path, {.persist_freelist = false, .sync = false});
+    ASSERT_TRUE(b.ok());
+    ASSERT_TRUE((*b)->BeginBucket(etcd::kKeyBucket).ok());
+    ASSERT_TRUE((*b)->Put(RevisionKey(2, 0, false), "\x0a\x7f" "abc").ok());
+    ASSERT_TRUE((*b)->EndBucket().ok());
+    ASSERT_TRUE((*b)->Finish().ok());
+    auto r = Run(path);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Code::kCorruption);
+    EXPECT_NE(r.status().message().find("revision 2"), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find(path), std::string::npos);
+  }
+  {
+    const std::string path = tmp_.Join("badrev.db");
+    auto b = bolt::Builder::Create(path, {.persist_freelist = false, .sync = false});
+    ASSERT_TRUE(b.ok());
+    ASSERT_TRUE((*b)->BeginBucket(etcd::kKeyBucket).ok());
+    ASSERT_TRUE((*b)->Put("not-a-revision", "").ok());
+    ASSERT_TRUE((*b)->EndBucket().ok());
+    ASSERT_TRUE((*b)->Finish().ok());
+    auto r = Run(path);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("not-a-revision"), std::string::npos)
+        << r.status().message();
+  }
+  {
+    const std::string path = tmp_.Join("badlease.db");
+    auto b = bolt::Builder::Create(path, {.persist_freelist = false, .sync = false});
+    ASSERT_TRUE(b.ok());
+    ASSERT_TRUE((*b)->BeginBucket(etcd::kKeyBucket).ok());
+    ASSERT_TRUE((*b)->EndBucket().ok());
+    ASSERT_TRUE((*b)->BeginBucket(etcd::kLeaseBucket).ok());
+    ASSERT_TRUE((*b)->Put(BE64(5), "\x08").ok());
+    ASSERT_TRUE((*b)->EndBucket().ok());
+    ASSERT_TRUE((*b)->Finish().ok());
+    auto r = Run(path);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("bucket \"lease\""), std::string::npos)
+        << r.status().message();
+  }
+}
+
+TEST_F(InspectTest, DamagedPagesFailTheIntegrityCheckInOneLine) {
+  TestHistory h;
+  for (int i = 0; i < 400; ++i) {
+    h.Put("/registry/configmaps/ns/cm-" + std::to_string(i), std::string(100, 'c'));
+  }
+  const std::string path = Write(h, {});
+  // Point a leaf page's header at another page id: the tree walk refuses it.
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(4096 * 3);
+  const char bogus[8] = {0x7f, 0, 0, 0, 0, 0, 0, 0};
+  f.write(bogus, sizeof bogus);
+  f.close();
+  auto r = Run(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kCorruption);
+  const std::string m = r.status().message();
+  EXPECT_NE(m.find("integrity check failed"), std::string::npos) << m;
+  EXPECT_NE(m.find(path), std::string::npos) << m;
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+}
+
+}  // namespace
+}  // namespace etcdsnap::snapshot
