@@ -243,6 +243,22 @@ TEST(ParseCommandLineTest, HashKvFlags) {
   EXPECT_EQ(Parse({"snapshot", "save", "f", "--check-cluster"}).Last("check-cluster"), "true");
 }
 
+TEST(ParseCommandLineTest, InspectFlags) {
+  CommandLine cl = Parse({"snap", "ins", "f.db", "--prefix", "/kubernetes.io,/openshift.io",
+                          "--prefix=/registry", "--top", "0x3", "-w", "json"});
+  EXPECT_EQ(cl.command, (V{"snapshot", "inspect"}));
+  EXPECT_EQ(cl.args, (V{"f.db"}));
+  EXPECT_EQ(cl.flags.at("prefix"), (V{"/kubernetes.io,/openshift.io", "/registry"}));
+  EXPECT_EQ(cl.Last("top"), "3");
+  EXPECT_NE(ParseError({"snapshot", "inspect", "f", "--top", "-1"}).find("invalid argument"),
+            std::string::npos);
+  EXPECT_EQ(ParseError({"snapshot", "status", "f", "--top", "3"}),
+            "unknown flag: --top (it belongs to etcdsnap snapshot inspect)");
+  EXPECT_NE(HelpText({"snapshot"}).find("inspect"), std::string::npos);
+  EXPECT_NE(HelpText({"snapshot", "inspect"}).find("--prefix=[/registry]"), std::string::npos)
+      << HelpText({"snapshot", "inspect"});
+}
+
 // status and hashkv each have an --etcd-version with their own default and help.
 TEST(ParseCommandLineTest, SameFlagNameForTwoCommands) {
   EXPECT_EQ(Parse({"snapshot", "status", "f", "--etcd-version", "3.6"}).Last("etcd-version"), "3.6");

@@ -36,6 +36,7 @@ const std::vector<Entry>& Entries() {
       {"initial-cluster-token", ValueKind::kText, "token", {}},
       {"initial-advertise-peer-urls", ValueKind::kText, "urls", {}},
       {"name", ValueKind::kText, "name", {}},
+      {"prefix", ValueKind::kText, "prefix[,prefix...]", {}},
   };
   return entries;
 }

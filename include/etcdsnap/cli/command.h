@@ -67,6 +67,7 @@ int RunVerify(const GlobalOptions& g, const CommandLine& cl);
 int RunRestore(const GlobalOptions& g, const CommandLine& cl);
 int RunPrune(const GlobalOptions& g, const CommandLine& cl);
 int RunHashKv(GlobalOptions& g, const CommandLine& cl);
+int RunInspect(const GlobalOptions& g, const CommandLine& cl);
 
 // Reads ETCDCTL_* variables into unset global flags, with etcdctl's rules: empty values are
 // ignored, a variable that shadows a flag given on the command line is an error, unknown

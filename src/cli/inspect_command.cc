@@ -1,0 +1,340 @@
+// `etcdsnap snapshot inspect <file>`: what fills the etcd a snapshot came from, per Kubernetes
+// resource, namespace and key (snapshot/inspect.h), as tables with a bar per row (-w table, the
+// default) or one JSON object (-w json).
+#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "etcdsnap/cli/command.h"
+#include "etcdsnap/cli/table.h"
+#include "etcdsnap/snapshot/inspect.h"
+#include "etcdsnap/util/human.h"
+
+namespace etcdsnap::cli {
+namespace {
+
+using snapshot::InspectReport;
+using snapshot::KeyFigures;
+using snapshot::ResourceReport;
+
+constexpr size_t kBarWidth = 20;
+
+// A bar as long as `value` is against the largest row's `max`, and `value`'s share of `total`.
+std::string Bar(uint64_t value, uint64_t max, uint64_t total) {
+  const size_t n =
+      max == 0 ? 0
+               : static_cast<size_t>((static_cast<double>(value) * kBarWidth + max / 2) / max);
+  char share[16];
+  std::snprintf(share, sizeof share, "%5.1f%%",
+                total == 0 ? 0.0 : 100.0 * static_cast<double>(value) / static_cast<double>(total));
+  return std::string(n, '#') + std::string(kBarWidth - std::min(n, kBarWidth), ' ') + " " + share;
+}
+
+std::string Num(uint64_t n) { return std::to_string(n); }
+
+// "pods", "widgets.example.com" (kubectl's resource.group); with several prefixes, the prefix
+// too.
+std::string ResourceName(const ResourceReport& r, bool show_prefix) {
+  std::string name = r.resource + (r.group.empty() ? "" : "." + r.group);
+  return show_prefix ? r.prefix + " " + name : name;
+}
+
+std::string Section(const std::string& title, const std::string& table) {
+  return "\n" + title + "\n" + table;
+}
+
+std::string KeyTable(const std::vector<KeyFigures>& keys, bool revisions_first) {
+  std::vector<std::vector<std::string>> rows;
+  for (const KeyFigures& k : keys) {
+    const std::string latest = k.live ? HumanizeBytes(k.bytes) : "deleted";
+    if (revisions_first) {
+      rows.push_back({k.key, Num(k.revisions), HumanizeBytes(k.bytes_all_revisions), latest});
+    } else {
+      rows.push_back({k.key, latest, Num(k.revisions), HumanizeBytes(k.bytes_all_revisions)});
+    }
+  }
+  return revisions_first
+             ? RenderTable({"key", "revisions", "all revisions", "bytes"}, rows)
+             : RenderTable({"key", "bytes", "revisions", "all revisions"}, rows);
+}
+
+std::string PrintTable(const InspectReport& r, const snapshot::InspectOptions& o) {
+  std::string out = r.path + (r.compression == Compression::kNone
+                                  ? ""
+                                  : std::string(" (") + CompressionName(r.compression) + ")") +
+                    "\n";
+  out += "  size      " + HumanizeBytes(r.db_size) + " of pages: " +
+         HumanizeBytes(r.in_use_bytes) + " in use, " + HumanizeBytes(r.free_bytes) + " free (" +
+         Num(r.free_pages) + " of " + Num(r.pages) + " pages of " + Num(r.page_size) +
+         " bytes; a defragmentation gives the free ones back)\n";
+  out += "  revision  " + std::to_string(r.revision) +
+         (r.compact_revision < 0 ? ", never compacted"
+                                 : ", compacted at " + std::to_string(r.compact_revision)) +
+         (r.compact_rev_key ? " (compact_rev_key " + std::to_string(*r.compact_rev_key) + ")"
+                            : "") +
+         "\n";
+  out += "  keys      " + Num(r.keys) + " (" + Num(r.live_keys) + " live) in " + Num(r.revisions) +
+         " revisions (" + Num(r.deletes) + " deletions): " + HumanizeBytes(r.user_bytes) +
+         " of keys and values, " + HumanizeBytes(r.stored_bytes) + " as stored\n";
+
+  // Resources, by the bytes they hold in the file.
+  const bool show_prefix = o.prefixes.size() > 1;
+  uint64_t max = r.outside.bytes_all_revisions;
+  for (const ResourceReport& res : r.resources) max = std::max(max, res.bytes_all_revisions);
+  std::vector<std::vector<std::string>> rows;
+  for (const ResourceReport& res : r.resources) {
+    rows.push_back({ResourceName(res, show_prefix), Num(res.objects), HumanizeBytes(res.bytes),
+                    HumanizeBytes(res.bytes_all_revisions), Num(res.revisions),
+                    Bar(res.bytes_all_revisions, max, r.user_bytes)});
+  }
+  if (r.outside.revisions > 0) {
+    rows.push_back({"(outside " + (o.prefixes.size() == 1 ? o.prefixes[0] + "/" : "the prefixes") +
+                        ")",
+                    Num(r.outside.objects), HumanizeBytes(r.outside.bytes),
+                    HumanizeBytes(r.outside.bytes_all_revisions), Num(r.outside.revisions),
+                    Bar(r.outside.bytes_all_revisions, max, r.user_bytes)});
+  }
+  out += Section("RESOURCES (bytes: keys and values at the latest revision; all revisions: every "
+                 "revision the file keeps)",
+                 RenderTable({"resource", "objects", "bytes", "all revisions", "revisions",
+                              "share of all revisions"},
+                             rows));
+
+  if (!r.largest.empty()) {
+    out += Section("LARGEST OBJECTS", KeyTable(r.largest, false));
+  }
+  if (!r.most_revised.empty()) {
+    out += Section("MOST REVISED KEYS", KeyTable(r.most_revised, true));
+  }
+
+  // Namespaces, by bytes; the top N, and cluster-scoped objects.
+  rows.clear();
+  uint64_t ns_max = r.cluster_scoped.bytes, ns_total = r.cluster_scoped.bytes;
+  for (const auto& ns : r.namespaces) {
+    ns_max = std::max(ns_max, ns.bytes);
+    ns_total += ns.bytes;
+  }
+  for (size_t i = 0; i < r.namespaces.size() && i < o.top; ++i) {
+    const auto& ns = r.namespaces[i];
+    rows.push_back({ns.name, Num(ns.objects), HumanizeBytes(ns.bytes), Bar(ns.bytes, ns_max, ns_total)});
+  }
+  if (r.namespaces.size() > o.top) {
+    uint64_t objects = 0, bytes = 0;
+    for (size_t i = o.top; i < r.namespaces.size(); ++i) {
+      objects += r.namespaces[i].objects;
+      bytes += r.namespaces[i].bytes;
+    }
+    rows.push_back({"(" + Num(r.namespaces.size() - o.top) + " more)", Num(objects),
+                    HumanizeBytes(bytes), Bar(bytes, ns_max, ns_total)});
+  }
+  if (r.cluster_scoped.objects > 0) {
+    rows.push_back({"(cluster-scoped)", Num(r.cluster_scoped.objects),
+                    HumanizeBytes(r.cluster_scoped.bytes),
+                    Bar(r.cluster_scoped.bytes, ns_max, ns_total)});
+  }
+  if (!rows.empty()) {
+    out += Section("NAMESPACES (live objects)",
+                   RenderTable({"namespace", "objects", "bytes", "share"}, rows));
+  }
+
+  // Storage versions: what each resource's live objects are stored as.
+  rows.clear();
+  for (const ResourceReport& res : r.resources) {
+    for (const snapshot::TypeCount& t : res.types) {
+      rows.push_back({ResourceName(res, show_prefix), t.encoding,
+                      t.api_version.empty() ? "-" : t.api_version, t.kind.empty() ? "-" : t.kind,
+                      Num(t.objects)});
+    }
+  }
+  if (!rows.empty()) {
+    out += Section("STORAGE VERSIONS (live objects not encrypted)",
+                   RenderTable({"resource", "encoding", "api version", "kind", "objects"}, rows));
+  }
+
+  // Encryption at rest: for every resource once any object is encrypted.
+  bool any_encrypted = false;
+  for (const ResourceReport& res : r.resources) any_encrypted |= !res.encryption.empty();
+  if (!any_encrypted) {
+    out += "\nENCRYPTION AT REST: no object is encrypted\n";
+  } else {
+    rows.clear();
+    for (const ResourceReport& res : r.resources) {
+      if (res.objects == 0) continue;
+      std::string keys;
+      for (const snapshot::EncryptionCount& e : res.encryption) {
+        keys += (keys.empty() ? "" : ", ") + e.provider + ":" + e.version + ":" + e.key_name + " " +
+                Num(e.objects);
+      }
+      rows.push_back({ResourceName(res, show_prefix), Num(res.objects), Num(res.plain),
+                      Num(res.objects - res.plain), keys.empty() ? "-" : keys});
+    }
+    out += Section("ENCRYPTION AT REST (live objects; provider:version:key)",
+                   RenderTable({"resource", "objects", "plain", "encrypted", "keys"}, rows));
+  }
+
+  // Leases.
+  out += "\nLEASES: " + Num(r.leases.leases) + " in the file, " + Num(r.leases.keys) +
+         " live keys attached" +
+         (r.leases.keys_on_missing > 0
+              ? " (" + Num(r.leases.keys_on_missing) + " of them to leases the file lacks)"
+              : "") +
+         "\n";
+  if (!r.leases.ttls.empty()) {
+    rows.clear();
+    for (size_t i = 0; i < r.leases.ttls.size() && i < o.top; ++i) {
+      const auto& t = r.leases.ttls[i];
+      rows.push_back({std::to_string(t.ttl) + "s", Num(t.leases), Num(t.keys)});
+    }
+    out += RenderTable({"ttl", "leases", "keys"}, rows);
+  }
+
+  if (!r.outside.largest.empty()) {
+    out += Section("KEYS OUTSIDE " + (o.prefixes.size() == 1 ? o.prefixes[0] + "/" : "THE PREFIXES") +
+                       " (largest)",
+                   KeyTable(r.outside.largest, false));
+  }
+  return out;
+}
+
+nlohmann::ordered_json KeysJson(const std::vector<KeyFigures>& keys) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const KeyFigures& k : keys) {
+    out.push_back({{"key", k.key},
+                   {"bytes", k.bytes},
+                   {"revisions", k.revisions},
+                   {"bytesAllRevisions", k.bytes_all_revisions},
+                   {"live", k.live}});
+  }
+  return out;
+}
+
+std::string PrintJson(const InspectReport& r) {
+  using J = nlohmann::ordered_json;
+  J resources = J::array();
+  for (const ResourceReport& res : r.resources) {
+    J types = J::array(), keys = J::array();
+    for (const snapshot::TypeCount& t : res.types) {
+      types.push_back({{"encoding", t.encoding},
+                       {"apiVersion", t.api_version},
+                       {"kind", t.kind},
+                       {"objects", t.objects}});
+    }
+    for (const snapshot::EncryptionCount& e : res.encryption) {
+      keys.push_back({{"provider", e.provider},
+                      {"version", e.version},
+                      {"keyName", e.key_name},
+                      {"objects", e.objects}});
+    }
+    resources.push_back({{"resource", res.resource},
+                         {"group", res.group},
+                         {"prefix", res.prefix},
+                         {"path", res.path},
+                         {"objects", res.objects},
+                         {"bytes", res.bytes},
+                         {"bytesAllRevisions", res.bytes_all_revisions},
+                         {"revisions", res.revisions},
+                         {"deletes", res.deletes},
+                         {"withLease", res.with_lease},
+                         {"storageVersions", std::move(types)},
+                         {"encryption", {{"plain", res.plain}, {"keys", std::move(keys)}}}});
+  }
+  J namespaces = J::array();
+  for (const auto& ns : r.namespaces) {
+    namespaces.push_back({{"namespace", ns.name}, {"objects", ns.objects}, {"bytes", ns.bytes}});
+  }
+  J ttls = J::array();
+  for (const auto& t : r.leases.ttls) {
+    ttls.push_back({{"ttl", t.ttl}, {"leases", t.leases}, {"keys", t.keys}});
+  }
+  J j = {{"path", r.path},
+         {"compression", CompressionName(r.compression)},
+         {"file",
+          {{"size", r.file_size},
+           {"dbSize", r.db_size},
+           {"inUse", r.in_use_bytes},
+           {"free", r.free_bytes},
+           {"pageSize", r.page_size},
+           {"pages", r.pages},
+           {"freePages", r.free_pages}}},
+         {"revision", r.revision},
+         {"compactRevision", r.compact_revision},
+         {"compactRevKey", r.compact_rev_key ? J(*r.compact_rev_key) : J(nullptr)},
+         {"keys",
+          {{"distinct", r.keys},
+           {"live", r.live_keys},
+           {"revisions", r.revisions},
+           {"deletes", r.deletes},
+           {"bytesAllRevisions", r.user_bytes},
+           {"storedBytes", r.stored_bytes}}},
+         {"resources", std::move(resources)},
+         {"largest", KeysJson(r.largest)},
+         {"mostRevised", KeysJson(r.most_revised)},
+         {"namespaces", std::move(namespaces)},
+         {"clusterScoped", {{"objects", r.cluster_scoped.objects}, {"bytes", r.cluster_scoped.bytes}}},
+         {"outside",
+          {{"objects", r.outside.objects},
+           {"bytes", r.outside.bytes},
+           {"bytesAllRevisions", r.outside.bytes_all_revisions},
+           {"revisions", r.outside.revisions},
+           {"largest", KeysJson(r.outside.largest)}}},
+         {"leases",
+          {{"leases", r.leases.leases},
+           {"keys", r.leases.keys},
+           {"keysOnMissingLeases", r.leases.keys_on_missing},
+           {"ttls", std::move(ttls)}}}};
+  // Keys are the user's bytes: whatever is not UTF-8 prints as U+FFFD.
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+int RunInspect(const GlobalOptions& g, const CommandLine& cl) {
+  if (cl.args.size() != 1) {
+    return ExitWithError(kExitBadArgs, "snapshot inspect requires exactly one argument");
+  }
+  if (int rc = ValidateOutputFormat(g.write_out, false); rc != kExitSuccess) return rc;
+  if (g.write_out == "fields") {
+    return ExitWithError(kExitBadFeature,
+                         "snapshot inspect prints -w table (the default) or -w json, not fields");
+  }
+  snapshot::InspectOptions options;
+  options.path = cl.args[0];
+  if (cl.Has("prefix")) {
+    options.prefixes.clear();
+    for (const std::string& value : cl.flags.at("prefix")) {
+      for (size_t start = 0; start <= value.size();) {
+        const size_t comma = std::min(value.find(',', start), value.size());
+        const std::string given = value.substr(start, comma - start);
+        if (given.empty()) {
+          return ExitWithError(kExitBadArgs,
+                               "--prefix: an empty prefix (give the apiserver's --etcd-prefix, "
+                               "e.g. /registry)");
+        }
+        // The apiserver joins "/" and its prefix: "registry", "/registry" and "/registry/" are
+        // one prefix, and "/" puts resources at the root.
+        std::string p = given[0] == '/' ? given : "/" + given;
+        while (!p.empty() && p.back() == '/') p.pop_back();
+        options.prefixes.push_back(p);
+        start = comma + 1;
+      }
+    }
+  }
+  if (cl.Has("top")) {
+    auto top = ParseGoUint64(cl.Last("top"));
+    if (!top.ok() || *top > 1000000) {
+      return ExitWithError(kExitBadArgs, "--top must be a count from 0 to 1000000");
+    }
+    options.top = static_cast<size_t>(*top);
+  }
+  Result<InspectReport> report = snapshot::Inspect(options);
+  if (!report.ok()) return ExitWithError(kExitError, report.status().message());
+  const std::string out =
+      g.write_out == "json" ? PrintJson(*report) : PrintTable(*report, options);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return std::fflush(stdout) == 0 ? kExitSuccess : kExitIO;
+}
+
+}  // namespace etcdsnap::cli
