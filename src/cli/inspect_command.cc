@@ -110,30 +110,35 @@ std::string PrintTable(const InspectReport& r, const snapshot::InspectOptions& o
     out += Section("MOST REVISED KEYS", KeyTable(r.most_revised, true));
   }
 
-  // Namespaces, by bytes; the top N, and cluster-scoped objects.
-  rows.clear();
-  uint64_t ns_max = r.cluster_scoped.bytes, ns_total = r.cluster_scoped.bytes;
-  for (const auto& ns : r.namespaces) {
-    ns_max = std::max(ns_max, ns.bytes);
+  // Namespaces, by bytes: the top N, the rest together, and cluster-scoped objects; the bars
+  // are scaled to the largest of these rows.
+  struct NsRow {
+    std::string name;
+    uint64_t objects, bytes;
+  };
+  std::vector<NsRow> ns_rows;
+  uint64_t ns_total = r.cluster_scoped.bytes;
+  for (size_t i = 0; i < r.namespaces.size(); ++i) {
+    const snapshot::NamespaceReport& ns = r.namespaces[i];
     ns_total += ns.bytes;
-  }
-  for (size_t i = 0; i < r.namespaces.size() && i < o.top; ++i) {
-    const auto& ns = r.namespaces[i];
-    rows.push_back({ns.name, Num(ns.objects), HumanizeBytes(ns.bytes), Bar(ns.bytes, ns_max, ns_total)});
-  }
-  if (r.namespaces.size() > o.top) {
-    uint64_t objects = 0, bytes = 0;
-    for (size_t i = o.top; i < r.namespaces.size(); ++i) {
-      objects += r.namespaces[i].objects;
-      bytes += r.namespaces[i].bytes;
+    if (i < o.top) {
+      ns_rows.push_back({ns.name, ns.objects, ns.bytes});
+    } else if (i == o.top) {
+      ns_rows.push_back({"(" + Num(r.namespaces.size() - o.top) + " more)", ns.objects, ns.bytes});
+    } else {
+      ns_rows.back().objects += ns.objects;
+      ns_rows.back().bytes += ns.bytes;
     }
-    rows.push_back({"(" + Num(r.namespaces.size() - o.top) + " more)", Num(objects),
-                    HumanizeBytes(bytes), Bar(bytes, ns_max, ns_total)});
   }
   if (r.cluster_scoped.objects > 0) {
-    rows.push_back({"(cluster-scoped)", Num(r.cluster_scoped.objects),
-                    HumanizeBytes(r.cluster_scoped.bytes),
-                    Bar(r.cluster_scoped.bytes, ns_max, ns_total)});
+    ns_rows.push_back({"(cluster-scoped)", r.cluster_scoped.objects, r.cluster_scoped.bytes});
+  }
+  uint64_t ns_max = 0;
+  for (const NsRow& row : ns_rows) ns_max = std::max(ns_max, row.bytes);
+  rows.clear();
+  for (const NsRow& row : ns_rows) {
+    rows.push_back({row.name, Num(row.objects), HumanizeBytes(row.bytes),
+                    Bar(row.bytes, ns_max, ns_total)});
   }
   if (!rows.empty()) {
     out += Section("NAMESPACES (live objects)",
