@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Benchmarks `etcdsnap snapshot inspect`: wall time and peak RSS (/usr/bin/time -f "%e %M"),
+# BENCH_RUNS runs each, medians, warm page cache, on
+#  1. a Kubernetes-shaped file of BENCH_SIZE_MB (1024) MiB of keys and values written by
+#     etcdsnap-k8sdb (no server): pods, events on leases, configmaps, encrypted secrets, node
+#     leases renewed many times, a JSON custom resource; hundreds of thousands of keys, each
+#     with a few revisions, which is what the per-key table costs;
+#  2. a file with BENCH_KEYS (1000000) keys written twice each with 100-byte values
+#     (etcdsnap-keysdb, as bench/hashkv.sh): the per-key table at its largest for the bytes;
+#  3. the ~1 GiB snapshot the other benchmarks use, when there is one ($SNAP, else
+#     $BENCH_DIR/snap.db as left by `bench/save.sh --fill-only`: 256 KiB values, few keys).
+# Beside each, `snapshot status` on the same file (the same walk, without the report).
+# Targets: a 1 GiB file in seconds; memory one record per key (docs/inspect.md).
+# Environment: BENCH_DIR (/tmp/etcdsnap-bench), BUILD_DIR (build), BENCH_RUNS (3),
+# BENCH_SIZE_MB (1024), BENCH_KEYS (1000000; 0 skips part 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BENCH_DIR=${BENCH_DIR:-/tmp/etcdsnap-bench}
+BUILD_DIR=${BUILD_DIR:-build}
+RUNS=${BENCH_RUNS:-3}
+SIZE_MB=${BENCH_SIZE_MB:-1024}
+SNAP=${SNAP:-$BENCH_DIR/snap.db}
+ETCDSNAP=$BUILD_DIR/etcdsnap
+K8SDB=$BUILD_DIR/etcdsnap-k8sdb
+KEYSDB=$BUILD_DIR/etcdsnap-keysdb
+KEYS=${BENCH_KEYS:-1000000}
+TIME=/usr/bin/time
+
+. bench/common.sh
+[ -x "$ETCDSNAP" ] || die "$ETCDSNAP not built (scripts/build.sh)"
+[ -x "$TIME" ] || die "/usr/bin/time not found (apt-get install time)"
+if [ ! -x "$K8SDB" ] || [ ! -x "$KEYSDB" ]; then
+  cmake -S . -B "$BUILD_DIR" -DETCDSNAP_BUILD_BENCH=ON >/dev/null
+  cmake --build "$BUILD_DIR" -j2 --target etcdsnap-k8sdb etcdsnap-keysdb >/dev/null
+fi
+mkdir -p "$BENCH_DIR"
+# No etcd is started: check `uptime` first, timings beside another heavy job are worth little.
+
+# measure NAME CMD...: appends "wall rss_kib" to $BENCH_DIR/NAME.times
+measure() {
+  local name=$1
+  shift
+  "$TIME" -f "%e %M" -o "$BENCH_DIR/$name.last" "$@" >"$BENCH_DIR/$name.out" 2>&1 ||
+    die "$name failed: $* ($(tail -c 300 "$BENCH_DIR/$name.out"))"
+  cat "$BENCH_DIR/$name.last" >>"$BENCH_DIR/$name.times"
+  printf "  %-22s wall %6ss  peak RSS %8s KiB\n" "$name" $(cat "$BENCH_DIR/$name.last")
+}
+report() {
+  printf "%-22s %10s %14s\n" "median" "wall (s)" "peak RSS (MiB)"
+  for n in "$@"; do
+    f=$BENCH_DIR/$n.times
+    [ -f "$f" ] || continue
+    printf "%-22s %10s %14.1f\n" "$n" "$(median 1 "$f")" "$(calc "$(median 2 "$f") / 1024")"
+  done
+}
+
+K8S_FILE=$BENCH_DIR/k8s-${SIZE_MB}MB.db
+if [ ! -f "$K8S_FILE" ]; then
+  "$K8SDB" --out "$K8S_FILE.part" --size-mb "$SIZE_MB" >"$BENCH_DIR/k8sdb.out"
+  mv "$K8S_FILE.part" "$K8S_FILE"
+fi
+echo "kubernetes-shaped: $K8S_FILE ($(stat -c %s "$K8S_FILE") bytes)"
+cat "$K8S_FILE" >/dev/null  # warm the page cache
+rm -f "$BENCH_DIR"/{inspect-k8s,inspect-k8s-json,status-k8s,inspect-snap,status-snap}.times
+for i in $(seq "$RUNS"); do
+  echo "run $i"
+  measure inspect-k8s "$ETCDSNAP" snapshot inspect "$K8S_FILE"
+  measure inspect-k8s-json "$ETCDSNAP" snapshot inspect "$K8S_FILE" -w json
+  measure status-k8s "$ETCDSNAP" snapshot status "$K8S_FILE"
+done
+"$ETCDSNAP" snapshot inspect "$K8S_FILE" -w json >"$BENCH_DIR/inspect-k8s.json"
+names=(inspect-k8s inspect-k8s-json status-k8s)
+keys=$(grep -o '"distinct":[0-9]*' "$BENCH_DIR/inspect-k8s.json" | head -1 | cut -d: -f2)
+revs=$(grep -o '"revisions":[0-9]*' "$BENCH_DIR/inspect-k8s.json" | head -1 | cut -d: -f2)
+echo "  ($keys keys, $revs revisions)"
+
+if [ "$KEYS" -gt 0 ]; then
+  KEYS_FILE=$BENCH_DIR/keys-$KEYS.db
+  if [ ! -f "$KEYS_FILE" ]; then
+    "$KEYSDB" --out "$KEYS_FILE.part" --keys "$KEYS" --revisions 2 --value-size 100 >/dev/null
+    mv "$KEYS_FILE.part" "$KEYS_FILE"
+  fi
+  echo "many keys: $KEYS_FILE ($KEYS keys x 2 revisions, $(stat -c %s "$KEYS_FILE") bytes)"
+  cat "$KEYS_FILE" >/dev/null
+  rm -f "$BENCH_DIR"/{inspect-keys,status-keys}.times
+  for i in $(seq "$RUNS"); do
+    echo "run $i"
+    measure inspect-keys "$ETCDSNAP" snapshot inspect "$KEYS_FILE"
+    measure status-keys "$ETCDSNAP" snapshot status "$KEYS_FILE"
+  done
+  names+=(inspect-keys status-keys)
+fi
+
+if [ -f "$SNAP" ]; then
+  echo "snapshot: $SNAP ($(stat -c %s "$SNAP") bytes)"
+  cat "$SNAP" >/dev/null
+  for i in $(seq "$RUNS"); do
+    echo "run $i"
+    measure inspect-snap "$ETCDSNAP" snapshot inspect "$SNAP"
+    measure status-snap "$ETCDSNAP" snapshot status "$SNAP"
+  done
+  names+=(inspect-snap status-snap)
+else
+  echo "no snapshot at $SNAP: skipping it (bench/save.sh --fill-only makes one)"
+fi
+echo
+report "${names[@]}"
