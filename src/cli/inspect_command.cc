@@ -10,6 +10,7 @@
 
 #include "etcdsnap/cli/command.h"
 #include "etcdsnap/cli/table.h"
+#include "etcdsnap/etcd/kubernetes.h"
 #include "etcdsnap/snapshot/inspect.h"
 #include "etcdsnap/util/human.h"
 
@@ -38,7 +39,7 @@ std::string Num(uint64_t n) { return std::to_string(n); }
 // "pods", "widgets.example.com" (kubectl's resource.group); with several prefixes, the prefix
 // too.
 std::string ResourceName(const ResourceReport& r, bool show_prefix) {
-  std::string name = r.resource + (r.group.empty() ? "" : "." + r.group);
+  const std::string name = etcd::QualifiedResource(r.resource, r.group);
   return show_prefix ? r.prefix + " " + name : name;
 }
 

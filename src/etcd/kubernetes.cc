@@ -217,6 +217,12 @@ std::optional<RegistryKey> ParseRegistryKey(std::string_view key,
   return std::nullopt;
 }
 
+std::string QualifiedResource(std::string_view resource, std::string_view group) {
+  std::string out(resource);
+  if (!group.empty()) out.append(".").append(group);
+  return out;
+}
+
 const char* ValueEncodingName(ValueEncoding e) {
   switch (e) {
     case ValueEncoding::kProtobuf:

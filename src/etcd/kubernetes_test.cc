@@ -102,6 +102,11 @@ TEST(ParseRegistryKeyTest, OddShapesStillGetAResource) {
             (Parsed{"", "services", "services", "other", "x"}));
 }
 
+TEST(QualifiedResourceTest, ResourceDotGroupAsKubectlWritesIt) {
+  EXPECT_EQ(QualifiedResource("pods", ""), "pods");
+  EXPECT_EQ(QualifiedResource("widgets", "example.com"), "widgets.example.com");
+}
+
 TEST(DetectValueTypeTest, ProtobufEnvelopeAsTheApiserverWritesIt) {
   // A v1 Pod as kube-apiserver stores it (gogo's field order; raw shortened).
   const std::string pod =

@@ -13,6 +13,7 @@
 #include "etcdsnap/util/compression.h"
 #include "temp_dir.h"
 #include "test_history.h"
+#include "test_backend.h"
 #include "test_kubernetes.h"
 
 namespace etcdsnap::snapshot {
@@ -22,49 +23,16 @@ using etcd::testing::Encrypted;
 using etcd::testing::ProtobufEnvelope;
 using etcd::testing::RevisionKey;
 using etcd::testing::TestHistory;
-using etcd::testing::Varint;
-
-std::string LeaseValue(int64_t id, int64_t ttl) {
-  return "\x08" + Varint(static_cast<uint64_t>(id)) + "\x10" + Varint(static_cast<uint64_t>(ttl));
-}
-
-std::string BE64(uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>(v >> (56 - 8 * i));
-  return s;
-}
+using testing::BigEndian64;
 
 class InspectTest : public ::testing::Test {
  protected:
-  // Writes `h` as an etcd backend: buckets key, lease (`leases`: id -> TTL) and meta.
+  // Writes `h` as an etcd backend: buckets key, lease (`leases`: id -> TTL), members and meta.
   std::string Write(const TestHistory& h, const std::map<int64_t, int64_t>& leases,
                     const std::string& name = "snap.db", bool with_key_bucket = true) {
     const std::string path = tmp_.Join(name);
-    auto b = bolt::Builder::Create(path, {.persist_freelist = false, .sync = false});
-    EXPECT_TRUE(b.ok());
-    if (with_key_bucket) {
-      EXPECT_TRUE((*b)->BeginBucket(etcd::kKeyBucket).ok());
-      for (const auto& [k, v] : h.entries()) EXPECT_TRUE((*b)->Put(k, v).ok());
-      EXPECT_TRUE((*b)->EndBucket().ok());
-    }
-    EXPECT_TRUE((*b)->BeginBucket(etcd::kLeaseBucket).ok());
-    for (const auto& [id, ttl] : leases) {
-      EXPECT_TRUE((*b)->Put(BE64(static_cast<uint64_t>(id)), LeaseValue(id, ttl)).ok());
-    }
-    EXPECT_TRUE((*b)->EndBucket().ok());
-    EXPECT_TRUE((*b)->BeginBucket(etcd::kMetaBucket).ok());
-    EXPECT_TRUE((*b)->Put("consistent_index", std::string(8, '\1')).ok());
-    if (h.finished_compact()) {
-      EXPECT_TRUE(
-          (*b)->Put(etcd::kFinishedCompactKey, RevisionKey(*h.finished_compact(), 0, false)).ok());
-    }
-    if (h.scheduled_compact()) {
-      EXPECT_TRUE((*b)->Put(etcd::kScheduledCompactKey,
-                            RevisionKey(*h.scheduled_compact(), 0, false))
-                      .ok());
-    }
-    EXPECT_TRUE((*b)->EndBucket().ok());
-    EXPECT_TRUE((*b)->Finish().ok());
+    testing::WriteBackend(path, h,
+                          {.leases = leases, .members = {1}, .with_key_bucket = with_key_bucket});
     return path;
   }
 
@@ -430,7 +398,7 @@ TEST_F(InspectTest, Refusals) {
     ASSERT_TRUE((*b)->BeginBucket(etcd::kKeyBucket).ok());
     ASSERT_TRUE((*b)->EndBucket().ok());
     ASSERT_TRUE((*b)->BeginBucket(etcd::kLeaseBucket).ok());
-    ASSERT_TRUE((*b)->Put(BE64(5), "\x08").ok());
+    ASSERT_TRUE((*b)->Put(BigEndian64(5), "\x08").ok());
     ASSERT_TRUE((*b)->EndBucket().ok());
     ASSERT_TRUE((*b)->Finish().ok());
     auto r = Run(path);

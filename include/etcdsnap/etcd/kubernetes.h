@@ -40,6 +40,9 @@ struct RegistryKey {
 std::optional<RegistryKey> ParseRegistryKey(std::string_view key,
                                             const std::vector<std::string>& prefixes);
 
+// kubectl's name for a resource: "pods", "widgets.example.com" (resource.group).
+std::string QualifiedResource(std::string_view resource, std::string_view group);
+
 // How a value is stored (apimachinery's serializers and the encryption-at-rest transformers).
 enum class ValueEncoding {
   kProtobuf,   // "k8s\0" + runtime.Unknown: built-in types
