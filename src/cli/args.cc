@@ -32,6 +32,9 @@ const CommandSpec kCommands[] = {
     {"snapshot inspect", "etcdsnap snapshot inspect <filename> [--prefix P] [--top N] [flags]",
      "Reports what fills the etcd a snapshot came from: per Kubernetes resource, namespace and "
      "key, storage versions, encryption at rest, leases, free pages"},
+    {"snapshot diff", "etcdsnap snapshot diff <a> <b> [--keys] [--resource R] [--all] [flags]",
+     "Reports what changed between two snapshot files, per Kubernetes resource: objects added, "
+     "removed, recreated, modified, unchanged"},
     {"snapshot prune", "etcdsnap snapshot prune <name template> --keep-... [flags]",
      "Removes the snapshots a name template made that the --keep-* flags do not keep"},
     {"version", "etcdsnap version", "Prints the version of etcdsnap"},
@@ -196,8 +199,11 @@ const std::vector<FlagSpec>& AllFlags() {
       {"compact-rev", 0, K::kInt64, "0", "hash as a member compacted at this revision would (0: the file's own compact revision; it may only be raised)", "snapshot hashkv"},
       {"etcd-version", 0, K::kString, "latest", "follow this etcd release's HashKV rules (e.g. 3.4.23: --rev at the compact revision is refused before 3.4.27, a deletion at it is hashed before 3.4.34); latest: 3.4.34+, 3.5.16+, 3.6", "snapshot hashkv"},
       {"cluster", 0, K::kBool, "false", "with --endpoints: ask every member in their cluster's member list, not only the endpoints given", "snapshot hashkv"},
-      {"prefix", 0, K::kStringSlice, "[/registry]", "the apiservers' --etcd-prefix: keys under it are read as <prefix>/[<group>/]<resource>/[<namespace>/]<name>, the others reported as outside (several: comma-separated or repeated, e.g. OpenShift's /kubernetes.io,/openshift.io)", "snapshot inspect"},
+      {"prefix", 0, K::kStringSlice, "[/registry]", "the apiservers' --etcd-prefix: keys under it are read as <prefix>/[<group>/]<resource>/[<namespace>/]<name>, the others reported as outside (several: comma-separated or repeated, e.g. OpenShift's /kubernetes.io,/openshift.io)", "snapshot inspect,snapshot diff"},
       {"top", 0, K::kUint64, "10", "rows in each top list: largest objects, most revised keys, namespaces, lease TTLs, keys outside the prefix (0: none)", "snapshot inspect"},
+      {"keys", 0, K::kBool, "false", "also list the changed keys, with their change and bytes in each file", "snapshot diff"},
+      {"resource", 0, K::kString, "", "only this resource: its name (pods), kubectl's resource.group (widgets.example.com) or its key path (services/specs); a hidden one included", "snapshot diff"},
+      {"all", 0, K::kBool, "false", "also show the resources that change all the time and are hidden by default: events, leases, endpoints, endpointslices, masterleases, compact_rev_key", "snapshot diff"},
       {"require-trailer", 0, K::kBool, "false", "fail when the sha256 trailer is absent (a member's db rather than a saved snapshot): restore would need --skip-hash-check", "snapshot verify"},
   };
   return flags;

@@ -259,6 +259,20 @@ TEST(ParseCommandLineTest, InspectFlags) {
       << HelpText({"snapshot", "inspect"});
 }
 
+TEST(ParseCommandLineTest, DiffFlags) {
+  CommandLine cl = Parse({"snapshot", "diff", "a.db", "b.db", "--keys", "--resource", "pods",
+                          "--all", "--prefix", "/kubernetes.io"});
+  EXPECT_EQ(cl.command, (V{"snapshot", "diff"}));
+  EXPECT_EQ(cl.args, (V{"a.db", "b.db"}));
+  EXPECT_EQ(cl.Last("keys"), "true");
+  EXPECT_EQ(cl.Last("resource"), "pods");
+  EXPECT_EQ(cl.Last("all"), "true");
+  EXPECT_EQ(cl.Last("prefix"), "/kubernetes.io");
+  EXPECT_EQ(Parse({"snap", "d", "a", "b"}).command, (V{"snapshot", "diff"}));
+  EXPECT_EQ(ParseError({"snapshot", "inspect", "f", "--keys"}),
+            "unknown flag: --keys (it belongs to etcdsnap snapshot diff)");
+}
+
 // status and hashkv each have an --etcd-version with their own default and help.
 TEST(ParseCommandLineTest, SameFlagNameForTwoCommands) {
   EXPECT_EQ(Parse({"snapshot", "status", "f", "--etcd-version", "3.6"}).Last("etcd-version"), "3.6");

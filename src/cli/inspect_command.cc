@@ -297,6 +297,28 @@ std::string PrintJson(const InspectReport& r) {
 
 }  // namespace
 
+Result<std::vector<std::string>> PrefixFlag(const CommandLine& cl) {
+  if (!cl.Has("prefix")) return std::vector<std::string>{std::string(etcd::kRegistryPrefix)};
+  std::vector<std::string> prefixes;
+  for (const std::string& value : cl.flags.at("prefix")) {
+    for (size_t start = 0; start <= value.size();) {
+      const size_t comma = std::min(value.find(',', start), value.size());
+      const std::string given = value.substr(start, comma - start);
+      if (given.empty()) {
+        return Status::InvalidArgument(
+            "--prefix: an empty prefix (give the apiserver's --etcd-prefix, e.g. /registry)");
+      }
+      // The apiserver joins "/" and its prefix: "registry", "/registry" and "/registry/" are
+      // one prefix, and "/" puts resources at the root.
+      std::string p = given[0] == '/' ? given : "/" + given;
+      while (!p.empty() && p.back() == '/') p.pop_back();
+      prefixes.push_back(p);
+      start = comma + 1;
+    }
+  }
+  return prefixes;
+}
+
 int RunInspect(const GlobalOptions& g, const CommandLine& cl) {
   if (cl.args.size() != 1) {
     return ExitWithError(kExitBadArgs, "snapshot inspect requires exactly one argument");
@@ -308,26 +330,9 @@ int RunInspect(const GlobalOptions& g, const CommandLine& cl) {
   }
   snapshot::InspectOptions options;
   options.path = cl.args[0];
-  if (cl.Has("prefix")) {
-    options.prefixes.clear();
-    for (const std::string& value : cl.flags.at("prefix")) {
-      for (size_t start = 0; start <= value.size();) {
-        const size_t comma = std::min(value.find(',', start), value.size());
-        const std::string given = value.substr(start, comma - start);
-        if (given.empty()) {
-          return ExitWithError(kExitBadArgs,
-                               "--prefix: an empty prefix (give the apiserver's --etcd-prefix, "
-                               "e.g. /registry)");
-        }
-        // The apiserver joins "/" and its prefix: "registry", "/registry" and "/registry/" are
-        // one prefix, and "/" puts resources at the root.
-        std::string p = given[0] == '/' ? given : "/" + given;
-        while (!p.empty() && p.back() == '/') p.pop_back();
-        options.prefixes.push_back(p);
-        start = comma + 1;
-      }
-    }
-  }
+  auto prefixes = PrefixFlag(cl);
+  if (!prefixes.ok()) return ExitWithError(kExitBadArgs, prefixes.status().message());
+  options.prefixes = *prefixes;
   if (cl.Has("top")) {
     auto top = ParseGoUint64(cl.Last("top"));
     if (!top.ok() || *top > 1000000) {

@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
   if (command == "snapshot prune") return etcdsnap::cli::RunPrune(g, cl);
   if (command == "snapshot hashkv") return etcdsnap::cli::RunHashKv(g, cl);
   if (command == "snapshot inspect") return etcdsnap::cli::RunInspect(g, cl);
+  if (command == "snapshot diff") return etcdsnap::cli::RunDiff(g, cl);
   // Not reached: the parser accepts only the commands above.
   return ExitWithError(etcdsnap::cli::kExitError, "unknown command \"" + command + "\"");
 }

@@ -16,10 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "etcd_cluster.h"
-#include "require.h"
-#include "subprocess.h"
-#include "temp_dir.h"
+#include "live_etcd.h"
 #include "test_kubernetes.h"
 
 namespace etcdsnap::testing {
@@ -88,30 +85,22 @@ class Model {
   std::map<std::string, Key> keys_;
 };
 
-class InspectLiveTest : public ::testing::Test {
+class InspectLiveTest : public LiveEtcdTest {
  protected:
-  void SetUp() override {
-    ETCDSNAP_REQUIRE_OR_SKIP(!EtcdBinary().empty(), "etcd not installed");
-    cluster_ = std::make_unique<EtcdCluster>(EtcdOptions{.tls = false}, nullptr);
-    ASSERT_TRUE(cluster_->Start());
-    endpoint_ = cluster_->member(0).Endpoint();
-    ASSERT_TRUE(cluster_->Client().Revision(&rev_).ok());
-  }
-
-  // One apiserver write: a put of `value` at the next revision.
+  // One apiserver write: a put of `value` at the next revision, in the model too.
   void Put(const std::string& key, const std::string& value, const std::string& resource,
            const std::string& group, const std::string& ns, const std::string& type,
            int64_t lease = 0) {
-    ASSERT_TRUE(cluster_->Client().Put(key, value, lease).ok()) << key;
-    model_.Put(key, value.size(), ++rev_, resource, group, ns, type, lease);
+    PutRaw(key, value, lease);
+    model_.Put(key, value.size(), rev_, resource, group, ns, type, lease);
   }
   void Pod(const std::string& ns, const std::string& name, size_t size) {
     Put("/registry/pods/" + ns + "/" + name, ProtobufEnvelope("v1", "Pod", std::string(size, 'p')),
         "pods", "", ns, "protobuf v1 Pod");
   }
   void Delete(const std::string& key) {
-    ASSERT_TRUE(cluster_->Client().Delete(key).ok()) << key;
-    model_.Delete(key, ++rev_);
+    DeleteRaw(key);
+    model_.Delete(key, rev_);
   }
 
   // A cluster's worth of objects, then churn, a compaction, and more after it.
@@ -201,25 +190,12 @@ class InspectLiveTest : public ::testing::Test {
         "default", "protobuf apps/v1 Deployment");
     Put("/other-app/config", "plain text, not Kubernetes", "", "", "", "other");
     leases_ = {{events_lease, 3660}, {short_lease, 600}, {unused_lease, 120}};
-    int64_t server = 0;
-    ASSERT_TRUE(cluster_->Client().Revision(&server).ok());
-    ASSERT_EQ(server, rev_) << "the model lost count of revisions";
-  }
-
-  std::string Save(const std::string& name, std::vector<std::string> extra = {}) {
-    const std::string path = tmp_.Join(name);
-    std::vector<std::string> argv = {EtcdsnapBinary(), "--endpoints", endpoint_, "snapshot",
-                                     "save", path};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    CommandResult r = RunCommand(argv, {}, std::chrono::seconds(60));
-    EXPECT_EQ(r.exit_code, 0) << r.Describe();
-    return path;
+    ExpectRevisionCounted();
   }
 
   CommandResult Inspect(std::vector<std::string> args) {
-    std::vector<std::string> argv = {EtcdsnapBinary(), "snapshot", "inspect"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, {}, std::chrono::seconds(60));
+    args.insert(args.begin(), {"snapshot", "inspect"});
+    return Etcdsnap(args);
   }
 
   Json InspectJson(const std::string& path, std::vector<std::string> extra = {}) {
@@ -232,28 +208,10 @@ class InspectLiveTest : public ::testing::Test {
     return j;
   }
 
-  TempDir tmp_{"etcdsnap-inspect-live"};
-  std::unique_ptr<EtcdCluster> cluster_;
-  std::string endpoint_;
-  int64_t rev_ = 0;
   int64_t compacted_ = 0;
   Model model_;
   std::map<int64_t, int64_t> leases_;  // id -> TTL
 };
-
-// True when one line of `text` holds every one of `parts`.
-bool HasLine(const std::string& text, const std::vector<std::string>& parts) {
-  for (size_t at = 0; at < text.size();) {
-    const size_t end = std::min(text.find('\n', at), text.size());
-    const std::string line = text.substr(at, end - at);
-    if (std::all_of(parts.begin(), parts.end(),
-                    [&](const std::string& p) { return line.find(p) != std::string::npos; })) {
-      return true;
-    }
-    at = end + 1;
-  }
-  return false;
-}
 
 // The report's resources as {resource.group -> figures} and the model's, in the same shape.
 Json ResourcesByName(const Json& report) {

@@ -37,6 +37,7 @@ const std::vector<Entry>& Entries() {
       {"initial-advertise-peer-urls", ValueKind::kText, "urls", {}},
       {"name", ValueKind::kText, "name", {}},
       {"prefix", ValueKind::kText, "prefix[,prefix...]", {}},
+      {"resource", ValueKind::kText, "resource", {}},
   };
   return entries;
 }

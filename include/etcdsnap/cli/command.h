@@ -68,6 +68,12 @@ int RunRestore(const GlobalOptions& g, const CommandLine& cl);
 int RunPrune(const GlobalOptions& g, const CommandLine& cl);
 int RunHashKv(GlobalOptions& g, const CommandLine& cl);
 int RunInspect(const GlobalOptions& g, const CommandLine& cl);
+int RunDiff(const GlobalOptions& g, const CommandLine& cl);
+
+// inspect's and diff's --prefix: every value, comma-separated lists split, each made
+// "/<prefix>" without a trailing '/' ("/" becomes ""); the default /registry when absent.
+// kInvalidArgument for an empty one.
+Result<std::vector<std::string>> PrefixFlag(const CommandLine& cl);
 
 // Reads ETCDCTL_* variables into unset global flags, with etcdctl's rules: empty values are
 // ignored, a variable that shadows a flag given on the command line is an error, unknown
