@@ -8,6 +8,26 @@ median() {
     if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# measure NAME CMD...: runs CMD under /usr/bin/time ($TIME), appends "wall rss_kib" to
+# $BENCH_DIR/NAME.times and prints the run; its output goes to $BENCH_DIR/NAME.out.
+measure() {
+  local name=$1
+  shift
+  "$TIME" -f "%e %M" -o "$BENCH_DIR/$name.last" "$@" >"$BENCH_DIR/$name.out" 2>&1 ||
+    die "$name failed: $* ($(tail -c 300 "$BENCH_DIR/$name.out"))"
+  cat "$BENCH_DIR/$name.last" >>"$BENCH_DIR/$name.times"
+  printf "  %-22s wall %6ss  peak RSS %8s KiB\n" "$name" $(cat "$BENCH_DIR/$name.last")
+}
+# report NAME...: the medians of each NAME's runs.
+report() {
+  printf "%-22s %10s %14s\n" "median" "wall (s)" "peak RSS (MiB)"
+  for n in "$@"; do
+    f=$BENCH_DIR/$n.times
+    [ -f "$f" ] || continue
+    printf "%-22s %10s %14.1f\n" "$n" "$(median 1 "$f")" "$(calc "$(median 2 "$f") / 1024")"
+  done
+}
+
 # bench_etcd_with_data: starts a local etcd on BENCH_PORT (42379) over a data dir filled once
 # with BENCH_SIZE_MB (1024) MiB of BENCH_CONTENT (random) values of BENCH_VALUE_SIZE bytes by
 # etcdsnap-fill (cached in $BENCH_DIR, reused by later runs), waits until it takes writes, and

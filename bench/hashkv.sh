@@ -30,7 +30,7 @@ mkdir -p "$BENCH_DIR"
 # No etcd is started, so bench/common.sh's lock (held by a bench etcd for as long as it runs) is
 # not taken: check `uptime` first, timings beside another heavy job are worth little.
 
-# measure NAME CMD...: appends "wall rss_kib" to $BENCH_DIR/NAME.times
+# measure NAME CMD...: bench/common.sh's, with the start of the output (the hash) on the line.
 measure() {
   local name=$1
   shift
@@ -39,14 +39,6 @@ measure() {
   cat "$BENCH_DIR/$name.last" >>"$BENCH_DIR/$name.times"
   printf "  %-22s wall %6ss  peak RSS %8s KiB  %s\n" "$name" $(cat "$BENCH_DIR/$name.last") \
     "$(head -c 80 "$BENCH_DIR/$name.out")"
-}
-report() {
-  printf "%-22s %10s %14s\n" "median" "wall (s)" "peak RSS (MiB)"
-  for n in "$@"; do
-    f=$BENCH_DIR/$n.times
-    [ -f "$f" ] || continue
-    printf "%-22s %10s %14.1f\n" "$n" "$(median 1 "$f")" "$(calc "$(median 2 "$f") / 1024")"
-  done
 }
 
 names=()

@@ -37,24 +37,6 @@ fi
 mkdir -p "$BENCH_DIR"
 # No etcd is started: check `uptime` first, timings beside another heavy job are worth little.
 
-# measure NAME CMD...: appends "wall rss_kib" to $BENCH_DIR/NAME.times
-measure() {
-  local name=$1
-  shift
-  "$TIME" -f "%e %M" -o "$BENCH_DIR/$name.last" "$@" >"$BENCH_DIR/$name.out" 2>&1 ||
-    die "$name failed: $* ($(tail -c 300 "$BENCH_DIR/$name.out"))"
-  cat "$BENCH_DIR/$name.last" >>"$BENCH_DIR/$name.times"
-  printf "  %-22s wall %6ss  peak RSS %8s KiB\n" "$name" $(cat "$BENCH_DIR/$name.last")
-}
-report() {
-  printf "%-22s %10s %14s\n" "median" "wall (s)" "peak RSS (MiB)"
-  for n in "$@"; do
-    f=$BENCH_DIR/$n.times
-    [ -f "$f" ] || continue
-    printf "%-22s %10s %14.1f\n" "$n" "$(median 1 "$f")" "$(calc "$(median 2 "$f") / 1024")"
-  done
-}
-
 K8S_FILE=$BENCH_DIR/k8s-${SIZE_MB}MB.db
 if [ ! -f "$K8S_FILE" ]; then
   "$K8SDB" --out "$K8S_FILE.part" --size-mb "$SIZE_MB" >"$BENCH_DIR/k8sdb.out"

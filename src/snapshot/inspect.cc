@@ -54,12 +54,6 @@ struct TypeInfo {
   std::string api_version, kind, provider, version, key_name;
 };
 
-// What the walk adds up per resource, over every entry.
-struct ResourceInfo {
-  std::string prefix, group, resource, path;
-  uint64_t revisions = 0, deletes = 0, bytes_all = 0;
-};
-
 // Figures of one kind per resource (types, encryption keys), counted into a map.
 using CountMap = std::map<std::pair<uint32_t, uint32_t>, uint64_t>;
 
@@ -97,8 +91,10 @@ class Collector : public bolt::EntryVisitor {
   bool seen_key_bucket() const { return seen_key_bucket_; }
   int64_t last_main() const { return last_main_; }
   const etcd::KeyTable& table() const { return table_; }
-  const std::vector<ResourceInfo>& resources() const { return resources_; }
-  const ResourceInfo& outside() const { return outside_; }
+  // The resources with their history figures (revisions, deletes, bytes over all revisions),
+  // which the walk adds up entry by entry; the rest comes from the key table.
+  const std::vector<ResourceReport>& resources() const { return resources_; }
+  const ResourceReport& outside() const { return outside_; }
   const std::vector<TypeInfo>& types() const { return types_; }
   const std::unordered_map<int64_t, int64_t>& lease_ttls() const { return lease_ttls_; }
   const std::optional<int64_t>& compact_rev_key() const { return compact_rev_key_; }
@@ -141,10 +137,10 @@ class Collector : public bolt::EntryVisitor {
     }
     etcd::KeyRecord& rec = **r;
     if (inserted) rec.tag = ResourceOf(kv->key);
-    ResourceInfo& res = rec.tag == kOutside ? outside_ : resources_[rec.tag];
+    ResourceReport& res = rec.tag == kOutside ? outside_ : resources_[rec.tag];
     ++res.revisions;
     res.deletes += rev->tombstone;
-    res.bytes_all += user;
+    res.bytes_all_revisions += user;
     if (rev->tombstone) return;
     rec.tag2 = TypeOf(kv->value);
     if (kv->key == etcd::kCompactRevKey) {
@@ -209,8 +205,8 @@ class Collector : public bolt::EntryVisitor {
   uint64_t revisions_ = 0, deletes_ = 0, stored_bytes_ = 0, user_bytes_ = 0;
   etcd::KeyTable table_;
   Interner resource_ids_, type_ids_;
-  std::vector<ResourceInfo> resources_;
-  ResourceInfo outside_;
+  std::vector<ResourceReport> resources_;
+  ResourceReport outside_;
   std::vector<TypeInfo> types_;
   std::unordered_map<int64_t, int64_t> lease_ttls_;  // lease ID -> TTL
   std::optional<int64_t> compact_rev_key_;
@@ -254,7 +250,7 @@ bool MoreRevisedFirst(const etcd::KeyRecord& a, const etcd::KeyRecord& b) {
 void Summarize(const Collector& c, const InspectOptions& o, InspectReport* report) {
   const etcd::KeyTable& table = c.table();
   const std::vector<TypeInfo>& types = c.types();
-  std::vector<ResourceReport> resources(c.resources().size());
+  std::vector<ResourceReport> resources = c.resources();
   CountMap type_counts;  // (resource, type) -> live objects
   std::unordered_map<std::string_view, NamespaceReport> namespaces;
   std::map<int64_t, LeaseTtlReport> ttls;
@@ -305,16 +301,7 @@ void Summarize(const Collector& c, const InspectOptions& o, InspectReport* repor
       res.types.push_back({etcd::ValueEncodingName(t.encoding), t.api_version, t.kind, objects});
     }
   }
-  for (size_t i = 0; i < resources.size(); ++i) {
-    ResourceReport& res = resources[i];
-    const ResourceInfo& info = c.resources()[i];
-    res.prefix = info.prefix;
-    res.group = info.group;
-    res.resource = info.resource;
-    res.path = info.path;
-    res.revisions = info.revisions;
-    res.deletes = info.deletes;
-    res.bytes_all_revisions = info.bytes_all;
+  for (ResourceReport& res : resources) {
     std::stable_sort(res.types.begin(), res.types.end(),
                      [](const TypeCount& a, const TypeCount& b) { return a.objects > b.objects; });
     std::stable_sort(res.encryption.begin(), res.encryption.end(),
@@ -341,7 +328,7 @@ void Summarize(const Collector& c, const InspectOptions& o, InspectReport* repor
             });
 
   report->outside.revisions = c.outside().revisions;
-  report->outside.bytes_all_revisions = c.outside().bytes_all;
+  report->outside.bytes_all_revisions = c.outside().bytes_all_revisions;
   report->largest = Top(table, std::move(live), o.top, LargerFirst);
   report->most_revised = Top(table, std::move(revised), o.top, MoreRevisedFirst);
   report->outside.largest = Top(table, std::move(outside), o.top, LargerFirst);
