@@ -144,9 +144,10 @@ TEST_F(BashCompletionTest, ValuesOfWriteOutCompressAndLogFormatAreTheOnesHelpNam
 
 TEST_F(BashCompletionTest, FilesForSnapshotsAndTlsFilesDirectoriesForDataAndWalDirs) {
   const Words all = {"a.db", "b.db.zst", "restored"};
-  for (const char* command : {"save", "status", "verify", "restore", "hashkv"}) {
+  for (const char* command : {"save", "status", "verify", "restore", "hashkv", "inspect", "diff"}) {
     EXPECT_EQ(Complete({"etcdsnap", "snapshot", command, ""}), all) << command;
   }
+  EXPECT_EQ(Complete({"etcdsnap", "snapshot", "diff", "a.db", ""}), all);  // b, too
   EXPECT_EQ(Complete({"etcdsnap", "snapshot", "status", "b"}), (Words{"b.db.zst"}));
   for (const char* flag : {"--cacert", "--cert", "--key"}) {
     EXPECT_EQ(Complete({"etcdsnap", flag, ""}), all) << flag;
@@ -221,6 +222,9 @@ TEST_F(ZshCompletionTest, CommandsFlagsValuesAndFiles) {
   EXPECT_EQ(Complete("etcdsnap snapshot save f --compress "), (Words{"none", "zstd", "gzip"}));
   EXPECT_EQ(Complete("etcdsnap snapshot status "), (Words{"a.db", "restored"}));
   EXPECT_EQ(Complete("etcdsnap snapshot restore a.db --data-dir "), Words{"restored"});
+  // diff takes two files.
+  EXPECT_EQ(Complete("etcdsnap snapshot diff "), (Words{"a.db", "restored"}));
+  EXPECT_EQ(Complete("etcdsnap snapshot diff a.db "), (Words{"a.db", "restored"}));
 }
 
 }  // namespace

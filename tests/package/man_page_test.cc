@@ -124,6 +124,8 @@ TEST(ManPageTest, TheExitCodesOfEachCommandAreListed) {
       {"etcdsnap-snapshot-restore", {"0", "1", "128", "128+\\fIn\\fR"}},
       {"etcdsnap-snapshot-prune", {"0", "1", "4", "6", "128"}},
       {"etcdsnap-snapshot-hashkv", {"0", "1", "2", "4", "65", "128"}},
+      {"etcdsnap-snapshot-inspect", {"0", "1", "4", "6", "128"}},
+      {"etcdsnap-snapshot-diff", {"0", "1", "4", "6", "128"}},
   };
   for (const auto& [name, list] : codes) {
     const std::string page = ReadFileOrEmpty(kManDir + "/" + name + ".1");

@@ -68,6 +68,7 @@ ValueSpec FlagValue(const cli::FlagSpec& flag) {
 
 ValueSpec CommandArguments(const std::string& command) {
   if (command == "snapshot prune") return {ValueKind::kFile, "name template", {}};
+  if (command == "snapshot diff") return {ValueKind::kFile, "filename", {}, 2};
   if (command.rfind("snapshot ", 0) == 0) return {ValueKind::kFile, "filename", {}};
   if (command == "help") return {ValueKind::kCommand, "command", {}};
   return {ValueKind::kNone, "", {}};

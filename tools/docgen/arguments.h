@@ -24,6 +24,7 @@ struct ValueSpec {
   ValueKind kind = ValueKind::kText;
   std::string placeholder;           // the man page's name for the value: "file", "format"
   std::vector<std::string> choices;  // kChoice only
+  int count = 1;                     // command arguments: how many (diff takes two files)
 };
 
 // The value `flag` takes.

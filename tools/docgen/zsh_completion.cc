@@ -80,7 +80,8 @@ std::string Function(const cli::CommandSpec& c) {
     const ValueSpec args = CommandArguments(path);
     std::string positional;
     if (args.kind == ValueKind::kFile) {
-      positional = " \\\n    " + SingleQuoted(":" + Action(args));
+      // A command that takes several files (diff) completes every one.
+      positional = " \\\n    " + SingleQuoted((args.count > 1 ? "*:" : ":") + Action(args));
     } else if (args.kind == ValueKind::kCommand) {
       std::string top;
       for (const std::string& s : cli::Subcommands("")) top += (top.empty() ? "" : " ") + s;
