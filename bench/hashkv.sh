@@ -22,10 +22,7 @@ TIME=/usr/bin/time
 . bench/common.sh
 [ -x "$ETCDSNAP" ] || die "$ETCDSNAP not built (scripts/build.sh)"
 [ -x "$TIME" ] || die "/usr/bin/time not found (apt-get install time)"
-if [ ! -x "$KEYSDB" ]; then
-  cmake -S . -B "$BUILD_DIR" -DETCDSNAP_BUILD_BENCH=ON >/dev/null
-  cmake --build "$BUILD_DIR" -j2 --target etcdsnap-keysdb >/dev/null
-fi
+bench_build_tool etcdsnap-keysdb
 mkdir -p "$BENCH_DIR"
 # No etcd is started, so bench/common.sh's lock (held by a bench etcd for as long as it runs) is
 # not taken: check `uptime` first, timings beside another heavy job are worth little.

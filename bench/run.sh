@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# The benchmark matrix of issue #14: etcdsnap against etcdctl 3.4 on realistic data. For each
+# data shape and size: save over mutual TLS, status with a warm and a cold page cache, verify
+# (etcdsnap only) and restore, the two tools taking turns, BENCH_RUNS runs each. Writes into
+# BENCH_OUT:
+#   results.csv  a row per run: shape,size_mb,op,tool,run,wall_s,cpu_s,rss_kib,snapshot_bytes,note
+#   checks.txt   per shape and size: status -w json identical between the tools, saved bytes
+#   machine.md   CPU, cores, memory, kernel, BENCH_DIR's disk and file system, versions
+#   summary.md, time-<size>MB.svg, rss-<size>MB.svg   medians, ratios, targets (bench/charts.sh)
+#
+#   bench/run.sh                 run the matrix
+#   bench/run.sh --publish       run it, then copy the tables and charts into docs/performance*
+#   bench/run.sh --publish DIR   only publish an earlier run's results (= bench/charts.sh DIR --publish)
+#
+# Environment:
+#   BENCH_SHAPES   "kube 4k 256k"  kube: Kubernetes-like (bench/kube_shape.h); 4k and 256k:
+#                                  incompressible values of 4 KiB and of 256 KiB (overflow pages)
+#   BENCH_SIZE_MB  1024            the etcd backend's size per shape, MiB; a list runs each
+#                                  ("1024 8192"; 8192 is opt-in: about 50 GiB of disk, hours)
+#   BENCH_RUNS     5
+#   BENCH_DIR      /tmp/etcdsnap-bench   filled data dirs (kept: each shape and size is filled
+#                                  once), certificates, snapshots, restore targets
+#   BENCH_OUT      bench/results/<date>-<host>
+#   BENCH_PORT     43379           etcd's client port (the peer port is the next one)
+#   BUILD_DIR      build           etcdsnap: the static release build (scripts/build.sh); the
+#                                  bench helper etcdsnap-fill is built there if missing
+# Cold runs drop the page cache (sync; echo 3 >/proc/sys/vm/drop_caches) before each run; where
+# that is not permitted (not root, a container) they are recorded as "cold: not permitted".
+# Needs etcd, etcdctl, openssl, /usr/bin/time and gnuplot: bash scripts/deps.sh --bench.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/common.sh
+
+PUBLISH=0
+case ${1:-} in
+  "") ;;
+  --publish)
+    [ -z "${2:-}" ] || exec bash bench/charts.sh "$2" --publish
+    PUBLISH=1 ;;
+  *) die "usage: bench/run.sh [--publish [RESULTS_DIR]]" ;;
+esac
+
+SHAPES=${BENCH_SHAPES:-kube 4k 256k}
+SIZES=${BENCH_SIZE_MB:-1024}
+RUNS=${BENCH_RUNS:-5}
+BENCH_DIR=${BENCH_DIR:-/tmp/etcdsnap-bench}
+BENCH_OUT=${BENCH_OUT:-bench/results/$(date +%Y%m%d-%H%M)-$(hostname -s)}
+PORT=${BENCH_PORT:-43379}
+BUILD_DIR=${BUILD_DIR:-build}
+ETCDSNAP=$BUILD_DIR/etcdsnap
+TIME=/usr/bin/time
+
+for shape in $SHAPES; do
+  case $shape in kube | 4k | 256k) ;; *) die "unknown shape '$shape' in BENCH_SHAPES (kube, 4k, 256k)" ;; esac
+done
+for size in $SIZES; do
+  [[ $size =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZE_MB takes whole MiB, not '$size'"
+done
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS takes a positive whole number, not '$RUNS'"
+missing=()
+for cmd in etcd etcdctl openssl gnuplot lscpu; do command -v $cmd >/dev/null || missing+=("$cmd"); done
+[ -x "$TIME" ] || missing+=("$TIME")
+[ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run bash scripts/deps.sh --bench"
+ETCDCTL=$(command -v etcdctl)
+[ -x "$ETCDSNAP" ] || die "$ETCDSNAP not built (BUILD_DIR=$BUILD_DIR bash scripts/build.sh)"
+bench_build_tool etcdsnap-fill
+bench_lock
+
+# Cold runs: permitted when dropping the page cache works now.
+drop_caches() { sync && (echo 3 >/proc/sys/vm/drop_caches) 2>/dev/null; }
+COLD=1
+drop_caches || COLD=0
+[ "$COLD" = 1 ] || echo "bench: cannot drop the page cache here: cold: not permitted" >&2
+
+# Disk: each shape and size not filled yet needs its data dir and a snapshot (about 2.5x the
+# size), and the runs a saved snapshot and a restored data dir at a time (2x the largest size).
+need_mb=0 largest=0
+for size in $SIZES; do
+  [ "$size" -gt "$largest" ] && largest=$size
+  for shape in $SHAPES; do
+    [ -f "$BENCH_DIR/$shape-${size}MB/filled" ] || need_mb=$((need_mb + size * 5 / 2))
+  done
+done
+need_mb=$((need_mb + largest * 2 + 1024))
+free_mb=$(df -Pm "$BENCH_DIR" | awk 'NR == 2 { print $4 }')
+[ "$free_mb" -ge "$need_mb" ] ||
+  die "$BENCH_DIR needs about $need_mb MiB free for this matrix, has $free_mb MiB (set BENCH_DIR)"
+
+mkdir -p "$BENCH_OUT"
+BENCH_OUT=$(cd "$BENCH_OUT" && pwd)
+CSV=$BENCH_OUT/results.csv
+CHECKS=$BENCH_OUT/checks.txt
+echo "shape,size_mb,op,tool,run,wall_s,cpu_s,rss_kib,snapshot_bytes,note" >"$CSV"
+: >"$CHECKS"
+PKI=$BENCH_DIR/pki
+bench_pki "$PKI"
+
+# machine.md: what the numbers were measured on.
+{
+  echo "# Machine"
+  echo
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores online"
+  echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+  echo "- kernel: $(uname -srm)"
+  read -r dev fstype < <(df -PT "$BENCH_DIR" | awk 'NR == 2 { print $1, $2 }')
+  disk=$(lsblk -ndo MODEL,ROTA,SIZE "$dev" 2>/dev/null | awk '{ $1 = $1; print }' || true)
+  echo "- BENCH_DIR $BENCH_DIR: $fstype on $dev${disk:+ ($disk; ROTA 1 = rotating)}"
+  echo "- etcd: $(etcd --version | head -1 | sed 's/^etcd Version: //'); etcdctl: $("$ETCDCTL" version | head -1 | sed 's/^etcdctl version: //')"
+  echo "- etcdsnap: $("$ETCDSNAP" version | head -1 | sed 's/^etcdsnap version: //') ($("$ETCDSNAP" version | sed -n 's/^Git SHA: //p'), $ETCDSNAP, $(file -b "$ETCDSNAP" | cut -d, -f1-2,5 | sed 's/  */ /g'))"
+  echo "- cold page cache: $([ "$COLD" = 1 ] && echo "dropped before each cold run" || echo "cold: not permitted")"
+  echo "- runs: $RUNS per tool and operation, the tools taking turns (each run swaps which goes first)"
+} >"$BENCH_OUT/machine.md"
+
+# measure OP TOOL RUN CMD...: runs CMD under /usr/bin/time; appends its row to the CSV.
+measure() {
+  local op=$1 tool=$2 run=$3 wall user sys rss
+  shift 3
+  "$TIME" -f "%e %U %S %M" -o "$WORK/time.txt" "$@" >"$WORK/last.out" 2>&1 ||
+    { tail -5 "$WORK/last.out" >&2; die "$op by $tool failed in run $run: $*"; }
+  read -r wall user sys rss <"$WORK/time.txt"
+  echo "$SHAPE,$SIZE,$op,$tool,$run,$wall,$(calc "$user + $sys"),$rss,$SNAP_BYTES," >>"$CSV"
+  printf '  %-12s %-8s run %-2s wall %7ss  cpu %7ss  rss %7.1f MiB\n' "$op" "$tool" "$run" \
+    "$wall" "$(calc "$user + $sys")" "$(calc "$rss / 1024")"
+}
+bin() { if [ "$1" = etcdsnap ]; then echo "$ETCDSNAP"; else echo "$ETCDCTL"; fi; }
+warm() { cat "$@" >/dev/null; }
+
+# fill SHAPE SIZE_MB: loads the running etcd. The target is the backend file's size: a 4 KiB
+# value takes two 4 KiB pages, a 256 KiB one 65 (bench/kube_shape.cc sizes its own plan).
+fill() {
+  local bytes=$(($2 * 1024 * 1024)) args=(--endpoint "${ENDPOINT#https://}" "${ETCDCTL_TLS[@]}")
+  case $1 in
+    kube) args+=(--shape kube --bytes "$bytes" --concurrency 64) ;;
+    4k) args+=(--value-size 4096 --bytes $((bytes / 2)) --concurrency 32) ;;
+    256k) args+=(--value-size 262144 --bytes $((bytes / 65 * 64)) --concurrency 16) ;;
+  esac
+  "$BUILD_DIR/etcdsnap-fill" "${args[@]}" || die "filling $1 failed"
+}
+
+for SIZE in $SIZES; do
+  # Above the backend's size with room for the history a fill writes before compacting.
+  quota=$(((SIZE * 2 + 1024) * 1024 * 1024))
+  [ "$quota" -ge $((8 * 1024 * 1024 * 1024)) ] || quota=$((8 * 1024 * 1024 * 1024))
+  for SHAPE in $SHAPES; do
+    WORK=$BENCH_DIR/$SHAPE-${SIZE}MB
+    DATA=$WORK/etcd-data
+    SNAP=$WORK/snap.db
+    echo "== $SHAPE, $SIZE MiB"
+    if [ ! -f "$WORK/filled" ]; then  # an unfinished fill is not trusted: start again
+      rm -rf "$WORK"
+      mkdir -p "$WORK"
+    fi
+    bench_start_etcd "$DATA" "$PORT" "$quota" "$WORK/etcd.log" "$PKI"
+    SAVE=(--endpoints "$ENDPOINT" "${ETCDCTL_TLS[@]}" snapshot save)
+    if [ ! -f "$WORK/filled" ]; then
+      echo "bench: filling $SHAPE to $SIZE MiB (once; kept in $WORK)" >&2
+      start=$SECONDS
+      fill "$SHAPE" "$SIZE"
+      "$ETCDCTL" "${SAVE[@]}" "$SNAP" >/dev/null 2>&1 || die "saving the reference snapshot failed"
+      echo "bench: filled in $((SECONDS - start)) s" >&2
+      touch "$WORK/filled"
+    fi
+    SNAP_BYTES=$(stat -c %s "$SNAP")
+    # Parity, once per shape and size: both tools read the snapshot the same.
+    ours=$("$ETCDSNAP" snapshot status -w json "$SNAP")
+    theirs=$("$ETCDCTL" snapshot status -w json "$SNAP" 2>/dev/null)
+    if [ "$ours" = "$theirs" ]; then
+      echo "$SHAPE $SIZE status -w json identical between the tools: $ours" >>"$CHECKS"
+    else
+      echo "$SHAPE $SIZE status -w json DIFFERS: etcdsnap $ours, etcdctl $theirs" >>"$CHECKS"
+      die "status -w json differs on $SNAP: etcdsnap $ours, etcdctl $theirs"
+    fi
+
+    for run in $(seq 1 "$RUNS"); do
+      tools=(etcdsnap etcdctl)
+      [ $((run % 2)) = 1 ] || tools=(etcdctl etcdsnap)  # neither always goes first
+      warm "$DATA/member/snap/db"  # what etcd sends, after the last run's dropped cache
+      for t in "${tools[@]}"; do
+        rm -f "$WORK/save-$t.db"
+        measure save "$t" "$run" "$(bin "$t")" "${SAVE[@]}" "$WORK/save-$t.db"
+      done
+      if [ "$run" = 1 ]; then
+        same="different (etcd's file changed between the two saves)"
+        cmp -s "$WORK/save-etcdsnap.db" "$WORK/save-etcdctl.db" && same="identical"
+        echo "$SHAPE $SIZE save: the two tools' snapshots are $same" >>"$CHECKS"
+      fi
+      rm -f "$WORK"/save-*.db
+      warm "$SNAP"
+      for t in "${tools[@]}"; do measure status-warm "$t" "$run" "$(bin "$t")" snapshot status "$SNAP"; done
+      measure verify etcdsnap "$run" "$ETCDSNAP" snapshot verify "$SNAP"
+      for t in "${tools[@]}"; do
+        rm -rf "$WORK/restored"
+        measure restore "$t" "$run" "$(bin "$t")" snapshot restore "$SNAP" --data-dir "$WORK/restored"
+      done
+      rm -rf "$WORK/restored"
+      for t in "${tools[@]}"; do
+        if [ "$COLD" = 1 ]; then
+          drop_caches || die "dropping the page cache stopped working"
+          measure status-cold "$t" "$run" "$(bin "$t")" snapshot status "$SNAP"
+        elif [ "$run" = 1 ]; then
+          echo "$SHAPE,$SIZE,status-cold,$t,0,,,,$SNAP_BYTES,cold: not permitted" >>"$CSV"
+        fi
+      done
+    done
+    bench_stop_etcd
+  done
+done
+
+bash bench/charts.sh "$BENCH_OUT"
+[ "$PUBLISH" = 0 ] || bash bench/charts.sh "$BENCH_OUT" --publish
+echo "bench: results in $BENCH_OUT (summary.md, results.csv, machine.md, charts)"
