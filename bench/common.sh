@@ -1,4 +1,6 @@
-# Shared by the benchmarks (sourced): errors, arithmetic without bc, medians.
+# shellcheck shell=bash
+# Shared by the benchmarks (sourced): errors, arithmetic without bc, medians, certificates, and
+# starting a local etcd.
 die() { echo "bench: $*" >&2; exit 1; }
 calc() { awk "BEGIN { printf \"%.4f\", $* }"; }
 # median COLUMN FILE: the median of a whitespace-separated column (the mean of the middle two
@@ -6,6 +8,15 @@ calc() { awk "BEGIN { printf \"%.4f\", $* }"; }
 median() {
   awk -v c="$1" '{ print $c }' "$2" | sort -g | awk '{ v[NR] = $1 } END {
     if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# bench_binary_kind BINARY: "static release build" when it needs nothing but glibc, else
+# "dynamic build".
+bench_binary_kind() {
+  local foreign
+  foreign=$(readelf --dynamic --wide "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
+    grep -Ev '^(libc|libm|libresolv|libpthread|libdl|librt)\.so\.[0-9]+$|^ld-linux' || true)
+  if [ -z "$foreign" ]; then echo "static release build"; else echo "dynamic build"; fi
 }
 
 # bench_build_tool TARGET: builds a bench helper (etcdsnap-fill, etcdsnap-keysdb) into

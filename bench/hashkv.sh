@@ -34,7 +34,9 @@ measure() {
   "$TIME" -f "%e %M" -o "$BENCH_DIR/$name.last" "$@" >"$BENCH_DIR/$name.out" 2>&1 ||
     die "$name failed: $* ($(cat "$BENCH_DIR/$name.out"))"
   cat "$BENCH_DIR/$name.last" >>"$BENCH_DIR/$name.times"
-  printf "  %-22s wall %6ss  peak RSS %8s KiB  %s\n" "$name" $(cat "$BENCH_DIR/$name.last") \
+  local wall rss
+  read -r wall rss <"$BENCH_DIR/$name.last"
+  printf "  %-22s wall %6ss  peak RSS %8s KiB  %s\n" "$name" "$wall" "$rss" \
     "$(head -c 80 "$BENCH_DIR/$name.out")"
 }
 report() {

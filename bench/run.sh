@@ -104,36 +104,39 @@ bench_pki "$PKI"
   echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
   echo "- kernel: $(uname -srm)"
   read -r dev fstype < <(df -PT "$BENCH_DIR" | awk 'NR == 2 { print $1, $2 }')
-  disk=$(lsblk -ndo MODEL,ROTA,SIZE "$dev" 2>/dev/null | awk '{ $1 = $1; print }' || true)
-  echo "- BENCH_DIR $BENCH_DIR: $fstype on $dev${disk:+ ($disk; ROTA 1 = rotating)}"
+  disk=$(lsblk -ndo SIZE,ROTA,MODEL "$dev" 2>/dev/null |
+    awk '{ r = $2; $2 = ""; $1 = $1; print $0 ", " (r ? "rotational" : "non-rotational") " as the kernel says" }' || true)
+  echo "- BENCH_DIR $BENCH_DIR: $fstype on $dev${disk:+ ($disk)}"
   echo "- etcd: $(etcd --version | head -1 | sed 's/^etcd Version: //'); etcdctl: $("$ETCDCTL" version | head -1 | sed 's/^etcdctl version: //')"
-  echo "- etcdsnap: $("$ETCDSNAP" version | head -1 | sed 's/^etcdsnap version: //') ($("$ETCDSNAP" version | sed -n 's/^Git SHA: //p'), $ETCDSNAP, $(file -b "$ETCDSNAP" | cut -d, -f1-2,5 | sed 's/  */ /g'))"
+  echo "- etcdsnap: $("$ETCDSNAP" version | head -1 | sed 's/^etcdsnap version: //') ($("$ETCDSNAP" version | sed -n 's/^Git SHA: //p'), $ETCDSNAP, $(bench_binary_kind "$ETCDSNAP"))"
   echo "- cold page cache: $([ "$COLD" = 1 ] && echo "dropped before each cold run" || echo "cold: not permitted")"
   echo "- runs: $RUNS per tool and operation, the tools taking turns (each run swaps which goes first)"
 } >"$BENCH_OUT/machine.md"
 
 # measure OP TOOL RUN CMD...: runs CMD under /usr/bin/time; appends its row to the CSV.
 measure() {
-  local op=$1 tool=$2 run=$3 wall user sys rss
+  local op=$1 tool=$2 run=$3 wall user sys rss cpu
   shift 3
   "$TIME" -f "%e %U %S %M" -o "$WORK/time.txt" "$@" >"$WORK/last.out" 2>&1 ||
     { tail -5 "$WORK/last.out" >&2; die "$op by $tool failed in run $run: $*"; }
   read -r wall user sys rss <"$WORK/time.txt"
-  echo "$SHAPE,$SIZE,$op,$tool,$run,$wall,$(calc "$user + $sys"),$rss,$SNAP_BYTES," >>"$CSV"
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+  echo "$SHAPE,$SIZE,$op,$tool,$run,$wall,$cpu,$rss,$SNAP_BYTES," >>"$CSV"
   printf '  %-12s %-8s run %-2s wall %7ss  cpu %7ss  rss %7.1f MiB\n' "$op" "$tool" "$run" \
-    "$wall" "$(calc "$user + $sys")" "$(calc "$rss / 1024")"
+    "$wall" "$cpu" "$(calc "$rss / 1024")"
 }
 bin() { if [ "$1" = etcdsnap ]; then echo "$ETCDSNAP"; else echo "$ETCDCTL"; fi; }
 warm() { cat "$@" >/dev/null; }
 
-# fill SHAPE SIZE_MB: loads the running etcd. The target is the backend file's size: a 4 KiB
-# value takes two 4 KiB pages, a 256 KiB one 65 (bench/kube_shape.cc sizes its own plan).
+# fill SHAPE SIZE_MB: loads the running etcd. The target is the backend file's size: bbolt puts
+# two values at least on a leaf, so two 4 KiB values take three pages and two 256 KiB ones 129
+# (bench/kube_shape.cc sizes its own plan).
 fill() {
   local bytes=$(($2 * 1024 * 1024)) args=(--endpoint "${ENDPOINT#https://}" "${ETCDCTL_TLS[@]}")
   case $1 in
     kube) args+=(--shape kube --bytes "$bytes" --concurrency 64) ;;
-    4k) args+=(--value-size 4096 --bytes $((bytes / 2)) --concurrency 32) ;;
-    256k) args+=(--value-size 262144 --bytes $((bytes / 65 * 64)) --concurrency 16) ;;
+    4k) args+=(--value-size 4096 --bytes $((bytes * 2 / 3)) --concurrency 32) ;;
+    256k) args+=(--value-size 262144 --bytes $((bytes * 128 / 129)) --concurrency 16) ;;
   esac
   "$BUILD_DIR/etcdsnap-fill" "${args[@]}" || die "filling $1 failed"
 }
