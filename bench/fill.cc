@@ -23,8 +23,10 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "kube_shape.h"
 #include "rpc.grpc.pb.h"
@@ -303,9 +305,11 @@ void ForEachFixedOp(const Options& o, const std::function<void(const Op&)>& send
 int DryRun(const etcdsnap::bench::KubePlan& plan) {
   std::printf("%s", plan.Describe().c_str());
   int64_t total_bytes = 0;
+  std::vector<size_t> sizes;  // of the values created
   for (int phase = 0; phase < plan.phases(); ++phase) {
     int64_t puts = 0, deletes = 0, grants = 0, bytes = 0;
     plan.ForEachOp(phase, [&](const Op& op) {
+      if (phase == 1) sizes.push_back(op.value.size());
       puts += op.kind == Op::Kind::kPut;
       deletes += op.kind == Op::Kind::kDelete;
       grants += op.kind == Op::Kind::kGrant;
@@ -321,6 +325,14 @@ int DryRun(const etcdsnap::bench::KubePlan& plan) {
   std::printf("%lld objects, %.1f MiB of keys and values sent\n",
               static_cast<long long>(plan.objects()),
               static_cast<double>(total_bytes) / (1 << 20));
+  std::sort(sizes.begin(), sizes.end());
+  std::printf("values created:");
+  for (const double p : {0.1, 0.5, 0.9, 0.99, 0.999}) {
+    std::printf(" p%g %zu B,", p * 100, sizes[static_cast<size_t>(p * (sizes.size() - 1))]);
+  }
+  std::printf(" max %zu B, mean %.0f B\n", sizes.back(),
+              static_cast<double>(std::accumulate(sizes.begin(), sizes.end(), size_t{0})) /
+                  static_cast<double>(sizes.size()));
   return 0;
 }
 

@@ -88,7 +88,7 @@ constexpr std::array<Resource, 17> kResources = {{
     {"/registry/namespaces/", "v1", "Namespace", false, nullptr, 0.3, 350, 0.2, 0, 0, 0, 0, false,
      false, Name::kNamespace},
     {"/registry/apiextensions.k8s.io/customresourcedefinitions/", "apiextensions.k8s.io/v1",
-     "CustomResourceDefinition", true, nullptr, 0.1, 7000, 0.5, 0, 0, 0, 0, false, false,
+     "CustomResourceDefinition", true, nullptr, 0.02, 7000, 0.5, 0, 0, 0, 0, false, false,
      Name::kCrd},
     {"/registry/cert-manager.io/certificates/", "cert-manager.io/v1", "Certificate", true, "", 1,
      1000, 0.3, 0.3, 1, 2, 0, false, false, Name::kApp},
