@@ -67,7 +67,8 @@ bench_pki() {
 
 # bench_start_etcd DATA PORT QUOTA_BYTES LOG [PKI_DIR]: starts etcd over DATA on 127.0.0.1:PORT
 # (peer PORT+1), with mutual TLS when PKI_DIR (bench_pki) is given, and returns once it answers
-# a read (etcdctl endpoint health); stops it when the script exits (or on bench_stop_etcd).
+# a read (etcdctl endpoint health); stops it when the script exits, also on SIGINT or SIGTERM
+# (or on bench_stop_etcd).
 # Sets ENDPOINT and ETCDCTL_TLS (the client flags, empty without TLS).
 bench_start_etcd() {
   local data=$1 port=$2 quota=$3 log=$4 pki=${5:-} etcd etcdctl scheme=http
@@ -89,9 +90,11 @@ bench_start_etcd() {
     --listen-peer-urls "http://$peer" --initial-advertise-peer-urls "http://$peer" \
     --initial-cluster "bench=http://$peer" \
     --quota-backend-bytes "$quota" --max-request-bytes $((8 * 1024 * 1024)) \
-    --snapshot-count 1000 >"$log" 2>&1 &
+    --snapshot-count 1000 >"$log" 2>&1 9>&- &  # not holding bench_lock's fd
   BENCH_ETCD_PID=$!
   trap bench_stop_etcd EXIT
+  trap 'exit 130' INT  # bash runs no EXIT trap on a signal it has no trap for
+  trap 'exit 143' TERM
   local deadline=$((SECONDS + 120))
   until "$etcdctl" --endpoints "$ENDPOINT" "${ETCDCTL_TLS[@]}" --dial-timeout 1s \
       --command-timeout 2s endpoint health >/dev/null 2>&1; do
