@@ -26,7 +26,8 @@
 #   BUILD_DIR      build           etcdsnap: the static release build (scripts/build.sh); the
 #                                  bench helper etcdsnap-fill is built there if missing
 # Cold runs drop the page cache (sync; echo 3 >/proc/sys/vm/drop_caches) before each run; where
-# that is not permitted (not root, a container) they are recorded as "cold: not permitted".
+# that is not permitted (not root, a container) they are recorded as "cold: not permitted", and
+# BENCH_COLD=0 leaves them out on purpose ("cold: skipped").
 # Needs etcd, etcdctl, openssl, /usr/bin/time and gnuplot: bash scripts/deps.sh --bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,11 +68,15 @@ ETCDCTL=$(command -v etcdctl)
 bench_build_tool etcdsnap-fill
 bench_lock
 
-# Cold runs: permitted when dropping the page cache works now.
+# Cold runs: when dropping the page cache works now (and BENCH_COLD is not 0).
 drop_caches() { sync && (echo 3 >/proc/sys/vm/drop_caches) 2>/dev/null; }
-COLD=1
-drop_caches || COLD=0
-[ "$COLD" = 1 ] || echo "bench: cannot drop the page cache here: cold: not permitted" >&2
+COLD=1 COLD_NOTE=""
+if [ "${BENCH_COLD:-1}" = 0 ]; then
+  COLD=0 COLD_NOTE="cold: skipped (BENCH_COLD=0)"
+elif ! drop_caches; then
+  COLD=0 COLD_NOTE="cold: not permitted"
+  echo "bench: cannot drop the page cache here: cold: not permitted" >&2
+fi
 
 # Disk: each shape and size not filled yet needs its data dir (the size and etcd's WAL), and
 # the runs a snapshot and either a saved copy or a restored data dir at a time (2x the largest).
@@ -106,11 +111,12 @@ bench_pki "$PKI"
   echo "- kernel: $(uname -srm)"
   read -r dev fstype < <(df -PT "$BENCH_DIR" | awk 'NR == 2 { print $1, $2 }')
   disk=$(lsblk -ndo SIZE,ROTA,MODEL "$dev" 2>/dev/null |
-    awk '{ r = $2; $2 = ""; $1 = $1; print $0 ", " (r ? "rotational" : "non-rotational") " as the kernel says" }' || true)
+    awk '{ s = $1; r = $2; $1 = $2 = ""; sub(/^ +/, ""); if ($0 != "") s = s " " $0
+           print s ", " (r ? "rotational" : "non-rotational") " as the kernel says" }' || true)
   echo "- BENCH_DIR $BENCH_DIR: $fstype on $dev${disk:+ ($disk)}"
   echo "- etcd: $(etcd --version | head -1 | sed 's/^etcd Version: //'); etcdctl: $("$ETCDCTL" version | head -1 | sed 's/^etcdctl version: //')"
   echo "- etcdsnap: $("$ETCDSNAP" version | head -1 | sed 's/^etcdsnap version: //') ($("$ETCDSNAP" version | sed -n 's/^Git SHA: //p'), $ETCDSNAP, $(bench_binary_kind "$ETCDSNAP"))"
-  echo "- cold page cache: $([ "$COLD" = 1 ] && echo "dropped before each cold run" || echo "cold: not permitted")"
+  echo "- cold page cache: ${COLD_NOTE:-dropped before each cold run}"
   echo "- runs: $RUNS per tool and operation, the tools taking turns (each run swaps which goes first)"
 } >"$BENCH_OUT/machine.md"
 
@@ -208,7 +214,7 @@ for SIZE in $SIZES; do
           drop_caches || die "dropping the page cache stopped working"
           measure status-cold "$t" "$run" "$(bin "$t")" snapshot status "$SNAP"
         elif [ "$run" = 1 ]; then
-          echo "$SHAPE,$SIZE,status-cold,$t,0,,,,$SNAP_BYTES,cold: not permitted" >>"$CSV"
+          echo "$SHAPE,$SIZE,status-cold,$t,0,,,,$SNAP_BYTES,$COLD_NOTE" >>"$CSV"
         fi
       done
     done
