@@ -98,7 +98,8 @@ constexpr std::array<Resource, 17> kResources = {{
      2000, 0.6, 0.3, 1, 2, 0, false, false, Name::kApp},
 }};
 constexpr size_t kNamespaces = 12;  // kResources' index of namespaces
-constexpr size_t kEvents = 0;
+constexpr size_t kEvents = 0;       // and of events, the leased ones
+static_assert(kResources[kNamespaces].name == Name::kNamespace && kResources[kEvents].leased);
 
 constexpr const char* kWords[] = {
     "api",    "web",     "worker", "frontend", "backend", "cache",   "queue",    "auth",

@@ -68,16 +68,6 @@ ETCDCTL=$(command -v etcdctl)
 bench_build_tool etcdsnap-fill
 bench_lock
 
-# Cold runs: when dropping the page cache works now (and BENCH_COLD is not 0).
-drop_caches() { sync && (echo 3 >/proc/sys/vm/drop_caches) 2>/dev/null; }
-COLD=1 COLD_NOTE=""
-if [ "${BENCH_COLD:-1}" = 0 ]; then
-  COLD=0 COLD_NOTE="cold: skipped (BENCH_COLD=0)"
-elif ! drop_caches; then
-  COLD=0 COLD_NOTE="cold: not permitted"
-  echo "bench: cannot drop the page cache here: cold: not permitted" >&2
-fi
-
 # Disk: each shape and size not filled yet needs its data dir (the size and etcd's WAL), and
 # the runs a snapshot and either a saved copy or a restored data dir at a time (2x the largest).
 need_mb=0 largest=0
@@ -91,6 +81,16 @@ need_mb=$((need_mb + largest * 2 + 1024))
 free_mb=$(df -Pm "$BENCH_DIR" | awk 'NR == 2 { print $4 }')
 [ "$free_mb" -ge "$need_mb" ] ||
   die "$BENCH_DIR needs about $need_mb MiB free for this matrix, has $free_mb MiB (set BENCH_DIR)"
+
+# Cold runs: when dropping the page cache works now (and BENCH_COLD is not 0).
+drop_caches() { sync && (echo 3 >/proc/sys/vm/drop_caches) 2>/dev/null; }
+COLD=1 COLD_NOTE=""
+if [ "${BENCH_COLD:-1}" = 0 ]; then
+  COLD=0 COLD_NOTE="cold: skipped (BENCH_COLD=0)"
+elif ! drop_caches; then
+  COLD=0 COLD_NOTE="cold: not permitted"
+  echo "bench: cannot drop the page cache here: cold: not permitted" >&2
+fi
 
 mkdir -p "$BENCH_OUT"
 BENCH_OUT=$(cd "$BENCH_OUT" && pwd)
