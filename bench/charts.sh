@@ -19,7 +19,11 @@ cd "$(dirname "$0")/.."
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then die "usage: bench/charts.sh RESULTS_DIR [--publish]"; fi
 DIR=$1
 PUBLISH=0
-case ${2:-} in "") ;; --publish) PUBLISH=1 ;; *) die "usage: bench/charts.sh RESULTS_DIR [--publish]" ;; esac
+case ${2:-} in
+  "") ;;
+  --publish) PUBLISH=1 ;;
+  *) die "usage: bench/charts.sh RESULTS_DIR [--publish]" ;;
+esac
 DOCS=${DOCS:-docs}
 FORMAT=${BENCH_CHARTS:-svg}
 case $FORMAT in
@@ -87,7 +91,8 @@ fragment() {
       FS = ","
       split("save status-warm status-cold verify restore", ops, " ")
       label["save"] = "save (mTLS)"; label["status-warm"] = "status, warm"
-      label["status-cold"] = "status, cold"; label["verify"] = "verify"; label["restore"] = "restore"
+      label["status-cold"] = "status, cold"; label["verify"] = "verify"
+      label["restore"] = "restore"
       target["save"] = "CPU ≤ 0.5×, wall ≤ 0.9×, RSS ≤ 16 MiB"
       target["status-warm"] = "wall ≤ 0.3×, RSS ≤ 64 MiB"
       target["status-cold"] = "wall ≤ 0.15×, RSS ≤ 64 MiB"
@@ -109,7 +114,9 @@ fragment() {
       c = $0; sub(/^[^ ]+ [^ ]+ /, "", c); notes[f[1]] = notes[f[1]] "; " c
     }
     END {
-      print "| shape | operation | wall etcdsnap (s) | wall etcdctl (s) | ratio | CPU etcdsnap (s) | CPU etcdctl (s) | ratio | RSS etcdsnap (MiB) | RSS etcdctl (MiB) | target | |"
+      printf "| shape | operation | wall etcdsnap (s) | wall etcdctl (s) | ratio "
+      printf "| CPU etcdsnap (s) | CPU etcdctl (s) | ratio "
+      print "| RSS etcdsnap (MiB) | RSS etcdctl (MiB) | target | |"
       print "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|"
       for (s = 1; s <= ns; s++) {
         sh = shape_list[s]
@@ -117,8 +124,8 @@ fragment() {
           op = ops[o]; a = sh SUBSEP op SUBSEP "etcdsnap"; b = sh SUBSEP op SUBSEP "etcdctl"
           if (!((a, "wall") in m) && !((b, "wall") in m)) continue
           if (num(a SUBSEP "note") != "" && num(a SUBSEP "wall") == "") {
-            printf "| %s | %s | %s | — | — | — | — | — | — | — | %s | — |\n", sh, label[op], \
-              num(a SUBSEP "note"), target[op]
+            printf "| %s | %s | %s | — | — | — | — | — | — | — | %s | — |\n", sh, \
+              label[op], num(a SUBSEP "note"), target[op]
             continue
           }
           aw = num(a SUBSEP "wall"); bw = num(b SUBSEP "wall")
@@ -212,8 +219,10 @@ $scale
 # Two bars a cluster and a gap of one: the bars stand 1/6 either side of the cluster's middle.
 plot "$dat" using 2:xtic(1) title "etcdsnap" linecolor rgb "#1b9e77", \
      "" using 3 title "etcdctl" linecolor rgb "#7570b3", \
-     "" using (\$0 - 1.0 / 6):2:(sprintf("%.3g", \$2)) with labels offset 0, 0.6 font ",8" notitle, \
-     "" using (\$0 + 1.0 / 6):3:(sprintf("%.3g", \$3)) with labels offset 0, 0.6 font ",8" notitle
+     "" using (\$0 - 1.0 / 6):2:(sprintf("%.3g", \$2)) with labels offset 0, 0.6 \
+        font ",8" notitle, \
+     "" using (\$0 + 1.0 / 6):3:(sprintf("%.3g", \$3)) with labels offset 0, 0.6 \
+        font ",8" notitle
 EOF
   rm -f "$dat"
 }

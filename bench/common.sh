@@ -27,7 +27,8 @@ bench_build_tool() {
     cmake -S . -B "$BUILD_DIR" -DETCDSNAP_BUILD_BENCH=ON >/dev/null
     cmake --build "$BUILD_DIR" -j"$(nproc)" --target "$1" >/dev/null
   fi
-  [ -x "$tool" ] || die "$tool not built (cmake -DETCDSNAP_BUILD_BENCH=ON; cmake --build $BUILD_DIR --target $1)"
+  [ -x "$tool" ] ||
+    die "$tool not built (cmake -DETCDSNAP_BUILD_BENCH=ON; cmake --build $BUILD_DIR --target $1)"
 }
 
 # bench_lock: one bench at a time per $BENCH_DIR (runs share its data dirs and ports); held
@@ -60,7 +61,8 @@ bench_pki() {
         -days 3650 -extfile $leaf.ext
     done
     chmod 600 ./*.key
-  ) >"$dir.part.log" 2>&1 || { cat "$dir.part.log" >&2; die "making the bench certificates failed"; }
+  ) >"$dir.part.log" 2>&1 ||
+    { cat "$dir.part.log" >&2; die "making the bench certificates failed"; }
   rm -rf "$dir" "$dir.part.log"
   mv "$dir.part" "$dir"
 }
@@ -99,7 +101,8 @@ bench_start_etcd() {
   until "$etcdctl" --endpoints "$ENDPOINT" "${ETCDCTL_TLS[@]}" --dial-timeout 1s \
       --command-timeout 2s endpoint health >/dev/null 2>&1; do
     kill -0 "$BENCH_ETCD_PID" 2>/dev/null || { tail -20 "$log" >&2; die "etcd exited (log: $log)"; }
-    [ $SECONDS -lt $deadline ] || { tail -20 "$log" >&2; die "etcd not ready in 120 s (log: $log)"; }
+    [ $SECONDS -lt $deadline ] ||
+      { tail -20 "$log" >&2; die "etcd not ready in 120 s (log: $log)"; }
     sleep 0.1  # between polls
   done
 }

@@ -15,11 +15,11 @@
 // target. Exits 0 when every request succeeded, 1 on the first failure (printed).
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -70,16 +70,26 @@ Options Parse(int argc, char** argv) {
       std::exit(2);
     }
     const std::string value = argv[++i];
-    if (flag == "--endpoint") o.endpoint = value;
-    else if (flag == "--bytes") o.bytes = std::stoll(value);
-    else if (flag == "--value-size") o.value_size = std::stoi(value);
-    else if (flag == "--concurrency") o.concurrency = std::stoi(value);
-    else if (flag == "--prefix") o.prefix = value;
-    else if (flag == "--content") o.content = value;
-    else if (flag == "--shape") o.shape = value;
-    else if (flag == "--cacert") o.cacert = value;
-    else if (flag == "--cert") o.cert = value;
-    else if (flag == "--key") o.key = value;
+    if (flag == "--endpoint")
+      o.endpoint = value;
+    else if (flag == "--bytes")
+      o.bytes = std::stoll(value);
+    else if (flag == "--value-size")
+      o.value_size = std::stoi(value);
+    else if (flag == "--concurrency")
+      o.concurrency = std::stoi(value);
+    else if (flag == "--prefix")
+      o.prefix = value;
+    else if (flag == "--content")
+      o.content = value;
+    else if (flag == "--shape")
+      o.shape = value;
+    else if (flag == "--cacert")
+      o.cacert = value;
+    else if (flag == "--cert")
+      o.cert = value;
+    else if (flag == "--key")
+      o.key = value;
     else {
       std::fprintf(stderr, "etcdsnap-fill: unknown flag %s\n", flag.c_str());
       std::exit(2);
@@ -233,7 +243,8 @@ class Progress {
     last_ = p.bytes();
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(stderr, "etcdsnap-fill: %s: %lld requests, %lld MiB of values in %.1f s (%.0f MiB/s)\n",
+    std::fprintf(stderr,
+                 "etcdsnap-fill: %s: %lld requests, %lld MiB of values in %.1f s (%.0f MiB/s)\n",
                  phase.c_str(), static_cast<long long>(p.done()),
                  static_cast<long long>(p.bytes() >> 20), secs, (p.bytes() >> 20) / secs);
   }
@@ -269,13 +280,20 @@ void ForEachFixedOp(const Options& o, const std::function<void(const Op&)>& send
                     std::to_string(n) + "\",\"namespace\":\"" + ns + "\",\"uid\":\"" + uid +
                     "\",\"resourceVersion\":\"" + std::to_string(1000 + n) +
                     "\",\"creationTimestamp\":\"2026-11-" + std::to_string(10 + n % 20) +
-                    "T10:" + std::to_string(10 + n % 50) + ":00Z\",\"labels\":{\"app\":\"web\","
-                    "\"pod-template-hash\":\"" + std::to_string(next() % 100000) + "\"}},"
+                    "T10:" + std::to_string(10 + n % 50) +
+                    ":00Z\",\"labels\":{\"app\":\"web\","
+                    "\"pod-template-hash\":\"" +
+                    std::to_string(next() % 100000) +
+                    "\"}},"
                     "\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":\"registry.example/"
-                    "web:1." + std::to_string(n % 9) + "\",\"resources\":{\"requests\":{\"cpu\":"
+                    "web:1." +
+                    std::to_string(n % 9) +
+                    "\",\"resources\":{\"requests\":{\"cpu\":"
                     "\"100m\",\"memory\":\"128Mi\"}}}],\"nodeName\":\"node-" +
-                    std::to_string(n % 50) + "\"},\"status\":{\"phase\":\"Running\",\"podIP\":"
-                    "\"10.244." + std::to_string(next() % 256) + "." + std::to_string(next() % 256) +
+                    std::to_string(n % 50) +
+                    "\"},\"status\":{\"phase\":\"Running\",\"podIP\":"
+                    "\"10.244." +
+                    std::to_string(next() % 256) + "." + std::to_string(next() % 256) +
                     "\",\"annotations\":[";
     // Padding with some entropy (a hash per entry), so that the whole compresses about as a
     // Kubernetes etcd does (3x to 6x), not as a text file of repeats.
@@ -323,8 +341,7 @@ int DryRun(const etcdsnap::bench::KubePlan& plan) {
                 plan.CompactAfter(phase) ? ", then compact" : "");
   }
   std::printf("%lld objects, %.1f MiB of keys and values sent\n",
-              static_cast<long long>(plan.objects()),
-              static_cast<double>(total_bytes) / (1 << 20));
+              static_cast<long long>(plan.objects()), static_cast<double>(total_bytes) / (1 << 20));
   std::sort(sizes.begin(), sizes.end());
   std::printf("values created:");
   for (const double p : {0.1, 0.5, 0.9, 0.99, 0.999}) {

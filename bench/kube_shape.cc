@@ -48,11 +48,11 @@ struct Resource {
   const char* prefix;  // of the key, up to the namespace or the name
   const char* api_version;
   const char* kind;
-  bool json;                  // custom resources are stored as JSON, built-in ones as protobuf
-  const char* namespace_;     // nullptr: cluster-scoped; "": any namespace; else that one
-  double weight;              // share of the objects, in percent
-  double median, sigma;       // value size: log-normal, clamped to [300 B, 20 KiB]
-  double update_share;        // of the objects updated, each in min..max of the update rounds
+  bool json;               // custom resources are stored as JSON, built-in ones as protobuf
+  const char* namespace_;  // nullptr: cluster-scoped; "": any namespace; else that one
+  double weight;           // share of the objects, in percent
+  double median, sigma;    // value size: log-normal, clamped to [300 B, 20 KiB]
+  double update_share;     // of the objects updated, each in min..max of the update rounds
   int min_updates, max_updates;
   double delete_share;  // of the objects deleted in the last phase
   bool replaced;        // a deleted one is replaced by a new object (a new name)
@@ -73,8 +73,8 @@ constexpr std::array<Resource, 17> kResources = {{
      false, Name::kConfigMap},
     {"/registry/secrets/", "v1", "Secret", false, "", 8, 500, 1.0, 0.05, 1, 1, 0.01, false, false,
      Name::kSecret},
-    {"/registry/services/specs/", "v1", "Service", false, "", 3, 550, 0.3, 0, 0, 0, 0, false,
-     false, Name::kApp},
+    {"/registry/services/specs/", "v1", "Service", false, "", 3, 550, 0.3, 0, 0, 0, 0, false, false,
+     Name::kApp},
     {"/registry/services/endpoints/", "v1", "Endpoints", false, "", 3, 450, 0.5, 0.5, 1, 3, 0,
      false, false, Name::kApp},
     {"/registry/endpointslices/", "discovery.k8s.io/v1", "EndpointSlice", false, "", 4, 500, 0.5,
@@ -83,8 +83,8 @@ constexpr std::array<Resource, 17> kResources = {{
      false, false, Name::kApp},
     {"/registry/leases/", "coordination.k8s.io/v1", "Lease", false, "kube-node-lease", 0.6, 350,
      0.1, 1, kUpdateRounds, kUpdateRounds, 0, false, false, Name::kNode},
-    {"/registry/minions/", "v1", "Node", false, nullptr, 0.5, 6000, 0.35, 1, 4, 4, 0, false,
-     false, Name::kNode},
+    {"/registry/minions/", "v1", "Node", false, nullptr, 0.5, 6000, 0.35, 1, 4, 4, 0, false, false,
+     Name::kNode},
     {"/registry/namespaces/", "v1", "Namespace", false, nullptr, 0.3, 350, 0.2, 0, 0, 0, 0, false,
      false, Name::kNamespace},
     {"/registry/apiextensions.k8s.io/customresourcedefinitions/", "apiextensions.k8s.io/v1",
@@ -102,28 +102,57 @@ constexpr size_t kEvents = 0;       // and of events, the leased ones
 static_assert(kResources[kNamespaces].name == Name::kNamespace && kResources[kEvents].leased);
 
 constexpr const char* kWords[] = {
-    "api",    "web",     "worker", "frontend", "backend", "cache",   "queue",    "auth",
+    "api",     "web",    "worker", "frontend", "backend", "cache",     "queue",    "auth",
     "billing", "search", "ingest", "report",   "gateway", "scheduler", "notifier", "checkout",
-    "catalog", "orders", "users",  "payments", "metrics", "logging", "redis",    "postgres"};
-constexpr const char* kTeams[] = {"payments", "search", "identity", "data", "platform",
+    "catalog", "orders", "users",  "payments", "metrics", "logging",   "redis",    "postgres"};
+constexpr const char* kTeams[] = {"payments", "search", "identity", "data",  "platform",
                                   "growth",   "mobile", "ml",       "infra", "storefront"};
 constexpr const char* kEnvs[] = {"prod", "staging", "dev", "qa"};
-constexpr const char* kCrds[] = {
-    "certificates.cert-manager.io",     "issuers.cert-manager.io",
-    "clusterissuers.cert-manager.io",   "servicemonitors.monitoring.coreos.com",
-    "podmonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com",
-    "applications.argoproj.io",         "appprojects.argoproj.io",
-    "virtualservices.networking.istio.io", "destinationrules.networking.istio.io",
-    "gateways.networking.istio.io",     "volumesnapshots.snapshot.storage.k8s.io"};
+constexpr const char* kCrds[] = {"certificates.cert-manager.io",
+                                 "issuers.cert-manager.io",
+                                 "clusterissuers.cert-manager.io",
+                                 "servicemonitors.monitoring.coreos.com",
+                                 "podmonitors.monitoring.coreos.com",
+                                 "prometheusrules.monitoring.coreos.com",
+                                 "applications.argoproj.io",
+                                 "appprojects.argoproj.io",
+                                 "virtualservices.networking.istio.io",
+                                 "destinationrules.networking.istio.io",
+                                 "gateways.networking.istio.io",
+                                 "volumesnapshots.snapshot.storage.k8s.io"};
 // Text that a Kubernetes object repeats (field names, label keys, managed-fields owners).
-constexpr const char* kVocabulary[] = {
-    "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by",
-    "helm.sh/chart", "kubectl.kubernetes.io/last-applied-configuration", "FieldsV1",
-    "f:metadata", "f:labels", "f:spec", "f:status", "f:containers", "k:{\"type\":\"Ready\"}",
-    "kube-controller-manager", "kubelet", "Update", "Apply", "Running", "True", "PodScheduled",
-    "ContainersReady", "registry.k8s.io/", "/var/run/secrets/kubernetes.io/serviceaccount",
-    "kube-api-access-", "IfNotPresent", "ClusterFirst", "default-scheduler",
-    "node.kubernetes.io/not-ready", "NoExecute", "Burstable", "TCP", "100m", "128Mi"};
+constexpr const char* kVocabulary[] = {"app.kubernetes.io/name",
+                                       "app.kubernetes.io/instance",
+                                       "app.kubernetes.io/managed-by",
+                                       "helm.sh/chart",
+                                       "kubectl.kubernetes.io/last-applied-configuration",
+                                       "FieldsV1",
+                                       "f:metadata",
+                                       "f:labels",
+                                       "f:spec",
+                                       "f:status",
+                                       "f:containers",
+                                       "k:{\"type\":\"Ready\"}",
+                                       "kube-controller-manager",
+                                       "kubelet",
+                                       "Update",
+                                       "Apply",
+                                       "Running",
+                                       "True",
+                                       "PodScheduled",
+                                       "ContainersReady",
+                                       "registry.k8s.io/",
+                                       "/var/run/secrets/kubernetes.io/serviceaccount",
+                                       "kube-api-access-",
+                                       "IfNotPresent",
+                                       "ClusterFirst",
+                                       "default-scheduler",
+                                       "node.kubernetes.io/not-ready",
+                                       "NoExecute",
+                                       "Burstable",
+                                       "TCP",
+                                       "100m",
+                                       "128Mi"};
 
 template <size_t N>
 const char* Pick(const char* const (&list)[N], uint64_t h) {
@@ -140,8 +169,7 @@ std::string Token(int64_t n, uint64_t salt = 7777) {
 }
 
 std::string NamespaceName(int64_t i) {
-  static constexpr const char* kFixed[] = {"default", "kube-system", "monitoring",
-                                           "cert-manager"};
+  static constexpr const char* kFixed[] = {"default", "kube-system", "monitoring", "cert-manager"};
   if (i < 4) return kFixed[i];
   const uint64_t h = Hash(kSeed, 0x6e73, i);
   return std::string(Pick(kTeams, h)) + "-" + Pick(kEnvs, h >> 8) + "-" + std::to_string(i);
@@ -160,27 +188,33 @@ std::string ObjectName(size_t r, int64_t ord, int gen) {
   const uint64_t salt = Hash(kSeed, r);
   const std::string app = Pick(kWords, h), id = Token(unique, salt);
   switch (kResources[r].name) {
-    case Name::kApp: return app + "-" + id;
-    case Name::kPod: return app + "-" + Token(h >> 20) + Token(h >> 40) + "-" + id;
-    case Name::kReplicaSet: return app + "-" + Token(h >> 20) + id;
+    case Name::kApp:
+      return app + "-" + id;
+    case Name::kPod:
+      return app + "-" + Token(h >> 20) + Token(h >> 40) + "-" + id;
+    case Name::kReplicaSet:
+      return app + "-" + Token(h >> 20) + id;
     case Name::kEvent: {
       char hex[17];
       std::snprintf(hex, sizeof hex, "%016llx",  // a bijection of unique too
-                    static_cast<unsigned long long>(static_cast<uint64_t>(unique) *
-                                                        0x9e3779b97f4a7c15ULL + salt));
+                    static_cast<unsigned long long>(
+                        static_cast<uint64_t>(unique) * 0x9e3779b97f4a7c15ULL + salt));
       return app + "-" + Token(h >> 20) + "-" + Token(h >> 40) + "." + hex;
     }
-    case Name::kNode: return NodeName(unique);
-    case Name::kConfigMap: return app + "-config-" + id;
+    case Name::kNode:
+      return NodeName(unique);
+    case Name::kConfigMap:
+      return app + "-config-" + id;
     case Name::kSecret:
-      return h % 3 == 0 ? "sh.helm.release.v1." + app + "-" + id + ".v" +
-                              std::to_string(1 + (h >> 8) % 20)
-                        : app + "-tls-" + id;
+      return h % 3 == 0
+                 ? "sh.helm.release.v1." + app + "-" + id + ".v" + std::to_string(1 + (h >> 8) % 20)
+                 : app + "-tls-" + id;
     case Name::kCrd:
       return ord < static_cast<int64_t>(std::size(kCrds)) && gen == 0
                  ? std::string(kCrds[ord])
                  : app + "s" + id + ".example.com";
-    case Name::kNamespace: return NamespaceName(unique);
+    case Name::kNamespace:
+      return NamespaceName(unique);
   }
   return app;
 }
@@ -256,9 +290,9 @@ std::string JsonValue(const Resource& res, const std::string& name, const std::s
   std::string v = std::string("{\"apiVersion\":\"") + res.api_version + "\",\"kind\":\"" +
                   res.kind + "\",\"metadata\":{\"creationTimestamp\":\"2026-0" +
                   std::to_string(1 + rng.Next() % 9) + "-1" + std::to_string(rng.Next() % 10) +
-                  "T08:" + std::to_string(10 + rng.Next() % 50) + ":00Z\",\"generation\":" +
-                  std::to_string(1 + rng.Next() % 5) + ",\"name\":\"" + name + "\"," +
-                  (ns.empty() ? "" : "\"namespace\":\"" + ns + "\",") +
+                  "T08:" + std::to_string(10 + rng.Next() % 50) +
+                  ":00Z\",\"generation\":" + std::to_string(1 + rng.Next() % 5) + ",\"name\":\"" +
+                  name + "\"," + (ns.empty() ? "" : "\"namespace\":\"" + ns + "\",") +
                   "\"uid\":\"" + Uid(rng) + "\"},\"spec\":{\"entries\":[";
   constexpr size_t kClose = 3, kPad = 26;  // "]}}" and `,{"name":"pad","value":""}`
   bool first = true;
@@ -281,8 +315,8 @@ std::string JsonValue(const Resource& res, const std::string& name, const std::s
 // What the plan does with one object.
 struct Object {
   size_t resource;
-  int64_t ord;     // among the objects of its resource
-  uint64_t hash;   // its fate: updates, deletion, size
+  int64_t ord;    // among the objects of its resource
+  uint64_t hash;  // its fate: updates, deletion, size
   int updates() const {
     const Resource& r = kResources[resource];
     if (r.max_updates == 0 || Unit(Mix(hash ^ 1)) >= r.update_share) return 0;
@@ -311,8 +345,8 @@ void ForEachObject(int64_t objects, Fn fn) {
   for (int64_t i = 0; i < objects; ++i) {
     const uint64_t h = Hash(kSeed, i);
     const double u = Unit(h) * total;
-    const size_t r = std::upper_bound(cumulative.begin(), cumulative.end() - 1, u) -
-                     cumulative.begin();
+    const size_t r =
+        std::upper_bound(cumulative.begin(), cumulative.end() - 1, u) - cumulative.begin();
     fn(Object{r, next[r]++, h});
   }
 }
@@ -369,8 +403,8 @@ void KubePlan::ForEachOp(int phase, const std::function<void(const Op&)>& op) co
       Rng rng(Hash(kSeed, o.hash, gen, version));
       if (version > 0) size *= 1.0 + 0.03 * rng.Normal();  // an update changes the size a little
       const auto bytes = static_cast<size_t>(std::clamp<double>(size, kMinValue, kMaxValue));
-      p.value = res.json ? JsonValue(res, name, ns, bytes, rng)
-                         : ProtoValue(res, name, ns, bytes, rng);
+      p.value =
+          res.json ? JsonValue(res, name, ns, bytes, rng) : ProtoValue(res, name, ns, bytes, rng);
       if (res.leased) p.lease = kLeaseBase + o.ord / kEventsPerLease;
     }
     op(p);

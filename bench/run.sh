@@ -10,7 +10,8 @@
 #
 #   bench/run.sh                 run the matrix
 #   bench/run.sh --publish       run it, then copy the tables and charts into docs/performance*
-#   bench/run.sh --publish DIR   only publish an earlier run's results (= bench/charts.sh DIR --publish)
+#   bench/run.sh --publish DIR   only publish an earlier run's results
+#                                (the same as bench/charts.sh DIR --publish)
 #
 # Environment:
 #   BENCH_SHAPES   "kube 4k 256k"  kube: Kubernetes-like (bench/kube_shape.h); 4k and 256k:
@@ -53,14 +54,19 @@ ETCDSNAP=$BUILD_DIR/etcdsnap
 TIME=/usr/bin/time
 
 for shape in $SHAPES; do
-  case $shape in kube | 4k | 256k) ;; *) die "unknown shape '$shape' in BENCH_SHAPES (kube, 4k, 256k)" ;; esac
+  case $shape in
+    kube | 4k | 256k) ;;
+    *) die "unknown shape '$shape' in BENCH_SHAPES (kube, 4k, 256k)" ;;
+  esac
 done
 for size in $SIZES; do
   [[ $size =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZE_MB takes whole MiB, not '$size'"
 done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS takes a positive whole number, not '$RUNS'"
 missing=()
-for cmd in etcd etcdctl openssl gnuplot lscpu; do command -v $cmd >/dev/null || missing+=("$cmd"); done
+for cmd in etcd etcdctl openssl gnuplot lscpu; do
+  command -v $cmd >/dev/null || missing+=("$cmd")
+done
 [ -x "$TIME" ] || missing+=("$TIME")
 [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run bash scripts/deps.sh --bench"
 ETCDCTL=$(command -v etcdctl)
@@ -102,10 +108,17 @@ PKI=$BENCH_DIR/pki
 bench_pki "$PKI"
 
 # machine.md: what the numbers were measured on.
+# first_line_after PREFIX CMD...: CMD's first line starting with PREFIX, without it.
+first_line_after() {
+  local prefix=$1
+  shift
+  "$@" | sed -n "s/^$prefix//p" | head -1
+}
 {
   echo "# Machine"
   echo
-  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC');" \
+    "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores online"
   echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
   echo "- kernel: $(uname -srm)"
@@ -114,10 +127,14 @@ bench_pki "$PKI"
     awk '{ s = $1; r = $2; $1 = $2 = ""; sub(/^ +/, ""); if ($0 != "") s = s " " $0
            print s ", " (r ? "rotational" : "non-rotational") " as the kernel says" }' || true)
   echo "- BENCH_DIR $BENCH_DIR: $fstype on $dev${disk:+ ($disk)}"
-  echo "- etcd: $(etcd --version | head -1 | sed 's/^etcd Version: //'); etcdctl: $("$ETCDCTL" version | head -1 | sed 's/^etcdctl version: //')"
-  echo "- etcdsnap: $("$ETCDSNAP" version | head -1 | sed 's/^etcdsnap version: //') ($("$ETCDSNAP" version | sed -n 's/^Git SHA: //p'), $ETCDSNAP, $(bench_binary_kind "$ETCDSNAP"))"
+  echo "- etcd: $(first_line_after 'etcd Version: ' etcd --version);" \
+    "etcdctl: $(first_line_after 'etcdctl version: ' "$ETCDCTL" version)"
+  echo "- etcdsnap: $(first_line_after 'etcdsnap version: ' "$ETCDSNAP" version)" \
+    "($(first_line_after 'Git SHA: ' "$ETCDSNAP" version), $ETCDSNAP," \
+    "$(bench_binary_kind "$ETCDSNAP"))"
   echo "- cold page cache: ${COLD_NOTE:-dropped before each cold run}"
-  echo "- runs: $RUNS per tool and operation, the tools taking turns (each run swaps which goes first)"
+  echo "- runs: $RUNS per tool and operation, the tools taking turns" \
+    "(each run swaps which goes first)"
 } >"$BENCH_OUT/machine.md"
 
 # measure OP TOOL RUN CMD...: runs CMD under /usr/bin/time; appends its row to the CSV.
@@ -202,11 +219,14 @@ for SIZE in $SIZES; do
         echo "$SHAPE $SIZE save: the two tools' snapshots are $same" >>"$CHECKS"
       fi
       warm "$SNAP"
-      for t in "${tools[@]}"; do measure status-warm "$t" "$run" "$(bin "$t")" snapshot status "$SNAP"; done
+      for t in "${tools[@]}"; do
+        measure status-warm "$t" "$run" "$(bin "$t")" snapshot status "$SNAP"
+      done
       measure verify etcdsnap "$run" "$ETCDSNAP" snapshot verify "$SNAP"
       for t in "${tools[@]}"; do
         rm -rf "$WORK/restored"
-        measure restore "$t" "$run" "$(bin "$t")" snapshot restore "$SNAP" --data-dir "$WORK/restored"
+        measure restore "$t" "$run" "$(bin "$t")" snapshot restore "$SNAP" \
+          --data-dir "$WORK/restored"
       done
       rm -rf "$WORK/restored"
       for t in "${tools[@]}"; do
