@@ -124,6 +124,9 @@ add_library(etcdsnap_spdlog_static STATIC ${PROJECT_SOURCE_DIR}/src/util/spdlog_
 target_compile_definitions(etcdsnap_spdlog_static PUBLIC SPDLOG_COMPILED_LIB SPDLOG_FMT_EXTERNAL)
 target_link_libraries(etcdsnap_spdlog_static PUBLIC Threads::Threads)
 target_link_libraries(etcdsnap_spdlog INTERFACE etcdsnap_spdlog_static)
+# For every file of the build, not only etcdsnap_spdlog's users: one that includes spdlog without
+# linking it then fails to link, instead of compiling its own header-only copy (an ODR trap).
+add_compile_definitions(SPDLOG_COMPILED_LIB SPDLOG_FMT_EXTERNAL)
 
 list(LENGTH _etcdsnap_swapped n)
 message(STATUS "ETCDSNAP_STATIC: ${n} imported libraries linked from their .a archives")

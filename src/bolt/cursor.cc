@@ -51,8 +51,7 @@ bool Cursor::Push(Pgid id, Status* fatal) {
   }
   if (frames_.size() <= depth_) frames_.resize(depth_ + 1);
   Frame& f = frames_[depth_];
-  Bytes page;
-  Result<PageHeader> h = file_.PageBytes(id, &f.buf, &page);
+  Result<PageHeader> h = file_.ReadPageBytes(id, &f.buf);
   if (!h.ok()) {
     *fatal = Problem(h.status());
     return false;
@@ -62,7 +61,7 @@ bool Cursor::Push(Pgid id, Status* fatal) {
     return false;
   }
   if (observer_ != nullptr && !observer_->OnPage(id, *h)) return false;
-  Result<PageView> v = PageView::Parse(page);
+  Result<PageView> v = PageView::Parse(f.buf);
   if (!v.ok()) {
     *fatal = Problem(v.status().Annotate("page " + std::to_string(id)));
     return false;

@@ -19,9 +19,9 @@ std::string S(Bytes b) { return std::string(reinterpret_cast<const char*>(b.data
 
 class CursorTest : public ::testing::Test {
  protected:
-  std::unique_ptr<File> Open(const std::string& bytes, const File::Options& options = {}) {
+  std::unique_ptr<File> Open(const std::string& bytes) {
     TestDb::WriteFile(dir_ + "/db", bytes);
-    auto f = File::Open(dir_ + "/db", options);
+    auto f = File::Open(dir_ + "/db");
     EXPECT_TRUE(f.ok()) << f.status().message();
     return f.ok() ? std::move(f).value() : nullptr;
   }
@@ -179,13 +179,12 @@ TEST_F(CursorTest, LargeSelfReferencingBranchIsStoppedBeforeASecondRead) {
 }
 
 TEST_F(CursorTest, BytesHeldAcrossFramesAreCapped) {
-  // Ten distinct 64 KiB branch pages in a chain, then a leaf, read into buffers (a mapped file
-  // holds no page bytes of its own).
+  // Ten distinct 64 KiB branch pages in a chain, then a leaf.
   TestDb db;
   const std::string big(60000, 'k');
   Pgid child = db.AddLeaf({{big, "v"}});
   for (int i = 0; i < 10; ++i) child = db.AddBranch({{big, child}});
-  auto f = Open(db.Finish(child), {.map = false});
+  auto f = Open(db.Finish(child));
   Cursor whole(*f, child);
   Status st;
   EXPECT_EQ(Keys(whole, &st).size(), 1u);

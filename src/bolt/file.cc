@@ -1,17 +1,12 @@
 #include "etcdsnap/bolt/file.h"
 
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
-#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 
 namespace etcdsnap::bolt {
 namespace {
@@ -36,102 +31,6 @@ Status NotARegularFile(const std::string& path, mode_t mode) {
 }
 
 }  // namespace
-
-// A read-only shared mapping of the whole file, registered for the SIGBUS handler while it lives.
-struct File::Mapping {
-  const uint8_t* base = nullptr;
-  uint64_t length = 0;
-  std::atomic<bool> faulted{false};
-  std::atomic<uint64_t> since_drop{0};  // bytes viewed since the last MADV_DONTNEED
-};
-
-namespace {
-
-// The live mappings, for the SIGBUS handler (which may only read lock-free atomics).
-constexpr size_t kMaxMappings = 64;
-std::array<std::atomic<File::Mapping*>, kMaxMappings> g_mappings{};
-struct sigaction g_previous_sigbus;
-std::once_flag g_sigbus_once;
-
-// A SIGBUS at an address inside one of our mappings is the file having shrunk under it: a zero
-// page goes over the missing one (the access is retried and reads zeros), and the mapping is
-// marked. Any other SIGBUS goes to the handler from before, or, with none, ends the process as
-// it would have (the default action is restored and the access, retried, raises it again).
-void OnSigbus(int sig, siginfo_t* info, void* context) {
-  const auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
-  for (std::atomic<File::Mapping*>& slot : g_mappings) {
-    File::Mapping* m = slot.load(std::memory_order_acquire);
-    if (m == nullptr) continue;
-    const auto base = reinterpret_cast<uintptr_t>(m->base);
-    if (addr < base || addr - base >= m->length) continue;
-    const uintptr_t page = addr & ~(static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE)) - 1);
-    if (::mmap(reinterpret_cast<void*>(page), static_cast<size_t>(::sysconf(_SC_PAGESIZE)),
-               PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
-      m->faulted.store(true, std::memory_order_release);
-      return;
-    }
-  }
-  if ((g_previous_sigbus.sa_flags & SA_SIGINFO) != 0 && g_previous_sigbus.sa_sigaction != nullptr) {
-    g_previous_sigbus.sa_sigaction(sig, info, context);
-    return;
-  }
-  if (g_previous_sigbus.sa_handler != SIG_DFL && g_previous_sigbus.sa_handler != SIG_IGN &&
-      g_previous_sigbus.sa_handler != nullptr) {
-    g_previous_sigbus.sa_handler(sig);
-    return;
-  }
-  ::signal(SIGBUS, SIG_DFL);
-}
-
-bool Register(File::Mapping* m) {
-  std::call_once(g_sigbus_once, [] {
-    struct sigaction sa {};
-    sa.sa_sigaction = OnSigbus;
-    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGBUS, &sa, &g_previous_sigbus);
-  });
-  for (std::atomic<File::Mapping*>& slot : g_mappings) {
-    File::Mapping* expected = nullptr;
-    if (slot.compare_exchange_strong(expected, m, std::memory_order_acq_rel)) return true;
-  }
-  return false;  // too many files open at once: the caller reads with pread
-}
-
-void Unregister(File::Mapping* m) {
-  for (std::atomic<File::Mapping*>& slot : g_mappings) {
-    File::Mapping* expected = m;
-    if (slot.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) return;
-  }
-}
-
-}  // namespace
-
-File::File(std::string path, UniqueFd fd, uint64_t size, const Options& options)
-    : path_(std::move(path)), fd_(std::move(fd)), file_size_(size), options_(options) {}
-
-File::~File() {
-  if (map_ == nullptr) return;
-  Unregister(map_.get());
-  ::munmap(const_cast<uint8_t*>(map_->base), map_->length);
-}
-
-void File::Map() {
-  void* p = ::mmap(nullptr, file_size_, PROT_READ, MAP_SHARED, fd_.get(), 0);
-  if (p == MAP_FAILED) return;  // pread it is
-  auto m = std::make_unique<Mapping>();
-  m->base = static_cast<const uint8_t*>(p);
-  m->length = file_size_;
-  if (!Register(m.get())) {
-    ::munmap(p, file_size_);
-    return;
-  }
-  map_ = std::move(m);
-}
-
-bool File::changed_while_mapped() const {
-  return map_ != nullptr && map_->faulted.load(std::memory_order_acquire);
-}
 
 Result<std::unique_ptr<File>> File::Open(const std::string& path, const Options& options) {
   struct stat st;
@@ -161,7 +60,6 @@ Result<std::unique_ptr<File>> File::Open(const std::string& path, const Options&
   Status s = f->LoadMetas();
   if (!s.ok()) return Status(s.code(), path + ": " + s.message());
   ::posix_fadvise(f->fd_.get(), 0, 0, POSIX_FADV_WILLNEED);
-  if (options.map) f->Map();
   return f;
 }
 
@@ -279,15 +177,20 @@ Result<PageView> File::ReadPage(Pgid id, std::vector<uint8_t>* buf) const {
   return v;
 }
 
-Result<uint64_t> File::CheckedPageLength(Pgid id, Bytes first_page, PageHeader* out) const {
+Result<PageHeader> File::ReadPageBytes(Pgid id, std::vector<uint8_t>* buf) const {
   const Pgid hwm = high_water();
   auto where = [&] { return "page " + std::to_string(id) + ": "; };
-  const PageHeader h = DecodePageHeader(first_page);
+  if (id >= hwm) {
+    return Status::Corruption(where() + "out of bounds: " + std::to_string(hwm));
+  }
+  buf->resize(page_size_);
+  ETCDSNAP_RETURN_IF_ERROR(ReadAt(id * page_size_, *buf));
+  const PageHeader h = DecodePageHeader(*buf);
   if (h.id != id) {
     return Status::Corruption(where() + "header says it is page " + std::to_string(h.id));
   }
-  const uint64_t pages = uint64_t{h.overflow} + 1;
   if (h.overflow > 0) {
+    const uint64_t pages = uint64_t{h.overflow} + 1;
     if (id + h.overflow >= hwm) {
       return Status::Corruption(where() + "its " + std::to_string(h.overflow) +
                                 " overflow pages run past the high-water mark " +
@@ -298,49 +201,9 @@ Result<uint64_t> File::CheckedPageLength(Pgid id, Bytes first_page, PageHeader* 
           where() + "spans " + std::to_string(pages * page_size_) + " bytes, more than the " +
           std::to_string(options_.max_page_bytes) + " bytes this reader accepts for one page");
     }
-  }
-  *out = h;
-  return pages * page_size_;
-}
-
-Result<PageHeader> File::ReadPageBytes(Pgid id, std::vector<uint8_t>* buf) const {
-  if (id >= high_water()) {
-    return Status::Corruption("page " + std::to_string(id) + ": out of bounds: " +
-                              std::to_string(high_water()));
-  }
-  buf->resize(page_size_);
-  ETCDSNAP_RETURN_IF_ERROR(ReadAt(id * page_size_, *buf));
-  PageHeader h;
-  ETCDSNAP_ASSIGN_OR_RETURN(const uint64_t length, CheckedPageLength(id, *buf, &h));
-  if (length > page_size_) {
-    buf->resize(length);
+    buf->resize(pages * page_size_);
     ETCDSNAP_RETURN_IF_ERROR(
         ReadAt((id + 1) * page_size_, std::span<uint8_t>(*buf).subspan(page_size_)));
-  }
-  return h;
-}
-
-Result<PageHeader> File::PageBytes(Pgid id, std::vector<uint8_t>* scratch, Bytes* out) const {
-  if (map_ == nullptr) {
-    ETCDSNAP_ASSIGN_OR_RETURN(const PageHeader h, ReadPageBytes(id, scratch));
-    *out = *scratch;
-    return h;
-  }
-  if (id >= high_water()) {
-    return Status::Corruption("page " + std::to_string(id) + ": out of bounds: " +
-                              std::to_string(high_water()));
-  }
-  // Open() checked that the file holds every page below the high-water mark.
-  const uint8_t* at = map_->base + id * page_size_;
-  PageHeader h;
-  ETCDSNAP_ASSIGN_OR_RETURN(const uint64_t length,
-                            CheckedPageLength(id, Bytes(at, page_size_), &h));
-  *out = Bytes(at, length);
-  const uint64_t before = map_->since_drop.fetch_add(length, std::memory_order_relaxed);
-  if (before < kMappedWindow && before + length >= kMappedWindow) {
-    // Every view stays valid: the next access maps the page again from the page cache.
-    ::madvise(const_cast<uint8_t*>(map_->base), map_->length, MADV_DONTNEED);
-    map_->since_drop.store(0, std::memory_order_relaxed);
   }
   return h;
 }

@@ -5,12 +5,9 @@
 #include "temp_dir.h"
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
-#include "etcdsnap/bolt/check.h"
 #include "test_db.h"
 
 namespace etcdsnap::bolt {
@@ -23,24 +20,9 @@ class FileTest : public ::testing::Test {
     Pgid root = db.AddLeaf({testing::TestDb::Bucket("b", testing::TestDb::InlineBucket({}))});
     return db.Finish(root);
   }
-  Result<std::unique_ptr<File>> OpenBytes(const std::string& bytes,
-                                          const File::Options& options = {}) {
+  Result<std::unique_ptr<File>> OpenBytes(const std::string& bytes) {
     testing::TestDb::WriteFile(path_, bytes);
-    return File::Open(path_, options);
-  }
-  // A file of `leaves` leaf pages of one bucket, with ~3 KiB values (and some overflow pages).
-  std::string Many(int leaves) {
-    testing::TestDb db;
-    std::vector<Pgid> pages;
-    std::vector<std::pair<std::string, Pgid>> branch;
-    for (int i = 0; i < leaves; ++i) {
-      char key[16];
-      std::snprintf(key, sizeof key, "k%08d", i);
-      const std::string value(i % 50 == 0 ? 9000 : 3000, static_cast<char>('a' + i % 26));
-      branch.push_back({key, db.AddLeaf({{key, value}})});
-    }
-    const Pgid bucket_root = db.AddBranch(branch);
-    return db.Finish(db.AddLeaf({testing::TestDb::Bucket("b", testing::TestDb::BucketValue(bucket_root))}));
+    return File::Open(path_);
   }
 
   ::etcdsnap::testing::TempDir tmp_{"bolt-file-test"};
@@ -150,77 +132,6 @@ TEST_F(FileTest, HugeOverflowIsRefusedWithoutAllocating) {
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.status().message().find("overflow pages run past"), std::string::npos);
   EXPECT_LE(buf.capacity(), 4096u);
-}
-
-// A mapped file gives the same page bytes, and the same errors, as one read with pread.
-TEST_F(FileTest, MappedPagesAreThePagesPreadReads) {
-  const std::string bytes = Many(200);
-  auto mapped = OpenBytes(bytes);
-  ASSERT_TRUE(mapped.ok()) << mapped.status().message();
-  ASSERT_TRUE((*mapped)->mapped());
-  auto read = File::Open(path_, {.map = false});
-  ASSERT_TRUE(read.ok());
-  ASSERT_FALSE((*read)->mapped());
-  std::vector<uint8_t> a, b;
-  for (Pgid id = 0; id < (*mapped)->high_water() + 1; ++id) {
-    Bytes view, copy;
-    Result<PageHeader> m = (*mapped)->PageBytes(id, &a, &view);
-    Result<PageHeader> r = (*read)->PageBytes(id, &b, &copy);
-    ASSERT_EQ(m.ok(), r.ok()) << id;
-    if (!m.ok()) {
-      EXPECT_EQ(m.status().message(), r.status().message()) << id;
-      continue;
-    }
-    EXPECT_TRUE(a.empty()) << id;  // in place: nothing copied
-    ASSERT_EQ(std::string(view.begin(), view.end()), std::string(copy.begin(), copy.end())) << id;
-  }
-}
-
-// Resident memory stays flat over a walk of a large mapped file: the page-table entries of what
-// was read are dropped every File::kMappedWindow bytes.
-TEST_F(FileTest, WalkingAMappedFileKeepsTheResidentSetSmall) {
-  const std::string bytes = Many(40000);  // ~160 MiB
-  auto f = OpenBytes(bytes);
-  ASSERT_TRUE(f.ok());
-  ASSERT_TRUE((*f)->mapped());
-  auto resident_kib = [] {
-    std::ifstream in("/proc/self/status");
-    for (std::string line; std::getline(in, line);) {
-      if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
-    }
-    return 0ull;
-  };
-  const unsigned long long before = resident_kib();
-  uint64_t sum = 0;
-  std::vector<uint8_t> scratch;
-  for (Pgid id = 2; id < (*f)->high_water(); ++id) {
-    Bytes view;
-    if (!(*f)->PageBytes(id, &scratch, &view).ok()) continue;  // overflow pages, the root
-    for (size_t i = 0; i < view.size(); i += 512) sum += view[i];
-  }
-  EXPECT_GT(sum, 0u);
-  EXPECT_LT(resident_kib() - before, (File::kMappedWindow >> 10) + (16u << 10))
-      << "of a " << (bytes.size() >> 20) << " MiB file";
-}
-
-// A file cut short after it was opened: the walk reads zeros where pages were, does not crash,
-// and Check() says the file changed.
-TEST_F(FileTest, AFileThatShrinksUnderTheMappingIsReportedNotACrash) {
-  const std::string bytes = Many(300);
-  auto f = OpenBytes(bytes);
-  ASSERT_TRUE(f.ok());
-  ASSERT_TRUE((*f)->mapped());
-  ASSERT_EQ(::truncate(path_.c_str(), 8192), 0);
-  std::vector<uint8_t> scratch;
-  Bytes view;
-  Result<PageHeader> h = (*f)->PageBytes(100, &scratch, &view);
-  ASSERT_FALSE(h.ok());
-  EXPECT_EQ(h.status().message(), "page 100: header says it is page 0");
-  EXPECT_TRUE((*f)->changed_while_mapped());
-  const CheckResult r = Check(**f, {});
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.errors.back().find("shrank while it was being read"), std::string::npos)
-      << r.errors.back();
 }
 
 }  // namespace
