@@ -56,13 +56,29 @@ awk '
     bytes[k] = $9
     if ($6 == "") { note[k] = $10; next }
     n[k]++; wall[k] = wall[k] " " $6; cpu[k] = cpu[k] " " $7; rss[k] = rss[k] " " $8
+    run_wall[k, $5] = $6; run_cpu[k, $5] = $7; runs_of[k] = runs_of[k] " " $5
+  }
+  # paired(k, values, field): the median over the runs of etcdsnap/etcdctl within each run (the
+  # issue asks for ratios in the same run: a slow spell of the machine moves both).
+  function paired(k,   other, list_w, list_c, r, a, i) {
+    other = k; sub(/,etcdsnap$/, ",etcdctl", other)
+    split(runs_of[k], a, " ")
+    list_w = list_c = ""
+    for (i in a) {
+      r = a[i]
+      if (!((other, r) in run_wall)) continue
+      if (run_wall[other, r] + 0 > 0) list_w = list_w " " run_wall[k, r] / run_wall[other, r]
+      if (run_cpu[other, r] + 0 > 0) list_c = list_c " " run_cpu[k, r] / run_cpu[other, r]
+    }
+    return (list_w == "" ? "" : median(list_w)) "," (list_c == "" ? "" : median(list_c))
   }
   END {
-    print "shape,size_mb,op,tool,runs,wall_s,cpu_s,rss_kib,snapshot_bytes,note"
+    print "shape,size_mb,op,tool,runs,wall_s,cpu_s,rss_kib,snapshot_bytes,note,wall_ratio,cpu_ratio"
     for (i = 1; i <= nk; i++) {
       k = order[i]
-      if (n[k]) print k, n[k], median(wall[k]), median(cpu[k]), median(rss[k]), bytes[k], note[k]
-      else print k, 0, "", "", "", bytes[k], note[k]
+      ratios = k ~ /,etcdsnap$/ && n[k] ? paired(k) : ","
+      if (n[k]) print k, n[k], median(wall[k]), median(cpu[k]), median(rss[k]), bytes[k], note[k], ratios
+      else print k, 0, "", "", "", bytes[k], note[k], ratios
     }
   }' "$CSV" >"$DIR/medians.csv"
 SIZES=$(awk -F, 'NR > 1 && !seen[$2]++ { print $2 }' "$DIR/medians.csv")
@@ -104,6 +120,7 @@ fragment() {
       if (!($1 in shapes)) { shapes[$1] = 1; shape_list[++ns] = $1 }
       k = $1 SUBSEP $3 SUBSEP $4
       m[k, "wall"] = $6; m[k, "cpu"] = $7; m[k, "rss"] = $8; m[k, "note"] = $10
+      m[k, "rw"] = $11; m[k, "rc"] = $12
       if ($5 + 0 > runs[$1] + 0) runs[$1] = $5
       bytes[$1] = $9
       next
@@ -131,7 +148,9 @@ fragment() {
           aw = num(a SUBSEP "wall"); bw = num(b SUBSEP "wall")
           ac = num(a SUBSEP "cpu"); bc = num(b SUBSEP "cpu")
           ar = mib(num(a SUBSEP "rss")); br = mib(num(b SUBSEP "rss"))
-          rw = ratio(aw, bw); rc = ratio(ac, bc); fails = ""
+          rw = num(a SUBSEP "rw"); rc = num(a SUBSEP "rc"); fails = ""
+          if (rw == "") rw = ratio(aw, bw)
+          if (rc == "") rc = ratio(ac, bc)
           if (op == "save") { check("CPU", rc, 0.5); check("wall", rw, 0.9); check("RSS", ar, 16) }
           if (op == "status-warm") { check("wall", rw, 0.3); check("RSS", ar, 64) }
           if (op == "status-cold") { check("wall", rw, 0.15); check("RSS", ar, 64) }
@@ -149,7 +168,8 @@ fragment() {
         }
       }
       print ""
-      print "Ratios are etcdsnap/etcdctl of the medians; the targets are issue #14'"'"'s."
+      print "Times are medians; a ratio is the median over the runs of etcdsnap/etcdctl within each"
+      print "run (the tools take turns in every run). The targets are issue #14'"'"'s."
       for (s = 1; s <= ns; s++) {
         sh = shape_list[s]
         printf "- %s: snapshot %s bytes, %d run%s%s.\n", sh, grouped(bytes[sh]), runs[sh], \
@@ -249,10 +269,14 @@ DOC=$DOCS/performance.md
 [ -f "$DOC" ] || die "$DOC not found"
 for size in $SIZES; do
   begin="<!-- bench:${size}MB begin -->" end="<!-- bench:${size}MB end -->"
-  if ! grep -qF "$begin" "$DOC"; then
+  if ! grep -qxF "$begin" "$DOC"; then
     echo "bench: $DOC has no placeholder for $size MiB ($begin): not published" >&2
     continue
   fi
+  # The two lines, exactly, once each and in order: else the rewrite below would drop the rest.
+  [ "$(grep -cxF "$begin" "$DOC")" = 1 ] && [ "$(grep -cxF "$end" "$DOC")" = 1 ] &&
+    [ "$(grep -nxF "$begin" "$DOC" | cut -d: -f1)" -lt "$(grep -nxF "$end" "$DOC" | cut -d: -f1)" ] ||
+    die "$DOC: the lines '$begin' and '$end' must appear once each, in that order"
   dest=$DOCS/performance/${size}MB
   mkdir -p "$dest"
   cp "$DIR/time-${size}MB.$FORMAT" "$DIR/rss-${size}MB.$FORMAT" "$dest/"
