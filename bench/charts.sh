@@ -274,9 +274,10 @@ for size in $SIZES; do
     continue
   fi
   # The two lines, exactly, once each and in order: else the rewrite below would drop the rest.
-  [ "$(grep -cxF "$begin" "$DOC")" = 1 ] && [ "$(grep -cxF "$end" "$DOC")" = 1 ] &&
-    [ "$(grep -nxF "$begin" "$DOC" | cut -d: -f1)" -lt "$(grep -nxF "$end" "$DOC" | cut -d: -f1)" ] ||
+  if [ "$(grep -cxF "$begin" "$DOC")" != 1 ] || [ "$(grep -cxF "$end" "$DOC")" != 1 ] ||
+    [ "$(grep -nxF "$begin" "$DOC" | cut -d: -f1)" -gt "$(grep -nxF "$end" "$DOC" | cut -d: -f1)" ]; then
     die "$DOC: the lines '$begin' and '$end' must appear once each, in that order"
+  fi
   dest=$DOCS/performance/${size}MB
   mkdir -p "$dest"
   cp "$DIR/time-${size}MB.$FORMAT" "$DIR/rss-${size}MB.$FORMAT" "$dest/"

@@ -20,13 +20,14 @@ bench_binary_kind() {
 }
 
 # bench_build_tool TARGET: builds a bench helper (etcdsnap-fill, etcdsnap-keysdb) into
-# $BUILD_DIR if it is not there: the release and test builds leave bench/ out, so this turns it on.
+# $BUILD_DIR, or brings it up to date (an edited shape must not run as the old one): the release
+# and test builds leave bench/ out, so this turns it on in $BUILD_DIR.
 bench_build_tool() {
   local tool=$BUILD_DIR/$1
   if [ ! -x "$tool" ]; then
     cmake -S . -B "$BUILD_DIR" -DETCDSNAP_BUILD_BENCH=ON >/dev/null
-    cmake --build "$BUILD_DIR" -j"$(nproc)" --target "$1" >/dev/null
   fi
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target "$1" >/dev/null
   [ -x "$tool" ] ||
     die "$tool not built (cmake -DETCDSNAP_BUILD_BENCH=ON; cmake --build $BUILD_DIR --target $1)"
 }

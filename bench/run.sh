@@ -164,6 +164,15 @@ fill() {
   esac
   "$BUILD_DIR/etcdsnap-fill" "${args[@]}" || die "filling $1 failed"
 }
+# fingerprint SHAPE SIZE_MB: what a fill writes, kept in the data dir's marker: a data dir filled
+# by another plan (an edited bench/kube_shape.cc, other sizes) is filled again, not reused.
+fingerprint() {
+  local bytes=$(($2 * 1024 * 1024))
+  case $1 in
+    kube) "$BUILD_DIR/etcdsnap-fill" --shape kube --bytes "$bytes" --dry-run | sha256sum ;;
+    *) echo "$1 $2" ;;
+  esac
+}
 
 for SIZE in $SIZES; do
   # Above the backend's size with room for the history a fill writes before compacting.
@@ -174,7 +183,9 @@ for SIZE in $SIZES; do
     DATA=$WORK/etcd-data
     SNAP=$WORK/snap.db
     echo "== $SHAPE, $SIZE MiB"
-    if [ ! -f "$WORK/filled" ]; then  # an unfinished fill is not trusted: start again
+    plan=$(fingerprint "$SHAPE" "$SIZE") || die "cannot make the $SHAPE plan"
+    # An unfinished fill, or one of another plan, is not trusted: start again.
+    if [ ! -f "$WORK/filled" ] || [ "$(cat "$WORK/filled")" != "$plan" ]; then
       rm -rf "$WORK"
       mkdir -p "$WORK"
     fi
@@ -185,7 +196,7 @@ for SIZE in $SIZES; do
       start=$SECONDS
       fill "$SHAPE" "$SIZE"
       echo "bench: filled in $((SECONDS - start)) s" >&2
-      touch "$WORK/filled"
+      echo "$plan" >"$WORK/filled"
     fi
     # The snapshot that status, verify and restore read: etcdctl's, made anew (the same bytes
     # while the data dir is unchanged), removed after the shape's runs to save disk.
@@ -193,8 +204,9 @@ for SIZE in $SIZES; do
       { tail -5 "$WORK/last.out" >&2; die "saving the snapshot of $SHAPE failed"; }
     SNAP_BYTES=$(stat -c %s "$SNAP")
     # Parity, once per shape and size: both tools read the snapshot the same.
-    ours=$("$ETCDSNAP" snapshot status -w json "$SNAP")
-    theirs=$("$ETCDCTL" snapshot status -w json "$SNAP" 2>/dev/null)
+    ours=$("$ETCDSNAP" snapshot status -w json "$SNAP") || die "etcdsnap snapshot status $SNAP failed"
+    theirs=$("$ETCDCTL" snapshot status -w json "$SNAP" 2>/dev/null) ||
+      die "etcdctl snapshot status $SNAP failed"
     if [ "$ours" = "$theirs" ]; then
       echo "$SHAPE $SIZE status -w json identical between the tools: $ours" >>"$CHECKS"
     else
