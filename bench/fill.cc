@@ -1,23 +1,34 @@
-// etcdsnap-fill: loads a local etcd with about --bytes of values, fast, for the benchmarks.
-// Keeps --concurrency async Puts in flight on one channel (gRPC completion queue).
+// etcdsnap-fill: loads a local etcd for the benchmarks, fast: keeps --concurrency async requests
+// in flight on one channel (gRPC completion queue).
 //
-//   etcdsnap-fill --endpoint 127.0.0.1:2379 --bytes 1073741824 --value-size 262144
-//                 [--concurrency 16] [--prefix bench/] [--content random|kube]
-//                 [--cacert ca --cert c --key k]
+//   etcdsnap-fill --endpoint 127.0.0.1:2379 --bytes 1073741824 [--shape fixed|kube]
+//                 [--value-size 262144] [--concurrency 16] [--prefix bench/]
+//                 [--content random|kube] [--cacert ca --cert c --key k] [--dry-run]
 //
+// --shape fixed (the default): about --bytes of values of --value-size bytes under --prefix,
+// --content random (incompressible) or kube (Pod-like JSON, see bench/compress.sh).
+// --shape kube: a Kubernetes-like etcd whose backend file comes to about --bytes, with history,
+// leases, deletions and compactions (bench/kube_shape.h); --dry-run prints the plan's counts
+// without a server.
+// Both are deterministic: the same flags give the same keys and values.
 // The server needs --max-request-bytes above --value-size and a --quota-backend-bytes above the
-// target. Exits 0 when every Put succeeded, 1 on the first failure (printed).
+// target. Exits 0 when every request succeeded, 1 on the first failure (printed).
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <numeric>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "kube_shape.h"
 #include "rpc.grpc.pb.h"
 
 namespace {
@@ -29,6 +40,8 @@ struct Options {
   int concurrency = 16;
   std::string prefix = "bench/";
   std::string content = "random";  // or "kube"
+  std::string shape = "fixed";     // or "kube"
+  bool dry_run = false;
 
   std::string cacert, cert, key;
 };
@@ -48,20 +61,35 @@ Options Parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
+    if (flag == "--dry-run") {
+      o.dry_run = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       std::fprintf(stderr, "etcdsnap-fill: %s needs a value\n", flag.c_str());
       std::exit(2);
     }
     const std::string value = argv[++i];
-    if (flag == "--endpoint") o.endpoint = value;
-    else if (flag == "--bytes") o.bytes = std::stoll(value);
-    else if (flag == "--value-size") o.value_size = std::stoi(value);
-    else if (flag == "--concurrency") o.concurrency = std::stoi(value);
-    else if (flag == "--prefix") o.prefix = value;
-    else if (flag == "--content") o.content = value;
-    else if (flag == "--cacert") o.cacert = value;
-    else if (flag == "--cert") o.cert = value;
-    else if (flag == "--key") o.key = value;
+    if (flag == "--endpoint")
+      o.endpoint = value;
+    else if (flag == "--bytes")
+      o.bytes = std::stoll(value);
+    else if (flag == "--value-size")
+      o.value_size = std::stoi(value);
+    else if (flag == "--concurrency")
+      o.concurrency = std::stoi(value);
+    else if (flag == "--prefix")
+      o.prefix = value;
+    else if (flag == "--content")
+      o.content = value;
+    else if (flag == "--shape")
+      o.shape = value;
+    else if (flag == "--cacert")
+      o.cacert = value;
+    else if (flag == "--cert")
+      o.cert = value;
+    else if (flag == "--key")
+      o.key = value;
     else {
       std::fprintf(stderr, "etcdsnap-fill: unknown flag %s\n", flag.c_str());
       std::exit(2);
@@ -69,6 +97,10 @@ Options Parse(int argc, char** argv) {
   }
   if (o.value_size <= 0 || o.concurrency <= 0 || o.bytes <= 0) {
     std::fprintf(stderr, "etcdsnap-fill: sizes and concurrency must be positive\n");
+    std::exit(2);
+  }
+  if ((o.shape != "fixed" && o.shape != "kube") || (o.content != "random" && o.content != "kube")) {
+    std::fprintf(stderr, "etcdsnap-fill: --shape is fixed or kube, --content random or kube\n");
     std::exit(2);
   }
   return o;
@@ -87,20 +119,143 @@ std::shared_ptr<grpc::Channel> Connect(const Options& o) {
   return grpc::CreateCustomChannel(o.endpoint, grpc::SslCredentials(ssl), args);
 }
 
-// One Put in flight.
-struct Call {
-  grpc::ClientContext context;
-  etcdserverpb::PutResponse response;
-  grpc::Status status;
-  std::unique_ptr<grpc::ClientAsyncResponseReader<etcdserverpb::PutResponse>> reader;
+using etcdsnap::bench::Op;
+
+// Keeps up to `concurrency` requests in flight; Drain() waits for all of them (the barrier
+// between the phases of a plan). Exits on the first failure.
+class Pipeline {
+ public:
+  Pipeline(const std::shared_ptr<grpc::Channel>& channel, int concurrency)
+      : kv_(etcdserverpb::KV::NewStub(channel)),
+        lease_(etcdserverpb::Lease::NewStub(channel)),
+        concurrency_(concurrency) {}
+  ~Pipeline() {
+    cq_.Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq_.Next(&tag, &ok)) delete static_cast<Call*>(tag);
+  }
+
+  void Send(const Op& op) {
+    while (in_flight_ >= concurrency_) Complete();
+    auto* call = new Call;
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    call->what = op.key;
+    switch (op.kind) {
+      case Op::Kind::kPut: {
+        etcdserverpb::PutRequest req;
+        req.set_key(op.key);
+        req.set_value(op.value);
+        req.set_lease(op.lease);
+        call->put = kv_->AsyncPut(&call->context, req, &cq_);
+        call->put->Finish(&call->put_response, &call->status, call);
+        bytes_ += static_cast<int64_t>(op.value.size());
+        break;
+      }
+      case Op::Kind::kDelete: {
+        etcdserverpb::DeleteRangeRequest req;
+        req.set_key(op.key);
+        call->del = kv_->AsyncDeleteRange(&call->context, req, &cq_);
+        call->del->Finish(&call->del_response, &call->status, call);
+        break;
+      }
+      case Op::Kind::kGrant: {
+        etcdserverpb::LeaseGrantRequest req;
+        req.set_id(op.lease);
+        req.set_ttl(op.ttl);
+        call->what = "lease " + std::to_string(op.lease);
+        call->grant = lease_->AsyncLeaseGrant(&call->context, req, &cq_);
+        call->grant->Finish(&call->grant_response, &call->status, call);
+        break;
+      }
+    }
+    ++in_flight_;
+  }
+  void Drain() {
+    while (in_flight_ > 0) Complete();
+  }
+  // Compacts at the newest revision any answer has shown, waiting until the backend has
+  // removed the old revisions (physical).
+  void Compact() {
+    Drain();
+    grpc::ClientContext context;
+    etcdserverpb::CompactionRequest req;
+    req.set_revision(revision_);
+    req.set_physical(true);
+    etcdserverpb::CompactionResponse response;
+    const grpc::Status status = kv_->Compact(&context, req, &response);
+    if (!status.ok()) Fail("compact at " + std::to_string(revision_), status);
+  }
+
+  int64_t done() const { return done_; }
+  int64_t bytes() const { return bytes_; }
+  int64_t revision() const { return revision_; }
+
+ private:
+  // One request in flight.
+  struct Call {
+    grpc::ClientContext context;
+    grpc::Status status;
+    std::string what;
+    etcdserverpb::PutResponse put_response;
+    etcdserverpb::DeleteRangeResponse del_response;
+    etcdserverpb::LeaseGrantResponse grant_response;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<etcdserverpb::PutResponse>> put;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<etcdserverpb::DeleteRangeResponse>> del;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<etcdserverpb::LeaseGrantResponse>> grant;
+  };
+
+  void Complete() {
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq_.Next(&tag, &ok)) Fail("completion queue shut down", grpc::Status::CANCELLED);
+    std::unique_ptr<Call> call(static_cast<Call*>(tag));
+    --in_flight_;
+    if (!ok || !call->status.ok()) Fail(call->what, call->status);
+    if (call->grant && !call->grant_response.error().empty()) {
+      Fail(call->what, grpc::Status(grpc::StatusCode::UNKNOWN, call->grant_response.error()));
+    }
+    for (const etcdserverpb::ResponseHeader* h :
+         {&call->put_response.header(), &call->del_response.header()}) {
+      revision_ = std::max(revision_, h->revision());
+    }
+    ++done_;
+  }
+  [[noreturn]] void Fail(const std::string& what, const grpc::Status& status) const {
+    std::fprintf(stderr, "etcdsnap-fill: %s failed after %lld requests: %s\n", what.c_str(),
+                 static_cast<long long>(done_), status.error_message().c_str());
+    std::exit(1);
+  }
+
+  std::unique_ptr<etcdserverpb::KV::Stub> kv_;
+  std::unique_ptr<etcdserverpb::Lease::Stub> lease_;
+  grpc::CompletionQueue cq_;
+  const int concurrency_;
+  int in_flight_ = 0;
+  int64_t done_ = 0, bytes_ = 0, revision_ = 0;
 };
 
-}  // namespace
+// Progress on stderr, every 64 MiB of values and at the end of each phase.
+class Progress {
+ public:
+  void Maybe(const Pipeline& p, const std::string& phase, bool force) {
+    if (!force && p.bytes() - last_ < (64LL << 20)) return;
+    last_ = p.bytes();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::fprintf(stderr,
+                 "etcdsnap-fill: %s: %lld requests, %lld MiB of values in %.1f s (%.0f MiB/s)\n",
+                 phase.c_str(), static_cast<long long>(p.done()),
+                 static_cast<long long>(p.bytes() >> 20), secs, (p.bytes() >> 20) / secs);
+  }
 
-int main(int argc, char** argv) {
-  const Options o = Parse(argc, argv);
-  auto kv = etcdserverpb::KV::NewStub(Connect(o));
-  grpc::CompletionQueue cq;
+ private:
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  int64_t last_ = 0;
+};
+
+// --shape fixed: values of --value-size bytes, keys prefix + 0, 1, ...
+void ForEachFixedOp(const Options& o, const std::function<void(const Op&)>& send) {
   const int64_t count = (o.bytes + o.value_size - 1) / o.value_size;
   std::string value(o.value_size, '\0');
   uint64_t x = 0x243f6a8885a308d3ULL;
@@ -125,13 +280,20 @@ int main(int argc, char** argv) {
                     std::to_string(n) + "\",\"namespace\":\"" + ns + "\",\"uid\":\"" + uid +
                     "\",\"resourceVersion\":\"" + std::to_string(1000 + n) +
                     "\",\"creationTimestamp\":\"2026-11-" + std::to_string(10 + n % 20) +
-                    "T10:" + std::to_string(10 + n % 50) + ":00Z\",\"labels\":{\"app\":\"web\","
-                    "\"pod-template-hash\":\"" + std::to_string(next() % 100000) + "\"}},"
+                    "T10:" + std::to_string(10 + n % 50) +
+                    ":00Z\",\"labels\":{\"app\":\"web\","
+                    "\"pod-template-hash\":\"" +
+                    std::to_string(next() % 100000) +
+                    "\"}},"
                     "\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":\"registry.example/"
-                    "web:1." + std::to_string(n % 9) + "\",\"resources\":{\"requests\":{\"cpu\":"
+                    "web:1." +
+                    std::to_string(n % 9) +
+                    "\",\"resources\":{\"requests\":{\"cpu\":"
                     "\"100m\",\"memory\":\"128Mi\"}}}],\"nodeName\":\"node-" +
-                    std::to_string(n % 50) + "\"},\"status\":{\"phase\":\"Running\",\"podIP\":"
-                    "\"10.244." + std::to_string(next() % 256) + "." + std::to_string(next() % 256) +
+                    std::to_string(n % 50) +
+                    "\"},\"status\":{\"phase\":\"Running\",\"podIP\":"
+                    "\"10.244." +
+                    std::to_string(next() % 256) + "." + std::to_string(next() % 256) +
                     "\",\"annotations\":[";
     // Padding with some entropy (a hash per entry), so that the whole compresses about as a
     // Kubernetes etcd does (3x to 6x), not as a text file of repeats.
@@ -143,47 +305,86 @@ int main(int argc, char** argv) {
     v += "\"end\"]}}";
     return v;
   };
-  const auto start = std::chrono::steady_clock::now();
-  int64_t issued = 0;
-  int64_t done = 0;
-  const auto issue = [&] {
-    auto* call = new Call;
-    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    etcdserverpb::PutRequest req;
-    req.set_key(o.prefix + std::to_string(issued));
+  Op op;
+  for (int64_t i = 0; i < count; ++i) {
+    op.key = o.prefix + std::to_string(i);
     if (o.content == "kube") {
-      req.set_value(kube_value(issued));
+      op.value = kube_value(i);
     } else {
       // Vary the first bytes per key so values are distinct.
-      value.replace(0, 8, reinterpret_cast<const char*>(&issued), 8);
-      req.set_value(value);
+      value.replace(0, 8, reinterpret_cast<const char*>(&i), 8);
+      op.value = value;
     }
-    call->reader = kv->AsyncPut(&call->context, req, &cq);
-    call->reader->Finish(&call->response, &call->status, call);
-    ++issued;
-  };
-  while (issued < count && issued < o.concurrency) issue();
-  void* tag = nullptr;
-  bool ok = false;
-  int64_t last_report = 0;
-  while (done < count && cq.Next(&tag, &ok)) {
-    std::unique_ptr<Call> call(static_cast<Call*>(tag));
-    if (!ok || !call->status.ok()) {
-      std::fprintf(stderr, "etcdsnap-fill: put failed after %lld values: %s\n",
-                   static_cast<long long>(done), call->status.error_message().c_str());
-      return 1;
-    }
-    ++done;
-    if (issued < count) issue();
-    const int64_t written = done * o.value_size;
-    if (written - last_report >= (64LL << 20) || done == count) {
-      last_report = written;
-      const double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::fprintf(stderr, "etcdsnap-fill: %lld MiB in %.1f s (%.0f MiB/s)\n",
-                   static_cast<long long>(written >> 20), secs, (written >> 20) / secs);
+    send(op);
+  }
+}
+
+// --shape kube --dry-run: what the plan would send.
+int DryRun(const etcdsnap::bench::KubePlan& plan) {
+  std::printf("%s", plan.Describe().c_str());
+  int64_t total_bytes = 0;
+  std::vector<size_t> sizes;  // of the values created
+  for (int phase = 0; phase < plan.phases(); ++phase) {
+    int64_t puts = 0, deletes = 0, grants = 0, bytes = 0;
+    plan.ForEachOp(phase, [&](const Op& op) {
+      if (phase == 1) sizes.push_back(op.value.size());
+      puts += op.kind == Op::Kind::kPut;
+      deletes += op.kind == Op::Kind::kDelete;
+      grants += op.kind == Op::Kind::kGrant;
+      bytes += static_cast<int64_t>(op.key.size() + op.value.size());
+    });
+    total_bytes += bytes;
+    std::printf("phase %2d %-20s %9lld puts %8lld deletes %6lld leases %8.1f MiB%s\n", phase,
+                plan.PhaseName(phase).c_str(), static_cast<long long>(puts),
+                static_cast<long long>(deletes), static_cast<long long>(grants),
+                static_cast<double>(bytes) / (1 << 20),
+                plan.CompactAfter(phase) ? ", then compact" : "");
+  }
+  std::printf("%lld objects, %.1f MiB of keys and values sent\n",
+              static_cast<long long>(plan.objects()), static_cast<double>(total_bytes) / (1 << 20));
+  std::sort(sizes.begin(), sizes.end());
+  std::printf("values created:");
+  for (const double p : {0.1, 0.5, 0.9, 0.99, 0.999}) {
+    std::printf(" p%g %zu B,", p * 100, sizes[static_cast<size_t>(p * (sizes.size() - 1))]);
+  }
+  std::printf(" max %zu B, mean %.0f B\n", sizes.back(),
+              static_cast<double>(std::accumulate(sizes.begin(), sizes.end(), size_t{0})) /
+                  static_cast<double>(sizes.size()));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = Parse(argc, argv);
+  if (o.shape == "kube" && o.dry_run) return DryRun(etcdsnap::bench::KubePlan(o.bytes));
+  Pipeline pipeline(Connect(o), o.concurrency);
+  Progress progress;
+  if (o.shape == "fixed") {
+    ForEachFixedOp(o, [&](const Op& op) {
+      pipeline.Send(op);
+      progress.Maybe(pipeline, "put", false);
+    });
+    pipeline.Drain();
+    progress.Maybe(pipeline, "put", true);
+    return 0;
+  }
+  const etcdsnap::bench::KubePlan plan(o.bytes);
+  for (int phase = 0; phase < plan.phases(); ++phase) {
+    const std::string name = plan.PhaseName(phase);
+    plan.ForEachOp(phase, [&](const Op& op) {
+      pipeline.Send(op);
+      progress.Maybe(pipeline, name, false);
+    });
+    pipeline.Drain();
+    progress.Maybe(pipeline, name, true);
+    if (plan.CompactAfter(phase)) {
+      pipeline.Compact();
+      std::fprintf(stderr, "etcdsnap-fill: compacted at revision %lld\n",
+                   static_cast<long long>(pipeline.revision()));
     }
   }
-  cq.Shutdown();
+  std::fprintf(stderr, "etcdsnap-fill: %lld objects, revision %lld\n",
+               static_cast<long long>(plan.objects()), static_cast<long long>(pipeline.revision()));
   return 0;
 }

@@ -22,23 +22,30 @@ TIME=/usr/bin/time
 . bench/common.sh
 [ -x "$ETCDSNAP" ] || die "$ETCDSNAP not built (scripts/build.sh)"
 [ -x "$TIME" ] || die "/usr/bin/time not found (apt-get install time)"
-if [ ! -x "$KEYSDB" ]; then
-  cmake -S . -B "$BUILD_DIR" -DETCDSNAP_BUILD_BENCH=ON >/dev/null
-  cmake --build "$BUILD_DIR" -j2 --target etcdsnap-keysdb >/dev/null
-fi
+bench_build_tool etcdsnap-keysdb
 mkdir -p "$BENCH_DIR"
 # No etcd is started, so bench/common.sh's lock (held by a bench etcd for as long as it runs) is
 # not taken: check `uptime` first, timings beside another heavy job are worth little.
 
-# measure NAME CMD...: bench/common.sh's, with the start of the output (the hash) on the line.
+# measure NAME CMD...: appends "wall rss_kib" to $BENCH_DIR/NAME.times
 measure() {
   local name=$1
   shift
   "$TIME" -f "%e %M" -o "$BENCH_DIR/$name.last" "$@" >"$BENCH_DIR/$name.out" 2>&1 ||
     die "$name failed: $* ($(cat "$BENCH_DIR/$name.out"))"
   cat "$BENCH_DIR/$name.last" >>"$BENCH_DIR/$name.times"
-  printf "  %-22s wall %6ss  peak RSS %8s KiB  %s\n" "$name" $(cat "$BENCH_DIR/$name.last") \
+  local wall rss
+  read -r wall rss <"$BENCH_DIR/$name.last"
+  printf "  %-22s wall %6ss  peak RSS %8s KiB  %s\n" "$name" "$wall" "$rss" \
     "$(head -c 80 "$BENCH_DIR/$name.out")"
+}
+report() {
+  printf "%-22s %10s %14s\n" "median" "wall (s)" "peak RSS (MiB)"
+  for n in "$@"; do
+    f=$BENCH_DIR/$n.times
+    [ -f "$f" ] || continue
+    printf "%-22s %10s %14.1f\n" "$n" "$(median 1 "$f")" "$(calc "$(median 2 "$f") / 1024")"
+  done
 }
 
 names=()

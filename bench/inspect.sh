@@ -7,7 +7,10 @@
 #     with a few revisions, which is what the per-key table costs;
 #  2. a file with BENCH_KEYS (1000000) keys written twice each with 100-byte values
 #     (etcdsnap-keysdb, as bench/hashkv.sh): the per-key table at its largest for the bytes;
-#  3. the ~1 GiB snapshot the other benchmarks use, when there is one ($SNAP, else
+#  3. bench/run.sh's Kubernetes-like etcd of that size, when there is one (its member's db file,
+#     $BENCH_DIR/kube-<BENCH_SIZE_MB>MB/etcd-data/member/snap/db: a real server's file, with
+#     history, compactions, tombstones and free pages);
+#  4. the ~1 GiB snapshot the other benchmarks use, when there is one ($SNAP, else
 #     $BENCH_DIR/snap.db as left by `bench/save.sh --fill-only`: 256 KiB values, few keys).
 # Beside each, `snapshot status` on the same file (the same walk, without the report).
 # Targets: a 1 GiB file in seconds; memory one record per key (docs/inspect.md).
@@ -30,12 +33,12 @@ TIME=/usr/bin/time
 . bench/common.sh
 [ -x "$ETCDSNAP" ] || die "$ETCDSNAP not built (scripts/build.sh)"
 [ -x "$TIME" ] || die "/usr/bin/time not found (apt-get install time)"
-if [ ! -x "$K8SDB" ] || [ ! -x "$KEYSDB" ]; then
-  cmake -S . -B "$BUILD_DIR" -DETCDSNAP_BUILD_BENCH=ON >/dev/null
-  cmake --build "$BUILD_DIR" -j2 --target etcdsnap-k8sdb etcdsnap-keysdb >/dev/null
-fi
-mkdir -p "$BENCH_DIR"
-# No etcd is started: check `uptime` first, timings beside another heavy job are worth little.
+bench_build_tool etcdsnap-k8sdb
+bench_build_tool etcdsnap-keysdb
+# One bench at a time on $BENCH_DIR: bench/run.sh's etcd may be writing the kube data dir read
+# below. No etcd is started here: check `uptime` first, timings beside another heavy job are
+# worth little.
+bench_lock
 
 K8S_FILE=$BENCH_DIR/k8s-${SIZE_MB}MB.db
 if [ ! -f "$K8S_FILE" ]; then
@@ -47,9 +50,9 @@ cat "$K8S_FILE" >/dev/null  # warm the page cache
 rm -f "$BENCH_DIR"/{inspect-k8s,inspect-k8s-json,status-k8s,inspect-snap,status-snap}.times
 for i in $(seq "$RUNS"); do
   echo "run $i"
-  measure inspect-k8s "$ETCDSNAP" snapshot inspect "$K8S_FILE"
-  measure inspect-k8s-json "$ETCDSNAP" snapshot inspect "$K8S_FILE" -w json
-  measure status-k8s "$ETCDSNAP" snapshot status "$K8S_FILE"
+  bench_measure inspect-k8s "$ETCDSNAP" snapshot inspect "$K8S_FILE"
+  bench_measure inspect-k8s-json "$ETCDSNAP" snapshot inspect "$K8S_FILE" -w json
+  bench_measure status-k8s "$ETCDSNAP" snapshot status "$K8S_FILE"
 done
 "$ETCDSNAP" snapshot inspect "$K8S_FILE" -w json >"$BENCH_DIR/inspect-k8s.json"
 names=(inspect-k8s inspect-k8s-json status-k8s)
@@ -68,10 +71,23 @@ if [ "$KEYS" -gt 0 ]; then
   rm -f "$BENCH_DIR"/{inspect-keys,status-keys}.times
   for i in $(seq "$RUNS"); do
     echo "run $i"
-    measure inspect-keys "$ETCDSNAP" snapshot inspect "$KEYS_FILE"
-    measure status-keys "$ETCDSNAP" snapshot status "$KEYS_FILE"
+    bench_measure inspect-keys "$ETCDSNAP" snapshot inspect "$KEYS_FILE"
+    bench_measure status-keys "$ETCDSNAP" snapshot status "$KEYS_FILE"
   done
   names+=(inspect-keys status-keys)
+fi
+
+KUBE_DB=$BENCH_DIR/kube-${SIZE_MB}MB/etcd-data/member/snap/db
+if [ -f "$KUBE_DB" ]; then
+  echo "kube shape (bench/run.sh): $KUBE_DB ($(stat -c %s "$KUBE_DB") bytes)"
+  cat "$KUBE_DB" >/dev/null
+  rm -f "$BENCH_DIR"/{inspect-kube,status-kube}.times
+  for i in $(seq "$RUNS"); do
+    echo "run $i"
+    bench_measure inspect-kube "$ETCDSNAP" snapshot inspect "$KUBE_DB"
+    bench_measure status-kube "$ETCDSNAP" snapshot status "$KUBE_DB"
+  done
+  names+=(inspect-kube status-kube)
 fi
 
 if [ -f "$SNAP" ]; then
@@ -79,12 +95,12 @@ if [ -f "$SNAP" ]; then
   cat "$SNAP" >/dev/null
   for i in $(seq "$RUNS"); do
     echo "run $i"
-    measure inspect-snap "$ETCDSNAP" snapshot inspect "$SNAP"
-    measure status-snap "$ETCDSNAP" snapshot status "$SNAP"
+    bench_measure inspect-snap "$ETCDSNAP" snapshot inspect "$SNAP"
+    bench_measure status-snap "$ETCDSNAP" snapshot status "$SNAP"
   done
   names+=(inspect-snap status-snap)
 else
   echo "no snapshot at $SNAP: skipping it (bench/save.sh --fill-only makes one)"
 fi
 echo
-report "${names[@]}"
+bench_report "${names[@]}"

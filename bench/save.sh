@@ -43,21 +43,13 @@ fi
 [ -x "$ETCDSNAP" ] || die "$ETCDSNAP not built (bash scripts/build.sh)"
 [ -n "$ETCDCTL" ] || die "etcdctl not found: nothing to compare with"
 
-# kind BINARY: "static release build" when it needs nothing but glibc, else "dynamic build".
-kind() {
-  local foreign
-  foreign=$(readelf --dynamic --wide "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
-    grep -Ev '^(libc|libm|libresolv|libpthread|libdl|librt)\.so\.[0-9]+$|^ld-linux' || true)
-  if [ -z "$foreign" ]; then echo "static release build"; else echo "dynamic build"; fi
-}
-
 # The tools, each as "name binary"; etcdctl last, the reference of the ratios.
 TOOLS=("etcdsnap $ETCDSNAP")
-echo "etcdsnap: $ETCDSNAP ($(kind "$ETCDSNAP"))"
+echo "etcdsnap: $ETCDSNAP ($(bench_binary_kind "$ETCDSNAP"))"
 if [ -n "${COMPARE_BUILD_DIR:-}" ]; then
   [ -x "$COMPARE_BUILD_DIR/etcdsnap" ] || die "$COMPARE_BUILD_DIR/etcdsnap not built"
   TOOLS+=("$(basename "$COMPARE_BUILD_DIR") $COMPARE_BUILD_DIR/etcdsnap")
-  echo "$(basename "$COMPARE_BUILD_DIR"): $COMPARE_BUILD_DIR/etcdsnap ($(kind "$COMPARE_BUILD_DIR/etcdsnap"))"
+  echo "$(basename "$COMPARE_BUILD_DIR"): $COMPARE_BUILD_DIR/etcdsnap ($(bench_binary_kind "$COMPARE_BUILD_DIR/etcdsnap"))"
 fi
 TOOLS+=("etcdctl $ETCDCTL")
 

@@ -79,7 +79,9 @@ measure() {
   shift
   "$TIME" -f "%e %M" -o "$BENCH_DIR/$name.last" "$@" >/dev/null 2>&1 || die "$name failed: $*"
   cat "$BENCH_DIR/$name.last" >>"$BENCH_DIR/$name.times"
-  printf "  %-16s wall %6ss  peak RSS %8s KiB\n" "$name" $(cat "$BENCH_DIR/$name.last")
+  local wall rss
+  read -r wall rss <"$BENCH_DIR/$name.last"
+  printf "  %-16s wall %6ss  peak RSS %8s KiB\n" "$name" "$wall" "$rss"
 }
 rm -f "$BENCH_DIR"/{etcdsnap-status,etcdsnap-verify,etcdctl-status}.times
 for i in $(seq "$RUNS"); do

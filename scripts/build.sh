@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
+# -g1: line tables and function names (what perf and a backtrace need), not the full debug info
+# of every local: a quarter less compile time, and the .deb strips it anyway.
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETCDSNAP_STATIC=ON \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
   -DETCDSNAP_BUILD_TESTS=OFF "$@" >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"

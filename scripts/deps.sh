@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything etcdsnap needs to build and test on Debian 12, with apt-get only.
 # Works as root or through sudo; a no-op when everything is already there.
+#   scripts/deps.sh           what the build and the tests need
+#   scripts/deps.sh --bench   that, and what bench/run.sh needs besides (gnuplot for its charts)
 set -euo pipefail
 
 PACKAGES=(
@@ -17,6 +19,11 @@ PACKAGES=(
   systemd strace python3-yaml
   groff-base man-db zsh dpkg-dev file lintian
 )
+case ${1:-} in
+  "") ;;
+  --bench) PACKAGES+=(gnuplot-nox coreutils util-linux) ;;  # lscpu, lsblk and df: machine.md
+  *) echo "usage: scripts/deps.sh [--bench]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 namespace etcdsnap::crc32c {
@@ -25,6 +26,32 @@ TEST(Crc32cTest, HardwareMatchesPortableAtEveryLengthAndAlignment) {
           << off << "/" << len;
     }
   }
+}
+
+// The three-chain path: lengths around multiples of both block sizes (3 x 256, 3 x 8192), at
+// every alignment, against the table-driven CRC; and a long buffer cut at random places.
+TEST(Crc32cTest, InterleavedChainsMatchPortableAroundTheirBlockSizes) {
+  std::string buf;
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 100000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    buf.push_back(static_cast<char>(x));
+  }
+  for (size_t base : {size_t{768}, size_t{1536}, size_t{24576}, size_t{49152 + 768}}) {
+    for (size_t len = base - 9; len <= base + 9; ++len) {
+      for (size_t off = 0; off < 8; ++off) {
+        ASSERT_EQ(Extend(0xdeadbeef, buf.data() + off, len),
+                  ExtendPortable(0xdeadbeef, buf.data() + off, len))
+            << off << "/" << len;
+      }
+    }
+  }
+  EXPECT_EQ(Extend(0, buf.data(), buf.size()), ExtendPortable(0, buf.data(), buf.size()));
+  uint32_t pieces = 0;
+  for (size_t at = 0, step = 1; at < buf.size(); at += step, step = step * 7 % 40009 + 1) {
+    pieces = Extend(pieces, buf.data() + at, std::min(step, buf.size() - at));
+  }
+  EXPECT_EQ(pieces, Value(buf));
 }
 
 }  // namespace
