@@ -45,17 +45,27 @@ if [ ! -f "$K8S_FILE" ]; then
   "$K8SDB" --out "$K8S_FILE.part" --size-mb "$SIZE_MB" >"$BENCH_DIR/k8sdb.out"
   mv "$K8S_FILE.part" "$K8S_FILE"
 fi
+names=()
+# time_file LABEL FILE [JSON]: inspect (and inspect -w json with JSON) beside status on FILE,
+# $RUNS times each, page cache warm.
+time_file() {
+  local label=$1 file=$2 json=${3:-} i
+  cat "$file" >/dev/null
+  rm -f "$BENCH_DIR"/{inspect,inspect-json,status}-"$label".times
+  for i in $(seq "$RUNS"); do
+    echo "run $i"
+    bench_measure "inspect-$label" "$ETCDSNAP" snapshot inspect "$file"
+    [ -z "$json" ] || bench_measure "inspect-json-$label" "$ETCDSNAP" snapshot inspect "$file" -w json
+    bench_measure "status-$label" "$ETCDSNAP" snapshot status "$file"
+  done
+  names+=("inspect-$label")
+  [ -z "$json" ] || names+=("inspect-json-$label")
+  names+=("status-$label")
+}
+
 echo "kubernetes-shaped: $K8S_FILE ($(stat -c %s "$K8S_FILE") bytes)"
-cat "$K8S_FILE" >/dev/null  # warm the page cache
-rm -f "$BENCH_DIR"/{inspect-k8s,inspect-k8s-json,status-k8s,inspect-snap,status-snap}.times
-for i in $(seq "$RUNS"); do
-  echo "run $i"
-  bench_measure inspect-k8s "$ETCDSNAP" snapshot inspect "$K8S_FILE"
-  bench_measure inspect-k8s-json "$ETCDSNAP" snapshot inspect "$K8S_FILE" -w json
-  bench_measure status-k8s "$ETCDSNAP" snapshot status "$K8S_FILE"
-done
+time_file k8s "$K8S_FILE" json
 "$ETCDSNAP" snapshot inspect "$K8S_FILE" -w json >"$BENCH_DIR/inspect-k8s.json"
-names=(inspect-k8s inspect-k8s-json status-k8s)
 keys=$(grep -o '"distinct":[0-9]*' "$BENCH_DIR/inspect-k8s.json" | head -1 | cut -d: -f2)
 revs=$(grep -o '"revisions":[0-9]*' "$BENCH_DIR/inspect-k8s.json" | head -1 | cut -d: -f2)
 echo "  ($keys keys, $revs revisions)"
@@ -67,38 +77,18 @@ if [ "$KEYS" -gt 0 ]; then
     mv "$KEYS_FILE.part" "$KEYS_FILE"
   fi
   echo "many keys: $KEYS_FILE ($KEYS keys x 2 revisions, $(stat -c %s "$KEYS_FILE") bytes)"
-  cat "$KEYS_FILE" >/dev/null
-  rm -f "$BENCH_DIR"/{inspect-keys,status-keys}.times
-  for i in $(seq "$RUNS"); do
-    echo "run $i"
-    bench_measure inspect-keys "$ETCDSNAP" snapshot inspect "$KEYS_FILE"
-    bench_measure status-keys "$ETCDSNAP" snapshot status "$KEYS_FILE"
-  done
-  names+=(inspect-keys status-keys)
+  time_file keys "$KEYS_FILE"
 fi
 
 KUBE_DB=$BENCH_DIR/kube-${SIZE_MB}MB/etcd-data/member/snap/db
 if [ -f "$KUBE_DB" ]; then
   echo "kube shape (bench/run.sh): $KUBE_DB ($(stat -c %s "$KUBE_DB") bytes)"
-  cat "$KUBE_DB" >/dev/null
-  rm -f "$BENCH_DIR"/{inspect-kube,status-kube}.times
-  for i in $(seq "$RUNS"); do
-    echo "run $i"
-    bench_measure inspect-kube "$ETCDSNAP" snapshot inspect "$KUBE_DB"
-    bench_measure status-kube "$ETCDSNAP" snapshot status "$KUBE_DB"
-  done
-  names+=(inspect-kube status-kube)
+  time_file kube "$KUBE_DB"
 fi
 
 if [ -f "$SNAP" ]; then
   echo "snapshot: $SNAP ($(stat -c %s "$SNAP") bytes)"
-  cat "$SNAP" >/dev/null
-  for i in $(seq "$RUNS"); do
-    echo "run $i"
-    bench_measure inspect-snap "$ETCDSNAP" snapshot inspect "$SNAP"
-    bench_measure status-snap "$ETCDSNAP" snapshot status "$SNAP"
-  done
-  names+=(inspect-snap status-snap)
+  time_file snap "$SNAP"
 else
   echo "no snapshot at $SNAP: skipping it (bench/save.sh --fill-only makes one)"
 fi
