@@ -117,9 +117,9 @@ bool SameHistory(const DiffSide& a, const DiffSide& b, std::vector<std::string>*
                         b.member_ids.end(), std::back_inserter(shared));
   if (shared.empty() && !a.member_ids.empty() && !b.member_ids.empty()) {
     warnings->push_back(a.path + " and " + b.path +
-                        " share no member ID: different clusters, or a restore in between (it "
-                        "assigns new IDs); objects are compared by value, recreations cannot be "
-                        "told");
+                        " share no member ID: different clusters, or a restore in between "
+                        "with other member names or peer URLs; objects are compared by value, "
+                        "recreations cannot be told");
     return false;
   }
   return true;
@@ -150,6 +150,35 @@ Result<DiffReport> Diff(const DiffOptions& o) {
   report.a = a->info;
   report.b = b->info;
   report.by_value = !SameHistory(a->info, b->info, &report.warnings);
+  if (!report.by_value) {
+    // Shared member IDs do not prove one history: a restore with the same names, peer URLs and
+    // token gives the same IDs (etcd derives them from those), and two clusters bootstrapped
+    // alike have them too; their revisions then reuse numbers for other values. A key whose mod
+    // revision is the same in both files but whose value is not shows it.
+    size_t split = 0;
+    std::string example;
+    for (size_t i = 0; i < a->table.size(); ++i) {
+      const etcd::KeyRecord& ra = a->table[i];
+      const etcd::KeyRecord* rb = b->table.Find(ra.key());
+      if (ra.deleted || rb == nullptr || rb->deleted || ra.mod_revision != rb->mod_revision) {
+        continue;
+      }
+      if (ra.tag != rb->tag || ra.tag2 != rb->tag2 || ra.value_size != rb->value_size ||
+          ra.create_revision != rb->create_revision) {
+        if (split++ == 0) example = std::string(ra.key());
+      }
+    }
+    if (split > 0) {
+      report.by_value = true;
+      report.warnings.push_back(
+          o.a + " and " + o.b + " hold different values at the same revision for " +
+          std::to_string(split) + " key" + (split == 1 ? "" : "s") + " (" +
+          bolt::Quote(example) +
+          "): their histories split (a restore from an older snapshot in between, or two "
+          "clusters bootstrapped alike); objects are compared by value, recreations cannot be "
+          "told");
+    }
+  }
   if (b->info.revision < a->info.revision) {
     report.warnings.push_back(
         "the revision of " + o.b + " (" + std::to_string(b->info.revision) + ") is below " + o.a +

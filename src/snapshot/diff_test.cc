@@ -176,6 +176,31 @@ TEST_F(DiffTest, FilesOfTwoClustersAreComparedByValue) {
   EXPECT_EQ(Find(*r, "pods")->unchanged, 1u);
 }
 
+// The usual recovery: restored with the same member names, peer URLs and token, so the same
+// member IDs, then written to: the revision after the snapshot's holds another value in each
+// file. Revisions alone would call the key unchanged.
+TEST_F(DiffTest, ARestoreThatKeptTheMemberIdsIsCaughtByItsValues) {
+  TestHistory before_restore = a_, after_restore = a_;
+  before_restore.Put("/registry/configmaps/default/c1", ProtobufEnvelope("v1", "ConfigMap", "A"));
+  after_restore.Put("/registry/configmaps/default/c1", ProtobufEnvelope("v1", "ConfigMap", "B"));
+  ASSERT_EQ(before_restore.current(), after_restore.current());
+  const std::string a = Write(before_restore, "a.db"), b = Write(after_restore, "b.db");
+  Result<DiffReport> r = Diff({.a = a, .b = b, .keys = true});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->by_value);
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_NE(r->warnings[0].find("hold different values at the same revision for 1 key "
+                                "(\"/registry/configmaps/default/c1\"): their histories split"),
+            std::string::npos)
+      << r->warnings[0];
+  ASSERT_NE(Find(*r, "configmaps"), nullptr);
+  EXPECT_EQ(Find(*r, "configmaps")->modified, 1u);
+  EXPECT_EQ(Find(*r, "configmaps")->unchanged, 0u);
+  EXPECT_EQ(Find(*r, "pods")->unchanged, 3u);
+  ASSERT_EQ(r->keys.size(), 1u);
+  EXPECT_EQ(r->keys[0].key, "/registry/configmaps/default/c1");
+}
+
 TEST_F(DiffTest, ManifestsOfTwoClustersAndFilesInTheWrongOrder) {
   const std::string a = Write(a_, "a.db"), b = Write(h_, "b.db");
   Manifest m;

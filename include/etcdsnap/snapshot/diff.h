@@ -5,10 +5,11 @@
 // walk of bucket `key` (etcd/key_table.h); memory is one record per key of each file.
 //
 // Within one etcd's history a key's revisions say what happened: equal mod revisions mean the
-// same value, no byte compare needed. Two files that share no member ID (different clusters, or
-// a restore in between, which assigns new IDs), or whose manifests name different clusters, are
-// compared by value instead (a hash of each latest value), and "recreated" cannot be told. That
-// and b's revision below a's are warnings.
+// same value, no byte compare needed. Two files that share no member ID, whose manifests name
+// different clusters, or that hold different values at one key's same mod revision (a restore
+// with the same member names and URLs keeps the IDs but reuses revision numbers) are compared by
+// value instead (a hash of each latest value), and "recreated" cannot be told. That and b's
+// revision below a's are warnings.
 //
 // Leases, events, endpoints and endpointslices, masterleases and compact_rev_key change all
 // the time and say little about a cluster's state: hidden unless `all` (or asked by name).
