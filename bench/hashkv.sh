@@ -39,14 +39,6 @@ measure() {
   printf "  %-22s wall %6ss  peak RSS %8s KiB  %s\n" "$name" "$wall" "$rss" \
     "$(head -c 80 "$BENCH_DIR/$name.out")"
 }
-report() {
-  printf "%-22s %10s %14s\n" "median" "wall (s)" "peak RSS (MiB)"
-  for n in "$@"; do
-    f=$BENCH_DIR/$n.times
-    [ -f "$f" ] || continue
-    printf "%-22s %10s %14.1f\n" "$n" "$(median 1 "$f")" "$(calc "$(median 2 "$f") / 1024")"
-  done
-}
 
 names=()
 if [ -f "$SNAP" ]; then
@@ -78,5 +70,5 @@ for i in $(seq "$RUNS"); do
 done
 names+=(hashkv-keys hashkv-keys-compacted)
 echo
-report "${names[@]}"
+bench_report "${names[@]}"
 echo "RSS target: <= 256 MiB for $KEYS keys"
