@@ -438,11 +438,13 @@ TEST_F(MutationTest, VerifyRejectsWhatBboltRejects) {
   for (size_t i = 0; i < jobs.size(); ++i) {
     const std::string& what = jobs[i].what;
     const Outcome& o = outcomes[i];
-    ASSERT_FALSE(o.oracle.timed_out) << what << ": the oracle hung";
-    ASSERT_TRUE(o.oracle.exit_code >= 0 && o.oracle.exit_code <= 3)
+    // bbolt walking a file it cannot walk in 20 s (an inline page claiming 65535 elements, under
+    // a loaded CI machine) is bbolt not accepting it: verify must reject it, quickly (below).
+    const int oracle_code = o.oracle.timed_out ? 4 : o.oracle.exit_code;
+    ASSERT_TRUE(oracle_code >= 0 && oracle_code <= 4)
         << what << ": oracle exit " << o.oracle.exit_code << " signal " << o.oracle.term_signal
         << o.oracle.err;
-    ++oracle_codes[o.oracle.exit_code];
+    ++oracle_codes[oracle_code];
     const std::pair<const char*, const CommandResult*> ran[] = {{"verify", &o.verify},
                                                                 {"status", &o.status}};
     for (const auto& [name, r] : ran) {
@@ -453,8 +455,9 @@ TEST_F(MutationTest, VerifyRejectsWhatBboltRejects) {
           << what << ": " << name << " exit " << r->exit_code << "\n"
           << Head(r->err);
     }
-    bool rejected = o.oracle.exit_code != 0;
-    std::string why = "bbolt: " + o.oracle.out + o.oracle.err;
+    bool rejected = oracle_code != 0;
+    std::string why = o.oracle.timed_out ? std::string("bbolt: did not finish in 20 s")
+                                         : "bbolt: " + o.oracle.out + o.oracle.err;
     if (!rejected && o.ran_etcdctl && (o.etcdctl.exit_code != 0 || o.etcdctl.timed_out)) {
       rejected = true;
       ++etcdctl_rejects;
