@@ -162,6 +162,25 @@ class JsonScanner {
 
 // ---- encryption at rest: "k8s:enc:<provider>:<version>:<key name>:" ----
 
+// KMS v2's EncryptedObject (k8s.io/apiserver .../envelope/kmsv2/v2): encryptedData = 1 (the
+// ciphertext, first and largest), keyID = 2, then the DEK, annotations and the DEK's source
+// type. keyID names the KMS key encryption key the plugin used: what a rotation check looks
+// for. Fields are skipped by their declared lengths (bounded by the value), not decoded.
+void ReadKmsV2KeyId(std::string_view object, ValueType* t) {
+  WireReader r(object);
+  uint64_t field;
+  uint32_t wire;
+  while (r.Tag(&field, &wire)) {
+    if (field != 2 || wire != kWireBytes) {
+      if (!r.SkipValue(wire)) return;
+      continue;
+    }
+    std::string_view id;
+    if (r.Bytes(&id) && !id.empty() && id.size() <= kMaxKmsKeyIdSize) t->key_id = id;
+    return;
+  }
+}
+
 void ReadEncryptionPrefix(std::string_view rest, ValueType* t) {
   std::string_view parts[3];
   for (std::string_view& part : parts) {
@@ -173,6 +192,7 @@ void ReadEncryptionPrefix(std::string_view rest, ValueType* t) {
   t->provider = parts[0];
   t->provider_version = parts[1];
   t->key_name = parts[2];
+  if (t->provider == "kms" && t->provider_version == "v2") ReadKmsV2KeyId(rest, t);
 }
 
 }  // namespace

@@ -188,6 +188,45 @@ TEST(DetectValueTypeTest, EncryptionPrefixes) {
   }
 }
 
+// KMS v2: the key ID from the EncryptedObject after the prefix, past a ciphertext of any size
+// (its length is skipped, not read), whatever the annotations; nothing from a damaged object.
+TEST(DetectValueTypeTest, KmsV2KeyId) {
+  for (size_t size : {size_t{1}, size_t{200}, size_t{70000}}) {
+    const std::string v = testing::KmsV2("vault", "arn:aws:kms:eu-west-1:1:key/k-2026",
+                                         std::string(size, '\xe1'), {{"version.azure.akv.io", "1"}});
+    const ValueType t = DetectValueType(v);
+    EXPECT_EQ(t.encoding, ValueEncoding::kEncrypted);
+    EXPECT_EQ(t.provider, "kms");
+    EXPECT_EQ(t.provider_version, "v2");
+    EXPECT_EQ(t.key_name, "vault");
+    EXPECT_EQ(t.key_id, "arn:aws:kms:eu-west-1:1:key/k-2026") << size;
+  }
+  // Two keys of one plugin tell apart; kms v1 and the other providers have no key ID.
+  EXPECT_EQ(DetectValueType(testing::KmsV2("p", "key-1", "c")).key_id, "key-1");
+  EXPECT_EQ(DetectValueType(testing::KmsV2("p", "key-2", "c")).key_id, "key-2");
+  EXPECT_TRUE(DetectValueType(Encrypted("kms", "p", "\x0a\x01" "c\x12\x01k", "v1")).key_id.empty());
+  EXPECT_TRUE(DetectValueType(Encrypted("aesgcm", "k", "\x0a\x01" "c\x12\x01k")).key_id.empty());
+  const std::string good = testing::KmsV2("p", "key-1", std::string(300, 'c'));
+  const size_t object = std::string_view("k8s:enc:kms:v2:p:").size();
+  for (const std::string& bad : {
+           good.substr(0, object + 10),                       // ciphertext cut short
+           good.substr(0, good.find("key-1") + 3),            // key ID cut short
+           good.substr(0, object) + "\x0a\xff\xff\xff\xff\x0f",  // a length past the end
+           good.substr(0, object) + "\x0b\x01",              // a group (wire type 3)
+           good.substr(0, object) + "\x12" + testing::Varint(kMaxKmsKeyIdSize + 1) +
+               std::string(kMaxKmsKeyIdSize + 1, 'k'),        // longer than the apiserver allows
+           good.substr(0, object) + "\x12\x00",              // empty
+       }) {
+    const ValueType t = DetectValueType(bad);
+    EXPECT_EQ(t.encoding, ValueEncoding::kEncrypted);
+    EXPECT_EQ(t.key_name, "p");
+    EXPECT_TRUE(t.key_id.empty()) << bad.size();
+  }
+  // The largest ID the apiserver accepts is read.
+  const std::string longest(kMaxKmsKeyIdSize, 'k');
+  EXPECT_EQ(DetectValueType(testing::KmsV2("p", longest, "c")).key_id, longest);
+}
+
 TEST(DetectValueTypeTest, CborAndOther) {
   EXPECT_EQ(DetectValueType("\xd9\xd9\xf7\xa2" "abc").encoding, ValueEncoding::kCbor);
   EXPECT_EQ(DetectValueType("12345").encoding, ValueEncoding::kOther);

@@ -56,7 +56,8 @@ const char* ValueEncodingName(ValueEncoding e);  // "protobuf", "json", "cbor", 
 // What a value's first bytes say. apiVersion and kind come from the protobuf envelope's
 // TypeMeta or the JSON object's top-level fields (empty when absent or unreadable; a JSON string
 // with escapes is given as written); encrypted values name the provider (aescbc, aesgcm,
-// secretbox, kms), its format version (v1, v2) and the key (for kms, the KMS plugin's name).
+// secretbox, kms), its format version (v1, v2) and the key (for kms, the KMS plugin's name;
+// for kms v2 also the plugin's key ID, from the EncryptedObject that follows the prefix).
 // Names longer than kMaxTypeNameSize are not read (no Kubernetes name is that long).
 struct ValueType {
   ValueEncoding encoding = ValueEncoding::kOther;
@@ -65,8 +66,13 @@ struct ValueType {
   std::string_view provider;
   std::string_view provider_version;
   std::string_view key_name;
+  // KMS v2 ("k8s:enc:kms:v2:<plugin>:" + a protobuf EncryptedObject): the keyID the plugin
+  // reported for the key encryption key (field 2; at most kMaxKmsKeyIdSize bytes, as the
+  // apiserver validates it); "" for other providers, or when unreadable.
+  std::string_view key_id;
 };
 inline constexpr size_t kMaxTypeNameSize = 320;
+inline constexpr size_t kMaxKmsKeyIdSize = 1024;
 
 // Reads the type of a value: a bounded look at its first bytes (protobuf: the envelope's first
 // field; JSON: top-level fields up to apiVersion and kind), never a full decode.
