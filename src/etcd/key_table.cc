@@ -10,17 +10,20 @@ namespace etcdsnap::etcd {
 namespace {
 
 constexpr uint64_t kInitialCapacity = 1024;
-// Linear probing at most half full: a legitimate run of this length has odds far below 2^-64.
-constexpr uint64_t kMaxProbe = 1024;
 constexpr size_t kBlockSize = size_t{1} << 20;
 
-uint64_t HashKey(std::string_view key) { return HashBytes128(key, 0x6b657973).lo; }
+uint64_t HashKey(std::string_view key) { return KeyTable::Hash(key); }
 uint32_t Fingerprint(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
 
 }  // namespace
 
-KeyTable::KeyTable()
-    : slots_(std::make_unique<Slot[]>(kInitialCapacity)), mask_(kInitialCapacity - 1) {}
+// Linear probing at most half full: a run of kMaxProbe slots has odds far below 2^-64 for keys
+// that were not crafted to collide.
+uint64_t KeyTable::Hash(std::string_view key) { return HashBytes128(key, 0x6b657973).lo; }
+
+KeyTable::KeyTable(int64_t compact_revision)
+    : compact_revision_(compact_revision),
+      slots_(std::make_unique<Slot[]>(kInitialCapacity)), mask_(kInitialCapacity - 1) {}
 KeyTable::~KeyTable() = default;
 
 KeyTable::Slot* KeyTable::Probe(std::string_view key, uint64_t hash) const {
@@ -68,7 +71,8 @@ const char* KeyTable::Store(std::string_view key) {
   return p;
 }
 
-Result<KeyRecord*> KeyTable::Apply(const Revision& rev, const KeyValue& kv, bool* inserted) {
+Result<KeyRecord*> KeyTable::Apply(const Revision& rev, const KeyValue& kv, bool* inserted,
+                                   HistoryChange* change, uint64_t stored_bytes) {
   const uint64_t hash = HashKey(kv.key);
   Slot* slot = Probe(kv.key, hash);
   if (slot == nullptr) return Status::Corruption("too many keys share a hash (a crafted file?)");
@@ -87,12 +91,35 @@ Result<KeyRecord*> KeyTable::Apply(const Revision& rev, const KeyValue& kv, bool
     if (records_.size() * 2 > mask_ + 1) ETCDSNAP_RETURN_IF_ERROR(Grow());
   }
   KeyRecord& r = records_[index];
-  ++r.revisions;
-  r.bytes_all += kv.key.size() + kv.value.size();
+  const uint64_t bytes = kv.key.size() + kv.value.size();
+  HistoryChange c;
+  if (rev.main <= compact_revision_) {
+    // At or below the compaction: this entry replaces the one counted before it, and counts
+    // only as a put (the compaction drops a key's latest entry when it is a deletion).
+    if (r.below_counted) {
+      c = {-1, 0, -static_cast<int64_t>(r.below_bytes), -static_cast<int64_t>(r.below_stored)};
+    }
+    r.below_counted = !rev.tombstone;
+    r.below_bytes = r.below_stored = 0;
+    if (!rev.tombstone) {
+      c.revisions += 1;
+      c.bytes += static_cast<int64_t>(bytes);
+      c.stored_bytes += static_cast<int64_t>(stored_bytes);
+      // A bbolt value is below 4 GiB, and so is a KeyValue's key and value within it.
+      r.below_bytes = static_cast<uint32_t>(bytes);
+      r.below_stored = static_cast<uint32_t>(stored_bytes);
+    }
+  } else {
+    c = {1, rev.tombstone ? 1 : 0, static_cast<int64_t>(bytes),
+         static_cast<int64_t>(stored_bytes)};
+  }
+  r.revisions = static_cast<uint32_t>(r.revisions + c.revisions);
+  r.deletes = static_cast<uint32_t>(r.deletes + c.deletes);
+  r.bytes_all = static_cast<uint64_t>(static_cast<int64_t>(r.bytes_all) + c.bytes);
+  if (change != nullptr) *change = c;
   r.mod_revision = rev.main;
   r.deleted = rev.tombstone;
   if (rev.tombstone) {
-    ++r.deletes;
     r.create_revision = r.version = r.lease = 0;
     r.value_size = 0;
   } else {

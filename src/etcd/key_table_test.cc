@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "test_collisions.h"
 #include "test_history.h"
 
 namespace etcdsnap::etcd {
@@ -96,6 +97,94 @@ TEST(KeyTableTest, ManyKeysOfEverySizeSurviveGrowth) {
     EXPECT_EQ(r->lease, i % 10 == 0 ? 7 : 0);
   }
   EXPECT_GT(t.memory_bytes(), uint64_t{n} * sizeof(KeyRecord));
+}
+
+// The history figures under a compaction still to run (KeyTable(C)): an entry at or below C
+// counts while it is its key's latest there and not a deletion; above C every entry counts.
+TEST(KeyTableTest, APendingCompactionCountsWhatItKeeps) {
+  TestHistory h;
+  h.Put("a", "1");        // 2
+  h.Put("a", "22");       // 3
+  h.Put("b", "333");      // 4
+  h.Delete("b");          // 5: b's latest at or below 6 is a deletion: all of b <= 6 goes
+  h.Put("a", "4444");     // 6: a's latest at or below 6
+  h.Put("c", "x");        // 7
+  h.Delete("a");          // 8
+  h.Put("b", "55555");    // 9
+  KeyTable t(6);
+  Load(h, &t);
+  const KeyRecord* a = t.Find("a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->revisions, 2u);  // 6 and the deletion at 8
+  EXPECT_EQ(a->deletes, 1u);
+  EXPECT_EQ(a->bytes_all, (1 + 4) + 1);
+  EXPECT_TRUE(a->deleted);
+  const KeyRecord* b = t.Find("b");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->revisions, 1u);
+  EXPECT_EQ(b->deletes, 0u);
+  EXPECT_EQ(b->bytes_all, 1u + 5);
+  EXPECT_EQ(b->create_revision, 9);
+  // The same history compacted at 6 gives the same figures, and so does the table without C.
+  TestHistory compacted = h;
+  compacted.Compact(6);
+  KeyTable u;
+  Load(compacted, &u);
+  for (std::string_view k : {"a", "b", "c"}) {
+    EXPECT_EQ(t.Find(k)->revisions, u.Find(k)->revisions) << k;
+    EXPECT_EQ(t.Find(k)->deletes, u.Find(k)->deletes) << k;
+    EXPECT_EQ(t.Find(k)->bytes_all, u.Find(k)->bytes_all) << k;
+  }
+
+  // What each Apply reports: b's deletion at 5 takes back its put at 4; a's put at 6 its put at 3.
+  KeyTable v(6);
+  std::vector<HistoryChange> changes;
+  ASSERT_TRUE(h.Walk([&](const KeyEntry& e, bool*) -> Status {
+                 ETCDSNAP_ASSIGN_OR_RETURN(KeyValue kv, DecodeKeyValue(e.value));
+                 bool inserted;
+                 HistoryChange c;
+                 ETCDSNAP_RETURN_IF_ERROR(
+                     v.Apply(e.revision, kv, &inserted, &c, e.key.size() + e.value.size())
+                         .status());
+                 changes.push_back(c);
+                 return Status::Ok();
+               }).ok());
+  ASSERT_EQ(changes.size(), 8u);
+  EXPECT_EQ(changes[0].revisions, 1);
+  EXPECT_EQ(changes[1].revisions, 0);  // a at 3 replaces a at 2
+  EXPECT_EQ(changes[1].bytes, 1);
+  EXPECT_EQ(changes[3].revisions, -1);  // b's deletion at 5 takes back b at 4, counts nothing
+  EXPECT_EQ(changes[3].bytes, -4);
+  EXPECT_EQ(changes[3].deletes, 0);
+  EXPECT_LT(changes[3].stored_bytes, 0);
+  EXPECT_EQ(changes[6].revisions, 1);  // a's deletion at 8, above C
+  EXPECT_EQ(changes[6].deletes, 1);
+  int64_t revisions = 0;
+  for (const HistoryChange& c : changes) revisions += c.revisions;
+  EXPECT_EQ(revisions, 4);  // a at 6 and 8, c at 7, b at 9
+}
+
+TEST(KeyTableTest, TooManyKeysShareAHash) {
+  // Keys crafted so that all share their home slot: the table refuses the first key whose probe
+  // would run past kMaxProbe slots instead of probing on (quadratic over the file).
+  const std::vector<std::string> keys = testing::TooManyCollidingKeys();
+  KeyTable t;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    KeyValue kv{.key = keys[i], .create_revision = static_cast<int64_t>(i) + 2,
+                .mod_revision = static_cast<int64_t>(i) + 2, .version = 1, .value = "v"};
+    bool inserted = false;
+    Result<KeyRecord*> r = t.Apply(Revision{static_cast<int64_t>(i) + 2, 0, false}, kv, &inserted);
+    if (i < KeyTable::kMaxProbe) {
+      ASSERT_TRUE(r.ok()) << i << ": " << r.status().message();
+      continue;
+    }
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Code::kCorruption);
+    EXPECT_EQ(r.status().message(), "too many keys share a hash (a crafted file?)");
+  }
+  // The keys taken before it are all still found.
+  EXPECT_EQ(t.size(), KeyTable::kMaxProbe);
+  for (size_t i = 0; i < KeyTable::kMaxProbe; ++i) ASSERT_NE(t.Find(keys[i]), nullptr) << i;
 }
 
 }  // namespace
