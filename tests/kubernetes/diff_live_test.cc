@@ -246,7 +246,8 @@ TEST_F(DiffLiveTest, ARestoredClusterIsComparedByValueWithWarnings) {
             std::string::npos)
       << last_err_;
   EXPECT_NE(j["a"]["members"], j["b"]["members"]);
-  // Same data: nothing changed, by value.
+  // Same data: nothing changed, by value (in every resource; there are some).
+  ASSERT_FALSE(j["resources"].empty()) << j;
   for (const Json& r : j["resources"]) {
     EXPECT_EQ(r["added"].get<int>() + r["removed"].get<int>() + r["modified"].get<int>() +
                   r["recreated"].get<int>(),
@@ -257,18 +258,24 @@ TEST_F(DiffLiveTest, ARestoredClusterIsComparedByValueWithWarnings) {
   j = DiffJson({path_c, path_a_});
   ASSERT_EQ(j["warnings"].size(), 2u);
   EXPECT_NE(j["warnings"][1].get<std::string>().find("is below"), std::string::npos) << j;
-  // By value, c1 (recreated with the same bytes) is unchanged; p1 is modified.
-  for (const Json& r : j["resources"]) {
-    if (r["resource"] == "configmaps") {
-      EXPECT_EQ(r["unchanged"], 2);
-      EXPECT_EQ(r["recreated"], 0);
+  // By value, c1 (recreated with the same bytes) is unchanged; p1 is modified. Both rows must
+  // be there: a missing one fails rather than checking nothing.
+  auto row = [&j](const std::string& resource) {
+    const Json* found = nullptr;
+    for (const Json& r : j["resources"]) {
+      if (r["resource"] == resource) found = &r;
     }
-    if (r["resource"] == "pods") {
-      EXPECT_EQ(r["modified"], 1);
-      EXPECT_EQ(r["added"], 1);    // p2, back in a
-      EXPECT_EQ(r["removed"], 1);  // p6, not yet in a
-    }
-  }
+    return found;
+  };
+  const Json* configmaps = row("configmaps");
+  ASSERT_NE(configmaps, nullptr) << j;
+  EXPECT_EQ((*configmaps)["unchanged"], 2);
+  EXPECT_EQ((*configmaps)["recreated"], 0);
+  const Json* pods = row("pods");
+  ASSERT_NE(pods, nullptr) << j;
+  EXPECT_EQ((*pods)["modified"], 1);
+  EXPECT_EQ((*pods)["added"], 1);    // p2, back in a
+  EXPECT_EQ((*pods)["removed"], 1);  // p6, not yet in a
 }
 
 TEST_F(DiffLiveTest, Errors) {

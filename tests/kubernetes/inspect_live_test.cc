@@ -286,15 +286,20 @@ TEST_F(InspectLiveTest, EveryFigureMatchesWhatTheTestWrote) {
     EXPECT_GE(j["resources"][i - 1]["bytesAllRevisions"].get<uint64_t>(),
               j["resources"][i]["bytesAllRevisions"].get<uint64_t>());
   }
+  // Both renamed paths are checked: a missing row fails instead of checking nothing.
+  int paths_checked = 0;
   for (const Json& r : j["resources"]) {
     if (r["resource"] == "services") {
       EXPECT_EQ(r["path"], "services/specs");
+      ++paths_checked;
     }
     if (r["resource"] == "widgets") {
       EXPECT_EQ(r["path"], "example.com/widgets");
+      ++paths_checked;
     }
     EXPECT_EQ(r["prefix"], "/registry");
   }
+  EXPECT_EQ(paths_checked, 2);
 
   // The key bucket as a whole.
   uint64_t live = 0, entries = 0, deletes = 0, bytes_all = 0;
