@@ -132,6 +132,41 @@ TEST_F(DiffTest, EveryKindOfChangeWithinOneHistory) {
   EXPECT_EQ(r->keys[3].mod_revision_b, 0);
 }
 
+// diff reads each key's latest state, which a compaction never drops (it keeps every key's
+// latest put): a file saved while a compaction ran (scheduledCompactRev above
+// finishedCompactRev) diffs as the same history compacted.
+TEST_F(DiffTest, APendingCompactionChangesNothing) {
+  const int64_t c = h_.current() - 3;
+  TestHistory pending = h_, compacted = h_;
+  pending.set_compaction_marks(std::nullopt, c);
+  compacted.Compact(c);
+  ASSERT_LT(compacted.entries().size(), pending.entries().size());
+  const std::string p = Write(pending, "pending.db"), f = Write(compacted, "compacted.db");
+  Result<DiffReport> same = Run({.a = p, .b = f, .all = true, .keys = true});
+  ASSERT_TRUE(same.ok()) << same.status().message();
+  EXPECT_TRUE(same->warnings.empty()) << same->warnings.front();
+  EXPECT_EQ(same->a.compact_revision, c);
+  EXPECT_EQ(same->b.compact_revision, c);
+  EXPECT_EQ(same->a.live_keys, same->b.live_keys);
+  EXPECT_TRUE(same->keys.empty()) << same->keys.front().key;
+  ASSERT_FALSE(same->resources.empty());
+  for (const ResourceDiff& d : same->resources) {
+    EXPECT_EQ(d.changes(), 0u) << d.path;
+    EXPECT_EQ(d.bytes_a, d.bytes_b) << d.path;
+  }
+  // Against the older file a, the pending one reports what the compacted one does.
+  const std::string a = Write(a_, "a.db");
+  Result<DiffReport> from_p = Run({.a = a, .b = p, .all = true, .keys = true});
+  Result<DiffReport> from_f = Run({.a = a, .b = f, .all = true, .keys = true});
+  ASSERT_TRUE(from_p.ok() && from_f.ok());
+  ASSERT_EQ(from_p->keys.size(), 8u);
+  ASSERT_EQ(from_p->keys.size(), from_f->keys.size());
+  for (size_t i = 0; i < from_p->keys.size(); ++i) {
+    EXPECT_EQ(from_p->keys[i].key, from_f->keys[i].key);
+    EXPECT_EQ(from_p->keys[i].change, from_f->keys[i].change) << from_p->keys[i].key;
+  }
+}
+
 TEST_F(DiffTest, AllShowsTheNoisyResourcesAndAResourceAlone) {
   Result<DiffReport> r = Run({.all = true});
   ASSERT_TRUE(r.ok()) << r.status().message();

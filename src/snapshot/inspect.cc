@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "etcdsnap/bolt/check.h"
@@ -19,6 +20,7 @@
 #include "etcdsnap/etcd/kubernetes.h"
 #include "etcdsnap/etcd/lease.h"
 #include "etcdsnap/etcd/store_meta.h"
+#include "etcdsnap/util/siphash.h"
 
 namespace etcdsnap::snapshot {
 namespace {
@@ -29,29 +31,31 @@ constexpr uint32_t kOutside = std::numeric_limits<uint32_t>::max();
 // Distinct value types kept by name; past this (a crafted file), only the encoding is kept.
 constexpr size_t kMaxTypes = size_t{1} << 16;
 
-// Dense ids for strings, looked up without copying the probe.
+// Dense ids for strings, looked up without copying the probe. The strings come from the file:
+// a keyed hash (SipHash, a random key per process), or keys crafted to share a bucket would make
+// every lookup a walk of one long chain.
 class Interner {
  public:
   // The id of `s` and whether it is new.
   std::pair<uint32_t, bool> Intern(std::string_view s) {
-    if (auto it = ids_.find(s); it != ids_.end()) return {it->second, false};
+    if (auto id = Find(s)) return {*id, false};
     const uint32_t id = static_cast<uint32_t>(ids_.size());
     ids_.emplace(std::string(s), id);
     return {id, true};
   }
+  std::optional<uint32_t> Find(std::string_view s) const {
+    const auto it = ids_.find(s);
+    return it == ids_.end() ? std::nullopt : std::optional<uint32_t>(it->second);
+  }
   size_t size() const { return ids_.size(); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ids_;
+  std::unordered_map<std::string, uint32_t, SipStringHash, std::equal_to<>> ids_;
 };
 
 struct TypeInfo {
   ValueEncoding encoding = ValueEncoding::kOther;
-  std::string api_version, kind, provider, version, key_name;
+  std::string api_version, kind, provider, version, key_name, key_id;
 };
 
 // Figures of one kind per resource (types, encryption keys), counted into a map.
@@ -62,7 +66,9 @@ using CountMap = std::map<std::pair<uint32_t, uint32_t>, uint64_t>;
 // the collection (the walk itself goes on; Finish reports it).
 class Collector : public bolt::EntryVisitor {
  public:
-  explicit Collector(const InspectOptions& o) : options_(o) {}
+  // `compact_revision`: the compaction whose keep rule the history figures follow (KeyTable).
+  Collector(const InspectOptions& o, int64_t compact_revision)
+      : options_(o), table_(compact_revision) {}
 
   void OnEntry(const bolt::Entry& e) override {
     if (!error_.ok()) return;
@@ -89,6 +95,7 @@ class Collector : public bolt::EntryVisitor {
 
   const Status& error() const { return error_; }
   bool seen_key_bucket() const { return seen_key_bucket_; }
+  bool resources_capped() const { return other_resource_.has_value(); }
   int64_t last_main() const { return last_main_; }
   const etcd::KeyTable& table() const { return table_; }
   // The resources with their history figures (revisions, deletes, bytes over all revisions),
@@ -126,6 +133,9 @@ class Collector : public bolt::EntryVisitor {
  private:
   enum class Bucket { kKey, kLease, kOther };
 
+  // Totals never go below zero: a change takes back only what an earlier one added.
+  static void Add(uint64_t* total, int64_t delta) { *total += static_cast<uint64_t>(delta); }
+
   void Fail(std::string message) {
     if (error_.ok()) error_ = Status::Corruption(std::move(message));
   }
@@ -144,23 +154,26 @@ class Collector : public bolt::EntryVisitor {
       return;
     }
     last_main_ = rev->main;
-    const uint64_t user = kv->key.size() + kv->value.size();
-    ++revisions_;
-    deletes_ += rev->tombstone;
-    stored_bytes_ += e.key.size() + e.value.size();
-    user_bytes_ += user;
     bool inserted = false;
-    Result<etcd::KeyRecord*> r = table_.Apply(*rev, *kv, &inserted);
+    etcd::HistoryChange c;
+    Result<etcd::KeyRecord*> r =
+        table_.Apply(*rev, *kv, &inserted, &c, e.key.size() + e.value.size());
     if (!r.ok()) {
       Fail("bucket \"key\": " + r.status().message());
       return;
     }
+    // The history figures count what a pending compaction keeps (KeyTable), so an entry can
+    // take back what an earlier one of its key added.
+    Add(&revisions_, c.revisions);
+    Add(&deletes_, c.deletes);
+    Add(&stored_bytes_, c.stored_bytes);
+    Add(&user_bytes_, c.bytes);
     etcd::KeyRecord& rec = **r;
     if (inserted) rec.tag = ResourceOf(kv->key);
     ResourceReport& res = rec.tag == kOutside ? outside_ : resources_[rec.tag];
-    ++res.revisions;
-    res.deletes += rev->tombstone;
-    res.bytes_all_revisions += user;
+    Add(&res.revisions, c.revisions);
+    Add(&res.deletes, c.deletes);
+    Add(&res.bytes_all_revisions, c.bytes);
     if (rev->tombstone) return;
     rec.tag2 = TypeOf(kv->value);
     if (kv->key == etcd::kCompactRevKey) {
@@ -181,6 +194,8 @@ class Collector : public bolt::EntryVisitor {
     lease_ttls_.emplace_back(lease->id, lease->ttl);
   }
 
+  // The index in resources_ of the key's resource: the interned id, or past the cap the one
+  // "(other)" row (made last, when the cap is reached: no id is interned after it).
   uint32_t ResourceOf(std::string_view key) {
     const auto k = etcd::ParseRegistryKey(key, options_.prefixes);
     if (!k) return kOutside;
@@ -189,6 +204,14 @@ class Collector : public bolt::EntryVisitor {
     scratch_.append(k->group);
     scratch_.push_back('\0');
     scratch_.append(k->path);
+    if (auto known = resource_ids_.Find(scratch_)) return *known;
+    if (resource_ids_.size() >= options_.max_resources) {
+      if (!other_resource_) {
+        other_resource_ = static_cast<uint32_t>(resources_.size());
+        resources_.push_back({.other = true, .resource = "(other)"});
+      }
+      return *other_resource_;
+    }
     const auto [id, fresh] = resource_ids_.Intern(scratch_);
     if (fresh) {
       resources_.push_back({.prefix = std::string(k->prefix),
@@ -204,7 +227,7 @@ class Collector : public bolt::EntryVisitor {
     if (types_.size() >= kMaxTypes) t = etcd::ValueType{.encoding = t.encoding};
     scratch_.assign(1, static_cast<char>(t.encoding));
     for (std::string_view part :
-         {t.api_version, t.kind, t.provider, t.provider_version, t.key_name}) {
+         {t.api_version, t.kind, t.provider, t.provider_version, t.key_name, t.key_id}) {
       scratch_.push_back('\0');
       scratch_.append(part);
     }
@@ -212,7 +235,7 @@ class Collector : public bolt::EntryVisitor {
     if (fresh) {
       types_.push_back({t.encoding, std::string(t.api_version), std::string(t.kind),
                         std::string(t.provider), std::string(t.provider_version),
-                        std::string(t.key_name)});
+                        std::string(t.key_name), std::string(t.key_id)});
     }
     return id;
   }
@@ -225,6 +248,7 @@ class Collector : public bolt::EntryVisitor {
   uint64_t revisions_ = 0, deletes_ = 0, stored_bytes_ = 0, user_bytes_ = 0;
   etcd::KeyTable table_;
   Interner resource_ids_, type_ids_;
+  std::optional<uint32_t> other_resource_;  // the "(other)" row, once the cap is reached
   std::vector<ResourceReport> resources_;
   ResourceReport outside_;
   std::vector<TypeInfo> types_;
@@ -272,7 +296,10 @@ void Summarize(const Collector& c, const InspectOptions& o, InspectReport* repor
   const std::vector<TypeInfo>& types = c.types();
   std::vector<ResourceReport> resources = c.resources();
   CountMap type_counts;  // (resource, type) -> live objects
-  std::unordered_map<std::string_view, NamespaceReport> namespaces;
+  // Keyed by views into the key table's keys; SipHash, as the Interner, since the names come
+  // from the file. At most o.max_namespaces; the rest go to report->other_namespaces.
+  std::unordered_map<std::string_view, NamespaceReport, SipStringHash, std::equal_to<>>
+      namespaces;
   std::map<int64_t, LeaseTtlReport> ttls;
   for (const auto& [id, ttl] : c.lease_ttls()) {
     LeaseTtlReport& t = ttls[ttl];
@@ -307,15 +334,25 @@ void Summarize(const Collector& c, const InspectOptions& o, InspectReport* repor
     res.with_lease += r.lease != 0;
     ++type_counts[{r.tag, r.tag2}];
     const auto key = etcd::ParseRegistryKey(r.key(), o.prefixes);
-    NamespaceReport& ns = key->ns.empty() ? report->cluster_scoped : namespaces[key->ns];
-    ++ns.objects;
-    ns.bytes += r.bytes();
+    NamespaceReport* ns = &report->cluster_scoped;
+    if (!key->ns.empty()) {
+      auto it = namespaces.find(key->ns);
+      if (it != namespaces.end()) {
+        ns = &it->second;
+      } else if (namespaces.size() < o.max_namespaces) {
+        ns = &namespaces[key->ns];
+      } else {
+        ns = &report->other_namespaces;
+      }
+    }
+    ++ns->objects;
+    ns->bytes += r.bytes();
   }
   for (const auto& [at, objects] : type_counts) {
     const TypeInfo& t = types[at.second];
     ResourceReport& res = resources[at.first];
     if (t.encoding == ValueEncoding::kEncrypted) {
-      res.encryption.push_back({t.provider, t.version, t.key_name, objects});
+      res.encryption.push_back({t.provider, t.version, t.key_name, t.key_id, objects});
     } else {
       res.plain += objects;
       res.types.push_back({etcd::ValueEncodingName(t.encoding), t.api_version, t.kind, objects});
@@ -331,12 +368,15 @@ void Summarize(const Collector& c, const InspectOptions& o, InspectReport* repor
   }
   std::sort(resources.begin(), resources.end(),
             [](const ResourceReport& a, const ResourceReport& b) {
+              if (a.other != b.other) return b.other;  // the (other) row last
               if (a.bytes_all_revisions != b.bytes_all_revisions) {
                 return a.bytes_all_revisions > b.bytes_all_revisions;
               }
               return std::tie(a.prefix, a.group, a.path) < std::tie(b.prefix, b.group, b.path);
             });
   report->resources = std::move(resources);
+  report->resources_capped = c.resources_capped();
+  report->other_namespaces.name = "(other)";
 
   for (auto& [name, ns] : namespaces) {
     ns.name = std::string(name);
@@ -370,7 +410,14 @@ Result<InspectReport> Inspect(const InspectOptions& o) {
   if (!opened.ok()) return explain(opened.status());
   const std::unique_ptr<bolt::File> file = std::move(opened).value();
 
-  Collector collector(o);
+  // The compaction marks first: a file saved while a compaction ran still holds what the member
+  // opening it will remove, and the report describes what it keeps (the compact revision does
+  // not depend on the walk under the newest rules). A meta that cannot be read is reported
+  // after the integrity check, which names a damaged file better.
+  Result<etcd::StoreMeta> meta = etcd::ReadStoreMeta(*file);
+  const int64_t compact =
+      meta.ok() ? etcd::RestoredRevisions(*meta, 0, etcd::HashKvRules{}).compact : -1;
+  Collector collector(o, compact);
   bolt::CheckOptions check;
   check.visitor = &collector;
   check.max_errors = 1;
@@ -386,7 +433,6 @@ Result<InspectReport> Inspect(const InspectOptions& o) {
   if (!collector.seen_key_bucket()) {
     return Status::Corruption(o.path + ": it has no bucket \"key\" (not an etcd backend?)");
   }
-  Result<etcd::StoreMeta> meta = etcd::ReadStoreMeta(*file);
   if (!meta.ok()) return explain(meta.status());
 
   InspectReport report;
@@ -405,8 +451,13 @@ Result<InspectReport> Inspect(const InspectOptions& o) {
       etcd::RestoredRevisions(*meta, collector.last_main(), etcd::HashKvRules{});
   report.revision = store.current;
   report.compact_revision = store.compact;
+  report.compaction_pending = store.compact >= 0 && store.compact != meta->finished_compact;
   report.compact_rev_key = collector.compact_rev_key();
-  report.keys = collector.table().size();
+  // Keys the pending compaction removes whole (their latest entry at or below it a deletion)
+  // are not counted.
+  for (size_t i = 0; i < collector.table().size(); ++i) {
+    report.keys += collector.table()[i].revisions > 0;
+  }
   report.revisions = collector.revisions();
   report.deletes = collector.deletes();
   report.stored_bytes = collector.stored_bytes();

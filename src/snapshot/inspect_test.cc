@@ -11,7 +11,9 @@
 #include "etcdsnap/bolt/builder.h"
 #include "etcdsnap/etcd/buckets.h"
 #include "etcdsnap/util/compression.h"
+#include "etcdsnap/snapshot/diff.h"
 #include "temp_dir.h"
+#include "test_collisions.h"
 #include "test_history.h"
 #include "test_backend.h"
 #include "test_kubernetes.h"
@@ -323,6 +325,182 @@ TEST_F(InspectTest, CompactedHistory) {
   EXPECT_FALSE(r->compact_rev_key.has_value());
 }
 
+// A file saved while a compaction ran (meta's scheduledCompactRev above finishedCompactRev)
+// still holds what the member opening it removes; the report counts what the compaction keeps,
+// so it equals the report on the same history compacted.
+TEST_F(InspectTest, PendingCompactionCountsWhatItKeeps) {
+  TestHistory h;
+  for (int i = 0; i < 12; ++i) {
+    h.Put("/registry/leases/kube-node-lease/n" + std::to_string(i % 3), std::string(10 + i, 'l'));
+  }                                                                       // 2..13
+  h.Put("/registry/pods/a/gone", std::string(40, 'g'));                   // 14
+  h.Delete("/registry/pods/a/gone");                                      // 15: dropped whole
+  h.Put("/registry/pods/a/kept", std::string(30, 'k'));                   // 16
+  h.Put("/registry/pods/a/kept", std::string(31, 'k'));                   // 17: kept
+  h.Put("/registry/pods/a/back", "1");                                    // 18
+  h.Delete("/registry/pods/a/back");                                      // 19
+  h.Compact(5);  // an earlier, finished compaction
+  const int64_t c = 20;
+  h.Put("/registry/pods/a/back", "22");                                   // 20: the compaction's
+  h.Put("/registry/pods/a/kept", std::string(32, 'k'));                   // 21: above it
+  h.Delete("/registry/pods/a/back");                                      // 22
+  h.Put("/registry/leases/kube-node-lease/n0", "z");                      // 23
+  TestHistory pending = h;
+  pending.set_compaction_marks(5, c);
+  TestHistory compacted = h;
+  compacted.Compact(c);
+
+  Result<InspectReport> p = Run(Write(pending, {}, "pending.db"));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  Result<InspectReport> f = Run(Write(compacted, {}, "compacted.db"));
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  ASSERT_LT(compacted.entries().size(), pending.entries().size());
+  EXPECT_EQ(p->compact_revision, c);
+  EXPECT_EQ(p->revision, 23);
+  // What the compaction keeps: per node lease its latest put at or below 20 (3) and n0's at 23;
+  // kept at 17 and 21; back's put at 20 and its deletion at 22. gone is dropped whole.
+  EXPECT_EQ(p->revisions, 8u);
+  EXPECT_EQ(p->deletes, 1u);
+  EXPECT_EQ(p->keys, 5u);
+  // Keys of 35 (leases) and 21 bytes (pods); the leases' kept values are 19, 20, 21 and 1 bytes.
+  EXPECT_EQ(p->user_bytes, (4 * 35 + 19 + 20 + 21 + 1) + (21 + 31) + (21 + 32) + (21 + 2) + 21);
+  const ResourceReport* pods = Find(*p, "pods");
+  ASSERT_NE(pods, nullptr);
+  EXPECT_EQ(pods->revisions, 4u);
+  EXPECT_EQ(pods->deletes, 1u);
+  EXPECT_EQ(pods->bytes_all_revisions, (21 + 31) + (21 + 32) + (21 + 2) + 21);
+  // Two revisions each now (n0, kept, back); kept's are the largest.
+  ASSERT_EQ(p->most_revised.size(), 3u);
+  EXPECT_EQ(p->most_revised[0].key, "/registry/pods/a/kept");
+  EXPECT_EQ(p->most_revised[0].revisions, 2u);
+  EXPECT_EQ(p->most_revised[0].bytes_all_revisions, (21 + 31) + (21 + 32));
+  // Every figure of the keys the same as after the compaction; only the file differs.
+  EXPECT_EQ(p->revisions, f->revisions);
+  EXPECT_EQ(p->deletes, f->deletes);
+  EXPECT_EQ(p->keys, f->keys);
+  EXPECT_EQ(p->live_keys, f->live_keys);
+  EXPECT_EQ(p->user_bytes, f->user_bytes);
+  EXPECT_EQ(p->stored_bytes, f->stored_bytes);
+  EXPECT_EQ(p->compact_revision, f->compact_revision);
+  ASSERT_EQ(p->resources.size(), f->resources.size());
+  for (size_t i = 0; i < p->resources.size(); ++i) {
+    const ResourceReport &x = p->resources[i], &y = f->resources[i];
+    EXPECT_EQ(x.path, y.path);
+    EXPECT_EQ(x.objects, y.objects) << x.path;
+    EXPECT_EQ(x.bytes, y.bytes) << x.path;
+    EXPECT_EQ(x.bytes_all_revisions, y.bytes_all_revisions) << x.path;
+    EXPECT_EQ(x.revisions, y.revisions) << x.path;
+    EXPECT_EQ(x.deletes, y.deletes) << x.path;
+  }
+  ASSERT_EQ(p->most_revised.size(), f->most_revised.size());
+  for (size_t i = 0; i < p->most_revised.size(); ++i) {
+    EXPECT_EQ(p->most_revised[i].key, f->most_revised[i].key);
+    EXPECT_EQ(p->most_revised[i].revisions, f->most_revised[i].revisions);
+    EXPECT_EQ(p->most_revised[i].bytes_all_revisions, f->most_revised[i].bytes_all_revisions);
+  }
+}
+
+// KMS v2 values name their key encryption key by key ID; a rotation shows as two rows of one
+// plugin, counted by the latest value of each object.
+TEST_F(InspectTest, KmsV2KeyIdsPerResource) {
+  TestHistory h;
+  using etcd::testing::KmsV2;
+  h.Put("/registry/secrets/a/s1", KmsV2("vault", "kek-1", std::string(100, 'c')));
+  h.Put("/registry/secrets/a/s2", KmsV2("vault", "kek-1", std::string(100, 'c')));
+  h.Put("/registry/secrets/a/s3", KmsV2("vault", "kek-1", std::string(100, 'c')));
+  h.Put("/registry/secrets/a/s1", KmsV2("vault", "kek-2", std::string(100, 'c')));  // rewritten
+  h.Put("/registry/secrets/a/s4", Encrypted("kms", "legacy", std::string(50, 'c')));
+  Result<InspectReport> r = Run(Write(h, {}));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const ResourceReport* secrets = Find(*r, "secrets");
+  ASSERT_NE(secrets, nullptr);
+  EXPECT_EQ(secrets->plain, 0u);
+  ASSERT_EQ(secrets->encryption.size(), 3u);
+  EXPECT_EQ(secrets->encryption[0].key_name, "vault");
+  EXPECT_EQ(secrets->encryption[0].version, "v2");
+  EXPECT_EQ(secrets->encryption[0].key_id, "kek-1");
+  EXPECT_EQ(secrets->encryption[0].objects, 2u);
+  EXPECT_EQ(secrets->encryption[1].key_id, "kek-2");
+  EXPECT_EQ(secrets->encryption[1].objects, 1u);
+  EXPECT_EQ(secrets->encryption[2].key_name, "legacy");
+  EXPECT_EQ(secrets->encryption[2].version, "v1");
+  EXPECT_EQ(secrets->encryption[2].key_id, "");
+}
+
+// Past the caps, resources and namespaces are summed in one "(other)" row each: a file with a
+// resource or a namespace per key costs no more than the caps.
+TEST_F(InspectTest, ResourcesAndNamespacesPastTheCapsAreSummed) {
+  TestHistory h;
+  for (int i = 0; i < 6; ++i) {
+    const std::string n = std::to_string(i);
+    h.Put("/registry/res" + n + "/ns" + n + "/obj", std::string(10 + i, 'v'));
+  }
+  h.Put("/registry/res4/ns0/obj2", "v");  // an (other) resource, a namespace shown by name
+  h.Put("/registry/res0/ns5/obj2", "v");  // a known resource, an (other) namespace
+  const std::string path = Write(h, {});
+  Result<InspectReport> r =
+      Inspect({.path = path, .max_resources = 3, .max_namespaces = 4});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->resources.size(), 4u);
+  EXPECT_TRUE(r->resources_capped);
+  const ResourceReport& other = r->resources.back();
+  EXPECT_TRUE(other.other);
+  EXPECT_EQ(other.resource, "(other)");
+  EXPECT_EQ(other.objects, 4u);  // res3, res4 (twice), res5
+  EXPECT_EQ(other.revisions, 4u);
+  const uint64_t key = 22;  // "/registry/resN/nsN/obj"
+  EXPECT_EQ(other.bytes, (key + 13) + (key + 14) + (key + 1 + 1) + (key + 15));
+  for (size_t i = 0; i + 1 < r->resources.size(); ++i) EXPECT_FALSE(r->resources[i].other);
+  EXPECT_EQ(Find(*r, "res0")->objects, 2u);
+  // ns0..ns3 by name (the first seen), ns4 and ns5 summed.
+  ASSERT_EQ(r->namespaces.size(), 4u);
+  EXPECT_EQ(r->other_namespaces.objects, 3u);
+  EXPECT_EQ(r->other_namespaces.bytes, (key + 14) + (key + 15) + (key + 1 + 1));
+  uint64_t named = 0;
+  for (const NamespaceReport& ns : r->namespaces) named += ns.objects;
+  EXPECT_EQ(named + r->other_namespaces.objects, r->live_keys);
+
+  // Under the default caps every resource and namespace has its row.
+  r = Run(path);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->resources.size(), 6u);
+  EXPECT_FALSE(r->resources_capped);
+  EXPECT_EQ(r->namespaces.size(), 6u);
+  EXPECT_EQ(r->other_namespaces.objects, 0u);
+}
+
+// A crafted file with a namespace per key, a million of them: the report holds the default cap
+// of namespaces by name and sums the rest, and the walk finishes (a keyed hash: the names
+// cannot be made to collide).
+TEST_F(InspectTest, AMillionNamespacesAreCapped) {
+  const std::string path = tmp_.Join("namespaces.db");
+  constexpr int kKeys = 1000000;
+  {
+    auto b = bolt::Builder::Create(path, {.persist_freelist = false, .sync = false});
+    ASSERT_TRUE(b.ok());
+    ASSERT_TRUE((*b)->BeginBucket(etcd::kKeyBucket).ok());
+    for (int i = 0; i < kKeys; ++i) {
+      const std::string key = "/registry/configmaps/ns-" + std::to_string(i) + "/c";
+      ASSERT_TRUE((*b)->Put(RevisionKey(i + 2, 0, false),
+                            etcd::testing::MarshalKeyValue(key, i + 2, i + 2, 1, "v"))
+                      .ok());
+    }
+    ASSERT_TRUE((*b)->EndBucket().ok());
+    ASSERT_TRUE((*b)->BeginBucket(etcd::kMetaBucket).ok());
+    ASSERT_TRUE((*b)->Put("consistent_index", std::string(8, '\1')).ok());
+    ASSERT_TRUE((*b)->EndBucket().ok());
+    ASSERT_TRUE((*b)->Finish().ok());
+  }
+  Result<InspectReport> r = Run(path);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const InspectOptions defaults;
+  EXPECT_EQ(r->live_keys, static_cast<uint64_t>(kKeys));
+  EXPECT_EQ(r->namespaces.size(), defaults.max_namespaces);
+  EXPECT_EQ(r->other_namespaces.objects, kKeys - defaults.max_namespaces);
+  ASSERT_EQ(r->resources.size(), 1u);
+  EXPECT_EQ(r->resources[0].objects, static_cast<uint64_t>(kKeys));
+}
+
 TEST_F(InspectTest, CompressedFileReportsAsThePlainOne) {
   const std::string plain = Write(KubernetesCluster().h, {{100, 3660}});
   std::ifstream in(plain, std::ios::binary);
@@ -406,6 +584,31 @@ TEST_F(InspectTest, Refusals) {
     EXPECT_NE(r.status().message().find("bucket \"lease\""), std::string::npos)
         << r.status().message();
   }
+}
+
+// Keys crafted to share a hash in the key table (etcd/test_collisions.h): inspect and diff both
+// refuse the file with the documented error, naming it, instead of probing on.
+TEST_F(InspectTest, TooManyKeysShareAHash) {
+  TestHistory h;
+  for (const std::string& k : etcd::testing::TooManyCollidingKeys()) h.Put(k, "v");
+  const std::string path = Write(h, {}, "collide.db");
+  const std::string expected = path + ": bucket \"key\": too many keys share a hash (a crafted file?)";
+  Result<InspectReport> r = Run(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kCorruption);
+  EXPECT_EQ(r.status().message(), expected);
+  Result<DiffReport> d = Diff({.a = path, .b = path});
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), Code::kCorruption);
+  EXPECT_EQ(d.status().message(), expected);
+  // One key fewer is read whole.
+  TestHistory fewer;
+  std::vector<std::string> keys = etcd::testing::TooManyCollidingKeys();
+  keys.pop_back();
+  for (const std::string& k : keys) fewer.Put(k, "v");
+  r = Run(Write(fewer, {}, "fewer.db"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->live_keys, keys.size());
 }
 
 TEST_F(InspectTest, DamagedPagesFailTheIntegrityCheckInOneLine) {

@@ -8,7 +8,10 @@
 //
 // One bolt::Check() walk (the integrity check status runs, which also counts the pages in use
 // and free) feeds every entry to the report: memory is one record per distinct key
-// (etcd/key_table.h) plus a few interned strings, whatever the file size. The file is opened
+// (etcd/key_table.h) plus a few interned strings, whatever the file size; resources and
+// namespaces past a cap are summed in one "(other)" row each. The history figures describe
+// what etcd keeps: a compaction still to run (scheduledCompactRev above finishedCompactRev)
+// is applied as the member opening the file will (etcd/key_table.h). The file is opened
 // read-only; a compressed snapshot is read through a decompressed temporary copy
 // (util/compression.h). No network: part of etcdsnap_inspect.
 #pragma once
@@ -28,6 +31,11 @@ struct InspectOptions {
   // The apiservers' --etcd-prefix values; keys under none of them are "outside".
   std::vector<std::string> prefixes = {"/registry"};
   size_t top = 10;  // entries in the top-N lists (largest, most revised, outside keys)
+  // Distinct resources and namespaces reported by name; past these (a crafted file: Kubernetes
+  // is tested up to 10,000 namespaces), the rest are summed in one "(other)" row each, so
+  // memory and output stay bounded whatever the keys.
+  size_t max_resources = 10000;
+  size_t max_namespaces = 100000;
 };
 
 // Live objects of a resource stored as one encoding and apiVersion/kind (the storage version:
@@ -42,11 +50,15 @@ struct EncryptionCount {
   std::string provider;  // aescbc, aesgcm, secretbox, kms, ...
   std::string version;   // the prefix's format version: v1, v2
   std::string key_name;  // the key's name in the EncryptionConfiguration (kms: the plugin's)
+  std::string key_id;    // kms v2: the key ID the plugin reported (its KEK); "" otherwise
   uint64_t objects = 0;
 };
 
-// One resource: every key whose path has this prefix, group and resource path.
+// One resource: every key whose path has this prefix, group and resource path; or, `other`, the
+// keys of every resource past InspectOptions::max_resources (prefix, group and path empty,
+// resource "(other)").
 struct ResourceReport {
+  bool other = false;
   std::string prefix;    // "/registry"
   std::string group;     // the group in the key path; "" for built-ins
   std::string resource;  // the API resource ("services" for services/specs)
@@ -97,6 +109,10 @@ struct InspectReport {
   // The store as a member opening the file sees it.
   int64_t revision = 0;
   int64_t compact_revision = -1;            // -1: never compacted
+  // The file was saved while the compaction at compact_revision ran (meta's scheduled mark
+  // above its finished one): it still holds entries that compaction removes, which the history
+  // figures leave out, as the member opening the file will.
+  bool compaction_pending = false;
   std::optional<int64_t> compact_rev_key;   // the apiserver's last compaction request
   // Bucket `key`.
   uint64_t keys = 0;          // distinct keys
@@ -110,8 +126,11 @@ struct InspectReport {
   std::vector<ResourceReport> resources;   // by bytes over all revisions, then name
   std::vector<KeyFigures> largest;         // live keys by bytes (top N)
   std::vector<KeyFigures> most_revised;    // keys with 2+ revisions, by revisions (top N)
-  std::vector<NamespaceReport> namespaces; // by bytes, then name (all)
+  std::vector<NamespaceReport> namespaces; // by bytes, then name (the first max_namespaces seen)
   NamespaceReport cluster_scoped;          // objects of cluster-scoped resources
+  // The namespaces past max_namespaces, summed (name "(other)"; objects 0: none).
+  NamespaceReport other_namespaces;
+  bool resources_capped = false;  // resources past max_resources are summed in the (other) row
   // Keys under none of the prefixes.
   struct Outside {
     uint64_t objects = 0, bytes = 0, bytes_all_revisions = 0, revisions = 0;
