@@ -10,25 +10,32 @@ median() {
     if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# bench_measure NAME CMD...: runs CMD under /usr/bin/time ($TIME), appends "wall rss_kib" to
-# $BENCH_DIR/NAME.times and prints the run; CMD's output goes to $BENCH_DIR/NAME.out.
+# bench_measure NAME CMD...: runs CMD under /usr/bin/time ($TIME), appends "wall rss_kib cpu"
+# (cpu: user + sys seconds) to $BENCH_DIR/NAME.times and prints the run; CMD's output goes to
+# $BENCH_DIR/NAME.out. CPU time is what to compare on a shared machine; wall time also waits for
+# the other jobs.
 bench_measure() {
-  local name=$1 wall rss
+  local name=$1 wall rss user sys cpu
   shift
-  "$TIME" -f "%e %M" -o "$BENCH_DIR/$name.last" "$@" >"$BENCH_DIR/$name.out" 2>&1 ||
+  "$TIME" -f "%e %M %U %S" -o "$BENCH_DIR/$name.last" "$@" >"$BENCH_DIR/$name.out" 2>&1 ||
     die "$name failed: $* ($(tail -c 300 "$BENCH_DIR/$name.out"))"
-  cat "$BENCH_DIR/$name.last" >>"$BENCH_DIR/$name.times"
-  read -r wall rss <"$BENCH_DIR/$name.last"
-  printf "  %-22s wall %6ss  peak RSS %8s KiB\n" "$name" "$wall" "$rss"
+  read -r wall rss user sys <"$BENCH_DIR/$name.last"
+  cpu=$(calc "$user + $sys")
+  echo "$wall $rss $cpu" >>"$BENCH_DIR/$name.times"
+  printf "  %-22s wall %6ss  cpu %6ss  peak RSS %8s KiB\n" "$name" "$wall" "$cpu" "$rss"
 }
-# bench_report NAME...: the median wall time and peak RSS of each NAME's runs.
+# bench_report NAME...: the median wall time, CPU time and peak RSS of each NAME's runs (CPU "-"
+# for runs measured without it).
 bench_report() {
-  local n f
-  printf "%-22s %10s %14s\n" "median" "wall (s)" "peak RSS (MiB)"
+  local n f cpu
+  printf "%-22s %10s %10s %14s\n" "median" "wall (s)" "cpu (s)" "peak RSS (MiB)"
   for n in "$@"; do
     f=$BENCH_DIR/$n.times
     [ -f "$f" ] || continue
-    printf "%-22s %10s %14.1f\n" "$n" "$(median 1 "$f")" "$(calc "$(median 2 "$f") / 1024")"
+    cpu=-
+    if awk 'NF < 3 { exit 1 }' "$f"; then cpu=$(median 3 "$f"); fi
+    printf "%-22s %10s %10s %14.1f\n" "$n" "$(median 1 "$f")" "$cpu" \
+      "$(calc "$(median 2 "$f") / 1024")"
   done
 }
 

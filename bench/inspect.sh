@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks `etcdsnap snapshot inspect`: wall time and peak RSS (/usr/bin/time -f "%e %M"),
+# Benchmarks `etcdsnap snapshot inspect` and `diff`: wall and CPU time and peak RSS (/usr/bin/time),
 # BENCH_RUNS runs each, medians, warm page cache, on
 #  1. a Kubernetes-shaped file of BENCH_SIZE_MB (1024) MiB of keys and values written by
 #     etcdsnap-k8sdb (no server): pods, events on leases, configmaps, encrypted secrets, node
@@ -12,7 +12,8 @@
 #     history, compactions, tombstones and free pages);
 #  4. the ~1 GiB snapshot the other benchmarks use, when there is one ($SNAP, else
 #     $BENCH_DIR/snap.db as left by `bench/save.sh --fill-only`: 256 KiB values, few keys).
-# Beside each, `snapshot status` on the same file (the same walk, without the report).
+# Beside each, `snapshot diff` of the file with itself (two key tables, every key compared) and
+# `snapshot status` on the same file (the same walk, without the report).
 # Targets: a 1 GiB file in seconds; memory one record per key (docs/inspect.md).
 # Environment: BENCH_DIR (/tmp/etcdsnap-bench), BUILD_DIR (build), BENCH_RUNS (3),
 # BENCH_SIZE_MB (1024), BENCH_KEYS (1000000; 0 skips part 2).
@@ -51,16 +52,18 @@ names=()
 time_file() {
   local label=$1 file=$2 json=${3:-} i
   cat "$file" >/dev/null
-  rm -f "$BENCH_DIR"/{inspect,inspect-json,status}-"$label".times
+  rm -f "$BENCH_DIR"/{inspect,inspect-json,diff,status}-"$label".times
   for i in $(seq "$RUNS"); do
     echo "run $i"
     bench_measure "inspect-$label" "$ETCDSNAP" snapshot inspect "$file"
     [ -z "$json" ] || bench_measure "inspect-json-$label" "$ETCDSNAP" snapshot inspect "$file" -w json
+    # diff of the file with itself: both key tables, every key looked up in the other.
+    bench_measure "diff-$label" "$ETCDSNAP" snapshot diff "$file" "$file"
     bench_measure "status-$label" "$ETCDSNAP" snapshot status "$file"
   done
   names+=("inspect-$label")
   [ -z "$json" ] || names+=("inspect-json-$label")
-  names+=("status-$label")
+  names+=("diff-$label" "status-$label")
 }
 
 echo "kubernetes-shaped: $K8S_FILE ($(stat -c %s "$K8S_FILE") bytes)"
