@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "etcdsnap/cli/command.h"
+#include "etcdsnap/cli/json_writer.h"
 #include "etcdsnap/cli/log.h"
 #include "etcdsnap/cli/table.h"
 #include "etcdsnap/etcd/kubernetes.h"
@@ -42,6 +43,10 @@ std::string SideLine(const std::string& label, const DiffSide& s) {
 std::string PrintTable(const DiffReport& r, const snapshot::DiffOptions& o) {
   std::string out = SideLine("a", r.a) + SideLine("b", r.b);
   if (r.by_value) out += "compared by value: the files show no common history\n";
+  if (r.resources_capped) {
+    out += "note: more than " + Num(o.max_resources) +
+           " distinct resources (a crafted file?): the rest are summed in the (other) row\n";
+  }
   std::vector<std::vector<std::string>> rows;
   for (const ResourceDiff& d : r.resources) {
     rows.push_back({d.resource.empty() ? Outside(o.prefixes)
@@ -84,43 +89,45 @@ nlohmann::ordered_json SideJson(const DiffSide& s) {
   return j;
 }
 
-std::string PrintJson(const DiffReport& r, const snapshot::DiffOptions& o) {
+// One JSON object, written as it is made (JsonObjectWriter): with --keys the changed keys can be
+// as many as the files' keys, and memory holds one key's document at a time.
+bool WriteJson(const DiffReport& r, const snapshot::DiffOptions& o, std::FILE* f) {
   using J = nlohmann::ordered_json;
-  J resources = J::array();
-  for (const ResourceDiff& d : r.resources) {
-    resources.push_back({{"resource", d.resource},
-                         {"group", d.group},
-                         {"prefix", d.prefix},
-                         {"path", d.path},
-                         {"added", d.added},
-                         {"removed", d.removed},
-                         {"recreated", d.recreated},
-                         {"modified", d.modified},
-                         {"unchanged", d.unchanged},
-                         {"bytesA", d.bytes_a},
-                         {"bytesB", d.bytes_b}});
-  }
-  J j = {{"a", SideJson(r.a)},
-         {"b", SideJson(r.b)},
-         {"comparedByValue", r.by_value},
-         {"warnings", r.warnings},
-         {"resources", std::move(resources)},
-         {"hidden", r.hidden},
-         {"hiddenChanges", r.hidden_changes}};
+  JsonObjectWriter w(f);
+  w.Member("a", SideJson(r.a));
+  w.Member("b", SideJson(r.b));
+  w.Member("comparedByValue", r.by_value);
+  w.Member("warnings", r.warnings);
+  w.Array("resources", r.resources.size(), [&r](size_t i) {
+    const ResourceDiff& d = r.resources[i];
+    return J{{"resource", d.resource},
+             {"group", d.group},
+             {"prefix", d.prefix},
+             {"path", d.path},
+             {"other", d.other},
+             {"added", d.added},
+             {"removed", d.removed},
+             {"recreated", d.recreated},
+             {"modified", d.modified},
+             {"unchanged", d.unchanged},
+             {"bytesA", d.bytes_a},
+             {"bytesB", d.bytes_b}};
+  });
+  w.Member("hidden", r.hidden);
+  w.Member("hiddenChanges", r.hidden_changes);
   if (o.keys) {
-    J keys = J::array();
-    for (const snapshot::KeyDiff& k : r.keys) {
-      keys.push_back({{"key", k.key},
-                      {"resource", k.resource},
-                      {"change", snapshot::ChangeName(k.change)},
-                      {"bytesA", k.bytes_a},
-                      {"bytesB", k.bytes_b},
-                      {"modRevisionA", k.mod_revision_a},
-                      {"modRevisionB", k.mod_revision_b}});
-    }
-    j["keys"] = std::move(keys);
+    w.Array("keys", r.keys.size(), [&r](size_t i) {
+      const snapshot::KeyDiff& k = r.keys[i];
+      return J{{"key", k.key},
+               {"resource", k.resource},
+               {"change", snapshot::ChangeName(k.change)},
+               {"bytesA", k.bytes_a},
+               {"bytesB", k.bytes_b},
+               {"modRevisionA", k.mod_revision_a},
+               {"modRevisionB", k.mod_revision_b}};
+    });
   }
-  return j.dump(-1, ' ', false, J::error_handler_t::replace) + "\n";
+  return w.Finish();
 }
 
 }  // namespace
@@ -146,8 +153,11 @@ int RunDiff(const GlobalOptions& g, const CommandLine& cl) {
   Result<DiffReport> report = snapshot::Diff(options);
   if (!report.ok()) return ExitWithError(kExitError, report.status().message());
   for (const std::string& w : report->warnings) PrintWarning(w);
-  const std::string out =
-      g.write_out == "json" ? PrintJson(*report, options) : PrintTable(*report, options);
+  if (g.write_out == "json") {
+    const bool written = WriteJson(*report, options, stdout);
+    return std::fflush(stdout) == 0 && written ? kExitSuccess : kExitIO;
+  }
+  const std::string out = PrintTable(*report, options);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitSuccess : kExitIO;
 }

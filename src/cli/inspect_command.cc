@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "etcdsnap/cli/command.h"
+#include "etcdsnap/cli/json_writer.h"
 #include "etcdsnap/cli/table.h"
 #include "etcdsnap/etcd/kubernetes.h"
 #include "etcdsnap/snapshot/inspect.h"
@@ -231,37 +232,16 @@ nlohmann::ordered_json KeysJson(const std::vector<KeyFigures>& keys) {
   return out;
 }
 
-// Writes the report as one JSON object (the bytes a whole-document dump gives), member by
-// member, and the per-resource and per-namespace arrays element by element: memory holds one
-// element's document at a time, not the whole report's (a review measured 743 MB for a
-// crafted file's 200,000 namespaces built as one document).
+// Writes the report as one JSON object, the per-resource and per-namespace arrays element by
+// element (JsonObjectWriter): memory holds one element's document at a time, not the whole
+// report's (a review measured 743 MB for a crafted file's 200,000 namespaces built as one
+// document).
 bool WriteJson(const InspectReport& r, const snapshot::InspectOptions& o, std::FILE* f) {
   using J = nlohmann::ordered_json;
-  // Keys are the user's bytes: whatever is not UTF-8 prints as U+FFFD.
-  auto put = [f](const J& j) {
-    const std::string s = j.dump(-1, ' ', false, J::error_handler_t::replace);
-    std::fwrite(s.data(), 1, s.size(), f);
-  };
-  auto raw = [f](std::string_view s) { std::fwrite(s.data(), 1, s.size(), f); };
-  bool first = true;
-  auto name = [&](const char* n) {
-    raw(first ? "{" : ",");
-    first = false;
-    put(J(n));
-    raw(":");
-  };
-  auto member = [&](const char* n, const J& value) {
-    name(n);
-    put(value);
-  };
-  auto array = [&](const char* n, size_t size, const std::function<J(size_t)>& element) {
-    name(n);
-    raw("[");
-    for (size_t i = 0; i < size; ++i) {
-      if (i > 0) raw(",");
-      put(element(i));
-    }
-    raw("]");
+  JsonObjectWriter w(f);
+  auto member = [&w](std::string_view name, const J& value) { w.Member(name, value); };
+  auto array = [&w](std::string_view name, size_t size, const std::function<J(size_t)>& element) {
+    w.Array(name, size, element);
   };
 
   member("path", r.path);
@@ -339,8 +319,7 @@ bool WriteJson(const InspectReport& r, const snapshot::InspectOptions& o, std::F
                     {"keys", r.leases.keys},
                     {"keysOnMissingLeases", r.leases.keys_on_missing},
                     {"ttls", std::move(ttls)}});
-  raw("}\n");
-  return std::ferror(f) == 0;
+  return w.Finish();
 }
 
 }  // namespace

@@ -188,6 +188,8 @@ Result<DiffReport> Diff(const DiffOptions& o) {
 
   // Per resource, keyed by (prefix, group, path); outside the prefixes is ("", "", "").
   std::map<std::tuple<std::string, std::string, std::string>, ResourceDiff> resources;
+  size_t named = 0;  // resources in the map by name (not the outside row)
+  ResourceDiff other{.resource = "(other)", .other = true};
   std::set<std::string> hidden;
   bool resource_seen = o.resource.empty();
   auto account = [&](std::string_view key, const etcd::KeyRecord* ra, const etcd::KeyRecord* rb) {
@@ -220,15 +222,27 @@ Result<DiffReport> Diff(const DiffOptions& o) {
       }
       return;
     }
-    ResourceDiff& r = k ? resources[{std::string(k->prefix), std::string(k->group),
-                                     std::string(k->path)}]
-                        : resources[{}];
-    if (k && r.resource.empty()) {
-      r.prefix = k->prefix;
-      r.group = k->group;
-      r.resource = k->resource;
-      r.path = k->path;
+    ResourceDiff* row = nullptr;
+    if (!k) {
+      row = &resources[{}];
+    } else {
+      const auto id =
+          std::make_tuple(std::string(k->prefix), std::string(k->group), std::string(k->path));
+      if (auto it = resources.find(id); it != resources.end()) {
+        row = &it->second;
+      } else if (named < o.max_resources) {
+        ++named;
+        row = &resources[id];
+        row->prefix = k->prefix;
+        row->group = k->group;
+        row->resource = k->resource;
+        row->path = k->path;
+      } else {
+        report.resources_capped = true;
+        row = &other;
+      }
     }
+    ResourceDiff& r = *row;
     const uint64_t bytes_a = live_a ? ra->bytes() : 0, bytes_b = live_b ? rb->bytes() : 0;
     r.bytes_a += bytes_a;
     r.bytes_b += bytes_b;
@@ -258,10 +272,12 @@ Result<DiffReport> Diff(const DiffOptions& o) {
   }
 
   for (auto& [id, r] : resources) report.resources.push_back(std::move(r));
+  if (report.resources_capped) report.resources.push_back(std::move(other));
+  // By changes; the (other) row, then the keys outside the prefixes, last.
+  auto rank = [](const ResourceDiff& d) { return d.other ? 1 : d.resource.empty() ? 2 : 0; };
   std::stable_sort(report.resources.begin(), report.resources.end(),
-                   [](const ResourceDiff& x, const ResourceDiff& y) {
-                     const bool outside_x = x.resource.empty(), outside_y = y.resource.empty();
-                     if (outside_x != outside_y) return outside_y;
+                   [&rank](const ResourceDiff& x, const ResourceDiff& y) {
+                     if (rank(x) != rank(y)) return rank(x) < rank(y);
                      return x.changes() > y.changes();
                    });
   report.hidden.assign(hidden.begin(), hidden.end());

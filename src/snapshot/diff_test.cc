@@ -167,6 +167,29 @@ TEST_F(DiffTest, APendingCompactionChangesNothing) {
   }
 }
 
+// Past max_resources, the resources are summed in one (other) row, before the keys outside the
+// prefixes: a file crafted with a resource per key costs no more rows than the cap.
+TEST_F(DiffTest, ResourcesPastTheCapAreSummed) {
+  Result<DiffReport> r = Run({.max_resources = 1});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->resources_capped);
+  ASSERT_EQ(r->resources.size(), 3u);
+  // The first resource met (in a's key order: pods) by name; configmaps and widgets summed.
+  EXPECT_EQ(r->resources[0].resource, "pods");
+  EXPECT_FALSE(r->resources[0].other);
+  const ResourceDiff& other = r->resources[1];
+  EXPECT_TRUE(other.other);
+  EXPECT_EQ(other.resource, "(other)");
+  EXPECT_EQ(other.recreated, 1u);  // c1
+  EXPECT_EQ(other.unchanged, 1u);  // w1
+  EXPECT_EQ(r->resources[2].resource, "");  // outside the prefix, last
+  // Uncapped: each its row.
+  r = Run({});
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->resources_capped);
+  EXPECT_EQ(r->resources.size(), 4u);
+}
+
 TEST_F(DiffTest, AllShowsTheNoisyResourcesAndAResourceAlone) {
   Result<DiffReport> r = Run({.all = true});
   ASSERT_TRUE(r.ok()) << r.status().message();

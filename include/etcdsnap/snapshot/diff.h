@@ -30,6 +30,9 @@ struct DiffOptions {
   bool all = false;         // show the noisy resources too
   std::string resource;     // only this one ("pods", "widgets.example.com", "services/specs")
   bool keys = false;        // list the changed keys
+  // Resources reported by name; past this many (a crafted file), the rest are summed in one
+  // "(other)" row, as inspect does.
+  size_t max_resources = 10000;
 };
 
 enum class Change { kAdded, kRemoved, kRecreated, kModified, kUnchanged };
@@ -37,6 +40,7 @@ const char* ChangeName(Change c);  // "added", "removed", "recreated", "modified
 
 struct ResourceDiff {
   std::string prefix, group, resource, path;  // as ResourceReport; all empty: outside the prefixes
+  bool other = false;  // the resources past DiffOptions::max_resources (resource "(other)")
   uint64_t added = 0, removed = 0, recreated = 0, modified = 0, unchanged = 0;
   uint64_t bytes_a = 0, bytes_b = 0;  // key + value bytes of its live keys in each file
   uint64_t changes() const { return added + removed + recreated + modified; }
@@ -64,7 +68,8 @@ struct DiffReport {
   DiffSide a, b;
   bool by_value = false;  // compared by value: no sign the files share one history
   std::vector<std::string> warnings;
-  std::vector<ResourceDiff> resources;  // by changes, then name; outside the prefixes last
+  std::vector<ResourceDiff> resources;  // by changes; then (other); outside the prefixes last
+  bool resources_capped = false;         // some resources are summed in the (other) row
   std::vector<std::string> hidden;      // the noisy resources left out, with changes
   uint64_t hidden_changes = 0;
   std::vector<KeyDiff> keys;  // with DiffOptions::keys: the changed keys shown, by resource, key
