@@ -37,31 +37,37 @@ bool Readable(std::string_view name) {
   return !name.empty() && name.size() <= kMaxTypeNameSize;
 }
 
+// The first length-delimited field `number` of a protobuf message, the fields before it skipped
+// by their declared lengths (bounded by the message); false when it is absent or the message is
+// damaged before it.
+bool FindBytesField(std::string_view message, uint64_t number, std::string_view* out) {
+  WireReader r(message);
+  uint64_t field;
+  uint32_t wire;
+  while (r.Tag(&field, &wire)) {
+    if (field == number && wire == kWireBytes) return r.Bytes(out);
+    if (!r.SkipValue(wire)) return false;
+  }
+  return false;
+}
+
 // ---- protobuf: "k8s\0" + runtime.Unknown{typeMeta=1{apiVersion=1, kind=2}, raw=2, ...} ----
 
 void ReadEnvelope(std::string_view body, ValueType* t) {
-  WireReader unknown(body);
+  std::string_view type_meta;
+  if (!FindBytesField(body, 1, &type_meta)) return;
+  WireReader tm(type_meta);
   uint64_t field;
   uint32_t wire;
-  while (unknown.Tag(&field, &wire)) {
-    if (field != 1 || wire != kWireBytes) {
-      if (!unknown.SkipValue(wire)) return;
+  while (tm.Tag(&field, &wire)) {
+    std::string_view s;
+    if (wire != kWireBytes) {
+      if (!tm.SkipValue(wire)) return;
       continue;
     }
-    std::string_view type_meta;
-    if (!unknown.Bytes(&type_meta)) return;
-    WireReader tm(type_meta);
-    while (tm.Tag(&field, &wire)) {
-      std::string_view s;
-      if (wire != kWireBytes) {
-        if (!tm.SkipValue(wire)) return;
-        continue;
-      }
-      if (!tm.Bytes(&s)) return;
-      if (field == 1 && Readable(s)) t->api_version = s;
-      if (field == 2 && Readable(s)) t->kind = s;
-    }
-    return;
+    if (!tm.Bytes(&s)) return;
+    if (field == 1 && Readable(s)) t->api_version = s;
+    if (field == 2 && Readable(s)) t->kind = s;
   }
 }
 
@@ -165,19 +171,11 @@ class JsonScanner {
 // KMS v2's EncryptedObject (k8s.io/apiserver .../envelope/kmsv2/v2): encryptedData = 1 (the
 // ciphertext, first and largest), keyID = 2, then the DEK, annotations and the DEK's source
 // type. keyID names the KMS key encryption key the plugin used: what a rotation check looks
-// for. Fields are skipped by their declared lengths (bounded by the value), not decoded.
+// for.
 void ReadKmsV2KeyId(std::string_view object, ValueType* t) {
-  WireReader r(object);
-  uint64_t field;
-  uint32_t wire;
-  while (r.Tag(&field, &wire)) {
-    if (field != 2 || wire != kWireBytes) {
-      if (!r.SkipValue(wire)) return;
-      continue;
-    }
-    std::string_view id;
-    if (r.Bytes(&id) && !id.empty() && id.size() <= kMaxKmsKeyIdSize) t->key_id = id;
-    return;
+  std::string_view id;
+  if (FindBytesField(object, 2, &id) && !id.empty() && id.size() <= kMaxKmsKeyIdSize) {
+    t->key_id = id;
   }
 }
 

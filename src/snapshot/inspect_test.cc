@@ -43,6 +43,17 @@ class InspectTest : public ::testing::Test {
     return Inspect({.path = path, .prefixes = std::move(prefixes), .top = top});
   }
 
+  // A resource's encryption rows as "provider:version:key[key ID] objects", in report order.
+  static std::vector<std::string> EncryptionRows(const ResourceReport& res) {
+    std::vector<std::string> rows;
+    for (const EncryptionCount& e : res.encryption) {
+      rows.push_back(e.provider + ":" + e.version + ":" + e.key_name +
+                     (e.key_id.empty() ? "" : "[" + e.key_id + "]") + " " +
+                     std::to_string(e.objects));
+    }
+    return rows;
+  }
+
   static const ResourceReport* Find(const InspectReport& r, const std::string& resource) {
     for (const ResourceReport& res : r.resources) {
       if (res.resource == resource) return &res;
@@ -169,13 +180,8 @@ TEST_F(InspectTest, EveryFigureMatchesWhatWasWritten) {
   ASSERT_NE(secrets, nullptr);
   EXPECT_EQ(secrets->objects, 4u);
   EXPECT_EQ(secrets->plain, 1u);
-  ASSERT_EQ(secrets->encryption.size(), 2u);
-  EXPECT_EQ(secrets->encryption[0].provider, "aescbc");
-  EXPECT_EQ(secrets->encryption[0].version, "v1");
-  EXPECT_EQ(secrets->encryption[0].key_name, "key1");
-  EXPECT_EQ(secrets->encryption[0].objects, 2u);
-  EXPECT_EQ(secrets->encryption[1].key_name, "key2");
-  EXPECT_EQ(secrets->encryption[1].objects, 1u);
+  EXPECT_EQ(EncryptionRows(*secrets),
+            (std::vector<std::string>{"aescbc:v1:key1 2", "aescbc:v1:key2 1"}));
 
   const ResourceReport* widgets = Find(*r, "widgets");
   ASSERT_NE(widgets, nullptr);
@@ -415,16 +421,9 @@ TEST_F(InspectTest, KmsV2KeyIdsPerResource) {
   const ResourceReport* secrets = Find(*r, "secrets");
   ASSERT_NE(secrets, nullptr);
   EXPECT_EQ(secrets->plain, 0u);
-  ASSERT_EQ(secrets->encryption.size(), 3u);
-  EXPECT_EQ(secrets->encryption[0].key_name, "vault");
-  EXPECT_EQ(secrets->encryption[0].version, "v2");
-  EXPECT_EQ(secrets->encryption[0].key_id, "kek-1");
-  EXPECT_EQ(secrets->encryption[0].objects, 2u);
-  EXPECT_EQ(secrets->encryption[1].key_id, "kek-2");
-  EXPECT_EQ(secrets->encryption[1].objects, 1u);
-  EXPECT_EQ(secrets->encryption[2].key_name, "legacy");
-  EXPECT_EQ(secrets->encryption[2].version, "v1");
-  EXPECT_EQ(secrets->encryption[2].key_id, "");
+  EXPECT_EQ(EncryptionRows(*secrets),
+            (std::vector<std::string>{"kms:v2:vault[kek-1] 2", "kms:v2:vault[kek-2] 1",
+                                      "kms:v1:legacy 1"}));
 }
 
 // Past the caps, resources and namespaces are summed in one "(other)" row each: a file with a
