@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite under AddressSanitizer and UBSan, and a bounded fuzz run, from ONE build:
-# clang, everything of ours (gRPC client and tests included) compiled with
-# -fsanitize=address,undefined plus libFuzzer's coverage hooks (fuzzer-no-link), into
-# build-san. Debian's gRPC, protobuf and OpenSSL are not instrumented; they need not be.
+# clang, everything of ours that ships (libraries, gRPC client, the binary) and the fuzz targets
+# compiled with -fsanitize=address,undefined plus libFuzzer's coverage hooks (fuzzer-no-link),
+# into build-san. The tests' own code links the sanitizer runtimes but is not instrumented, and
+# Debian's gRPC, protobuf and OpenSSL are not either; they need not be.
 #  (a) every CTest test, unit and integration (real etcd servers), runs against the sanitized
 #      binary and libraries;
 #  (b) the fuzz targets run FUZZ_SECONDS in all (default 30, 5 s for each of 6 targets, to keep
@@ -22,10 +23,13 @@ CXX_BIN=$(command -v clang++ || command -v clang++-14 || true)
 
 echo "== test-sanitize: build ($BUILD: clang, ASan+UBSan, gRPC, tests, fuzz targets)"
 SAN="-fsanitize=fuzzer-no-link"
-# The code under test is optimised (-O2, as released); the tests' own code is not: -O0 with line
-# tables halves its compile time and changes no verdict.
+# The code under test is optimised (-O2, as released) and instrumented; the tests' own code is
+# neither: -O0 with line tables halved its compile time, and leaving out the instrumentation
+# (-fno-sanitize=all) cuts it by another ~60% (check_test.cc: 9.7 s -> 3.6 s under clang). What
+# the sanitizers check is the code the tests call, which stays instrumented; a test's own bug
+# shows as a failing test.
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETCDSNAP_SANITIZE=ON -DETCDSNAP_FUZZ=ON \
-  -DETCDSNAP_TEST_COMPILE_OPTIONS="-O0;-gline-tables-only" \
+  -DETCDSNAP_TEST_COMPILE_OPTIONS="-O0;-gline-tables-only;-fno-sanitize=all" \
   -DCMAKE_C_COMPILER="$CC_BIN" -DCMAKE_CXX_COMPILER="$CXX_BIN" \
   -DCMAKE_C_FLAGS="$SAN" -DCMAKE_CXX_FLAGS="$SAN" >/dev/null
 cmake --build "$BUILD" -j"$JOBS"

@@ -87,7 +87,9 @@ Result<VerifyReport> Verify(const VerifyOptions& options) {
   std::jthread hasher;
   report.trailer_required = options.require_trailer;
   if (HasTrailer(report.file_size)) {
-    hasher = std::jthread([&] { trailer_status = CheckTrailer(*file, options, &report); });
+    if (options.hash_trailer) {
+      hasher = std::jthread([&] { trailer_status = CheckTrailer(*file, options, &report); });
+    }
   } else if (report.page_size == 0 || report.file_size % report.page_size != 0) {
     report.trailer = TrailerState::kDamaged;
   }
