@@ -205,7 +205,8 @@ class Checker : public PageObserver {
   // walk to report.
   template <typename OpenFn>
   bool Split(Pgid root, OpenFn& open) {
-    Result<PageView> page = file_.ReadPage(root, &split_buf_);
+    std::vector<uint8_t> buf;  // freed on return: a root may be a large page
+    Result<PageView> page = file_.ReadPage(root, &buf);
     if (!page.ok() || !page->is_branch() || page->count() < 2) return false;
     const uint32_t count = page->count(), m = count / 2;
     auto later = std::make_unique<Cursor>(file_, root);
@@ -257,7 +258,6 @@ class Checker : public PageObserver {
   bool has_first_key_ = false;
   bool split_ = false;
   bool split_failed_ = false;
-  std::vector<uint8_t> split_buf_;
 };
 
 }  // namespace
