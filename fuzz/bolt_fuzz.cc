@@ -1,6 +1,8 @@
 // libFuzzer target over everything that reads an untrusted snapshot: bolt::File::Open (meta
 // selection), bolt::Check with etcd's status computer and schema checker riding along, a plain
-// Cursor walk of the root bucket, and the revision and KeyValue decoders.
+// Cursor walk of the root bucket, and the revision and KeyValue decoders. Differential: the
+// walk with bucket `key` split over two threads must give exactly the single walk's errors
+// and status figures (a difference aborts).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -41,7 +43,22 @@ void ExerciseFile(const std::string& path) {
   check.visitor = &tee;
   check.max_errors = 50;
   bolt::CheckResult r = bolt::Check(**file, check);
-  (void)tee.s34.Finish((*file)->db_size());
+  etcd::StatusComputer split(etcd::StatusLayout::kEtcd34);
+  bolt::CheckOptions parallel = check;
+  parallel.visitor = nullptr;
+  parallel.parallel_visitor = &split;
+  const bolt::CheckResult p = bolt::Check(**file, parallel);
+  if (p.errors != r.errors || p.error_count != r.error_count || p.keys != r.keys ||
+      p.buckets != r.buckets || p.reachable_pages != r.reachable_pages) {
+    __builtin_trap();
+  }
+  const Result<etcd::BackendStatus> a = tee.s34.Finish((*file)->db_size());
+  const Result<etcd::BackendStatus> b = split.Finish((*file)->db_size());
+  if (a.ok() != b.ok() || (a.ok() && (a->hash != b->hash || a->revision != b->revision ||
+                                      a->total_key != b->total_key)) ||
+      (!a.ok() && a.status().message() != b.status().message())) {
+    __builtin_trap();
+  }
   (void)tee.s36.Finish((*file)->db_size());
   (void)tee.schema.Finish();
   (void)r;

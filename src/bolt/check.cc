@@ -1,6 +1,7 @@
 #include "etcdsnap/bolt/check.h"
 
 #include <memory>
+#include <thread>
 
 #include "etcdsnap/bolt/bitset.h"
 #include "etcdsnap/bolt/cursor.h"
@@ -18,8 +19,34 @@ std::string PageMsg(uint64_t id, const std::string& what) {
 
 class Checker : public PageObserver {
  public:
-  Checker(const File& file, const CheckOptions& options)
-      : file_(file), options_(options), hwm_(file.high_water()), reachable_(hwm_), freed_(hwm_) {}
+  // The walk of the whole file, feeding `visitor`; `splittable` (the visitor too, or null)
+  // lets it split one bucket over two threads.
+  Checker(const File& file, const CheckOptions& options, EntryVisitor* visitor,
+          SplittableVisitor* splittable)
+      : file_(file),
+        options_(options),
+        visitor_(visitor),
+        splittable_(splittable),
+        hwm_(file.high_water()),
+        reachable_(hwm_),
+        own_freed_(hwm_),
+        freed_(own_freed_) {}
+
+  // The walk of a split bucket's later half: its own bitset, figures and visitor; the
+  // parent's freelist, read only (the parent loaded it before any split).
+  Checker(const Checker& parent, EntryVisitor* visitor)
+      : file_(parent.file_),
+        options_(parent.options_),
+        visitor_(visitor),
+        splittable_(nullptr),
+        hwm_(parent.hwm_),
+        reachable_(hwm_),
+        freed_(parent.freed_) {}
+
+  // Whether a bucket was split, and whether the split walk met anything that its merged
+  // result would not report as the single walk does (a page reached from both halves).
+  bool split() const { return split_; }
+  bool split_failed() const { return split_failed_; }
 
   CheckResult Run() {
     result_.high_water = hwm_;
@@ -32,7 +59,8 @@ class Checker : public PageObserver {
         reachable_.Set(file_.meta().freelist + i);
       }
     }
-    WalkBuckets();
+    auto root = std::make_unique<Cursor>(file_, file_.meta().root);
+    WalkBuckets(std::move(root), 0);
     result_.reachable_pages = reachable_.Count();
     if (result_.freelist_persisted) {
       for (uint64_t i = 0; i < hwm_; ++i) {
@@ -52,6 +80,10 @@ class Checker : public PageObserver {
 
   // The page's type and elements are the Cursor's to check (it reports them through OnError).
   bool OnPage(Pgid id, const PageHeader& h) override {
+    if (skip_first_page_) {  // a later half's root: the first half marks and checks it
+      skip_first_page_ = false;
+      return true;
+    }
     // File::ReadPage already refused pages at or past the high-water mark.
     const bool seen = reachable_.Test(id);
     for (uint64_t i = 0; i <= h.overflow; ++i) {
@@ -71,6 +103,8 @@ class Checker : public PageObserver {
     if (result_.errors.size() < options_.max_errors) result_.errors.push_back(std::move(message));
   }
 
+  struct Half;
+
   void LoadFreelist() {
     const Pgid fl = file_.meta().freelist;
     Result<PageHeader> h = ForEachFreelistId(file_, fl, [&](Pgid id) {
@@ -79,8 +113,8 @@ class Checker : public PageObserver {
             id, "freelist entry out of bounds (high-water mark " + std::to_string(hwm_) + ")"));
         return;
       }
-      if (freed_.Test(id)) Error(PageMsg(id, "already freed"));
-      freed_.Set(id);
+      if (own_freed_.Test(id)) Error(PageMsg(id, "already freed"));
+      own_freed_.Set(id);
     });
     if (!h.ok()) {
       Error(h.status().message());
@@ -90,33 +124,42 @@ class Checker : public PageObserver {
   }
 
   // A stack of cursors, one per open bucket: depth-first, so each bucket's pairs reach the
-  // visitor in key order with its sub-buckets right after their entries.
-  void WalkBuckets() {
+  // visitor in key order with its sub-buckets right after their entries. `first` is the
+  // bucket at `base_depth` the walk starts with (the root bucket at 0, or the later half of
+  // a split bucket at 1, which its parent walk counts).
+  void WalkBuckets(std::unique_ptr<Cursor> first, size_t base_depth) {
     struct Level {
       std::unique_ptr<Cursor> cursor;
       bool started = false;
+      std::unique_ptr<Half> half;  // the later half of this bucket, walking on another thread
     };
     std::vector<Level> stack;
-    auto open = [&](std::unique_ptr<Cursor> c) {
+    auto open = [&](std::unique_ptr<Cursor> c, std::unique_ptr<Half> half) {
       c->set_observer(this);
-      stack.push_back(Level{std::move(c), false});
+      stack.push_back(Level{std::move(c), false, std::move(half)});
       ++result_.buckets;
     };
-    open(std::make_unique<Cursor>(file_, file_.meta().root));
+    open(std::move(first), nullptr);
+    if (base_depth > 0) --result_.buckets;  // the parent counts the bucket it split
     while (!stack.empty()) {
       Level& level = stack.back();
       Status s = level.started ? level.cursor->Next() : level.cursor->First();
       level.started = true;
       if (!s.ok()) Error(s.message());  // unreachable with an observer; kept for safety
       if (!s.ok() || !level.cursor->Valid()) {
+        if (level.half != nullptr) {  // the earlier half is done
+          JoinHalf(*level.half, level.cursor->last_key());
+        }
         stack.pop_back();
         continue;
       }
       const Cursor& c = *level.cursor;
-      const size_t depth = stack.size() - 1;
-      if (options_.visitor != nullptr) {
-        options_.visitor->OnEntry(Entry{depth, c.key(), c.value(), c.IsBucket()});
+      const size_t depth = base_depth + stack.size() - 1;
+      if (base_depth > 0 && stack.size() == 1 && !has_first_key_) {
+        first_key_ = View(c.key());  // a later half's first key, for JoinHalf's order check
+        has_first_key_ = true;
       }
+      if (visitor_ != nullptr) visitor_->OnEntry(Entry{depth, c.key(), c.value(), c.IsBucket()});
       if (!c.IsBucket()) {
         ++result_.keys;
         continue;
@@ -138,26 +181,101 @@ class Checker : public PageObserver {
       return;
     }
     if (b->root != 0) {
-      open(std::make_unique<Cursor>(file_, b->root));
+      if (depth == 0 && splittable_ != nullptr && splittable_->CanSplit(c.key()) &&
+          Split(b->root, open)) {
+        return;
+      }
+      open(std::make_unique<Cursor>(file_, b->root), nullptr);
       return;
     }
     ++result_.inline_buckets;
-    open(std::make_unique<Cursor>(file_, b->inline_page, where + " (inline)"));
+    open(std::make_unique<Cursor>(file_, b->inline_page, where + " (inline)"), nullptr);
+  }
+
+  // A split bucket's later half: the root's children [m, count), walked on its own thread.
+  struct Half {
+    std::unique_ptr<SplittableVisitor> visitor;
+    std::unique_ptr<Checker> checker;
+    std::jthread thread;
+  };
+
+  // Opens the bucket whose root is `root` as two halves of its root's children when the root
+  // is a branch of two children or more (false, and nothing opened, otherwise). The root is
+  // read once more here, unchecked: a page that cannot be read or parsed is left to the normal
+  // walk to report.
+  template <typename OpenFn>
+  bool Split(Pgid root, OpenFn& open) {
+    std::vector<uint8_t> buf;  // freed on return: a root may be a large page
+    Result<PageView> page = file_.ReadPage(root, &buf);
+    if (!page.ok() || !page->is_branch() || page->count() < 2) return false;
+    const uint32_t count = page->count(), m = count / 2;
+    auto later = std::make_unique<Cursor>(file_, root);
+    later->set_root_range(m, count);
+    auto half = std::make_unique<Half>();
+    half->visitor = splittable_->Fork();
+    half->checker = std::make_unique<Checker>(*this, half->visitor.get());
+    half->checker->skip_first_page_ = true;
+    half->thread = std::jthread([checker = half->checker.get(), c = std::move(later)]() mutable {
+      checker->WalkBuckets(std::move(c), 1);
+    });
+    auto earlier = std::make_unique<Cursor>(file_, root);
+    earlier->set_root_range(0, m);
+    open(std::move(earlier), std::move(half));
+    split_ = true;
+    return true;
+  }
+
+  // Folds the later half in, once this thread has walked the earlier one (whose last key is
+  // `last`): its pages, counts and visitor. What the single walk would have reported and the
+  // halves could not see marks the split failed: a page both reached, and the one pair of
+  // keys the halves do not compare, the earlier's last and the later's first (their branch
+  // bounds keep them in order, unless the root's own keys are out of order).
+  void JoinHalf(Half& half, const std::string* last) {
+    half.thread.join();
+    const Checker& other = *half.checker;
+    if (reachable_.Merge(other.reachable_) || other.result_.error_count > 0) split_failed_ = true;
+    if (last != nullptr && other.has_first_key_ && CompareKeys(*last, other.first_key_) >= 0) {
+      split_failed_ = true;
+    }
+    result_.buckets += other.result_.buckets;
+    result_.inline_buckets += other.result_.inline_buckets;
+    result_.keys += other.result_.keys;
+    splittable_->Join(*half.visitor);
   }
 
   const File& file_;
   const CheckOptions& options_;
+  EntryVisitor* const visitor_;
+  SplittableVisitor* const splittable_;
   const Pgid hwm_;
   Bitset reachable_;
-  Bitset freed_;
+  Bitset own_freed_;  // empty in a later half, which reads its parent's
+  const Bitset& freed_;
   PageHeader freelist_header_;
   CheckResult result_;
+  bool skip_first_page_ = false;
+  std::string first_key_;  // a later half's first key
+  bool has_first_key_ = false;
+  bool split_ = false;
+  bool split_failed_ = false;
 };
 
 }  // namespace
 
 CheckResult Check(const File& file, const CheckOptions& options) {
-  return Checker(file, options).Run();
+  SplittableVisitor* const split = options.parallel_visitor;
+  if (split == nullptr) return Checker(file, options, options.visitor, nullptr).Run();
+  Checker parallel(file, options, split, split);
+  CheckResult result = parallel.Run();
+  if (!parallel.split()) return result;  // nothing split: this was the single walk
+  result.walked_split = true;
+  if (result.ok() && !parallel.split_failed()) return result;
+  // Something is wrong: the one reference walk reports it, with the messages, order and
+  // count a walk on one thread gives.
+  split->Reset();
+  result = Checker(file, options, split, nullptr).Run();
+  result.walked_split = result.rewalked = true;
+  return result;
 }
 
 }  // namespace etcdsnap::bolt

@@ -85,22 +85,29 @@ bool Cursor::Push(Pgid id, Status* fatal) {
 }
 
 Status Cursor::CheckHeld(Pgid id) {
+  // The cap is on the bytes of the pages on the path, whatever was walked before: a cursor over
+  // part of a tree (a split walk's half) fails exactly where a cursor over all of it does. The
+  // buffers may be larger, by what earlier pages at their depth left (up to kKeepBufferBytes a
+  // level); over the cap, the dead frames' buffers go and the new page's is trimmed.
+  uint64_t path = 0;
+  for (size_t i = 0; i <= depth_; ++i) path += frames_[i].buf.size();
   auto held = [&] {
     uint64_t n = 0;
     for (const Frame& f : frames_) n += f.buf.capacity();
     return n;
   };
   uint64_t n = held();
-  if (n > max_held_bytes_) {  // drop the buffers of frames above the new one, then look again
+  if (n > max_held_bytes_) {
     for (size_t i = depth_ + 1; i < frames_.size(); ++i)
       std::vector<uint8_t>().swap(frames_[i].buf);
+    frames_[depth_].buf.shrink_to_fit();  // not parsed yet: no view points into it
     n = held();
   }
   peak_held_bytes_ = std::max(peak_held_bytes_, n);
-  if (n <= max_held_bytes_) return Status::Ok();
+  if (path <= max_held_bytes_) return Status::Ok();
   std::vector<uint8_t>().swap(frames_[depth_].buf);
   return Status::Corruption("page " + std::to_string(id) + ": the pages on the path to it (" +
-                            std::to_string(depth_ + 1) + " levels) hold " + std::to_string(n) +
+                            std::to_string(depth_ + 1) + " levels) hold " + std::to_string(path) +
                             " bytes, more than the " + std::to_string(max_held_bytes_) +
                             "-byte cap of a tree walk");
 }
@@ -163,6 +170,7 @@ Status Cursor::First() {
   Status fatal;
   const bool pushed = is_inline_ ? PushInline(&fatal) : Push(root_, &fatal);
   if (!pushed) return fatal;
+  frames_[0].index = root_begin_;
   return Settle();
 }
 
@@ -176,7 +184,8 @@ Status Cursor::Settle() {
   valid_ = false;
   while (depth_ > 0) {
     Frame& f = frames_[depth_ - 1];
-    if (f.index >= f.view.count()) {
+    const uint32_t end = depth_ == 1 ? std::min<uint32_t>(f.view.count(), root_end_) : f.view.count();
+    if (f.index >= end) {
       // A popped frame keeps its buffer for the next page at its depth, unless it is large.
       if (f.buf.capacity() > kKeepBufferBytes) std::vector<uint8_t>().swap(f.buf);
       --depth_;

@@ -27,9 +27,8 @@ struct Tables {
 };
 constexpr Tables kTables;
 
-#if defined(__x86_64__)
 // Shifting a CRC register over n zero bytes is linear over GF(2): a 32x32 bit matrix, kept as
-// the images of the 32 basis vectors. Applied through four 256-entry tables, one per byte.
+// the images of the 32 basis vectors (ShiftTable applies one through four 256-entry tables).
 using Matrix = std::array<uint32_t, 32>;
 
 uint32_t Apply(const Matrix& m, uint32_t v) {
@@ -46,20 +45,27 @@ Matrix Compose(const Matrix& a, const Matrix& b) {  // a after b
   return r;
 }
 
+// The operator shifting the register over `zero_bytes` zero bytes (by squaring: log2(n) steps).
+Matrix ZeroBytesOperator(uint64_t zero_bytes) {
+  Matrix bit;  // one zero bit: the reflected register shifts right, the polynomial comes in
+  bit[0] = kPoly;
+  for (int i = 1; i < 32; ++i) bit[i] = 1u << (i - 1);
+  Matrix byte = Compose(bit, bit);
+  byte = Compose(byte, byte);
+  byte = Compose(byte, byte);
+  Matrix op;  // identity, then byte^zero_bytes
+  for (int i = 0; i < 32; ++i) op[i] = 1u << i;
+  for (Matrix base = byte; zero_bytes != 0; zero_bytes >>= 1, base = Compose(base, base)) {
+    if (zero_bytes & 1) op = Compose(base, op);
+  }
+  return op;
+}
+
+#if defined(__x86_64__)
 struct ShiftTable {
   std::array<std::array<uint32_t, 256>, 4> t;
   explicit ShiftTable(size_t zero_bytes) {
-    Matrix bit;  // one zero bit: the reflected register shifts right, the polynomial comes in
-    bit[0] = kPoly;
-    for (int i = 1; i < 32; ++i) bit[i] = 1u << (i - 1);
-    Matrix byte = Compose(bit, bit);
-    byte = Compose(byte, byte);
-    byte = Compose(byte, byte);
-    Matrix op;  // identity, then byte^zero_bytes by squaring
-    for (int i = 0; i < 32; ++i) op[i] = 1u << i;
-    for (Matrix base = byte; zero_bytes != 0; zero_bytes >>= 1, base = Compose(base, base)) {
-      if (zero_bytes & 1) op = Compose(base, op);
-    }
+    const Matrix op = ZeroBytesOperator(zero_bytes);
     for (int k = 0; k < 4; ++k) {
       for (uint32_t b = 0; b < 256; ++b) t[k][b] = Apply(op, b << (8 * k));
     }
@@ -155,6 +161,13 @@ uint32_t Extend(uint32_t crc, const void* data, size_t n) {
   if (HaveSse42()) return ExtendHardware(crc, static_cast<const uint8_t*>(data), n);
 #endif
   return ExtendPortable(crc, data, n);
+}
+
+// Extend(c, B) = ~R(~c, B) with R the raw register update, and R(r, B) = shift_len(B)(r) ^
+// R(0, B) (linear in r). The inversions cancel: Extend(c, B) = shift(c) ^ Extend(0, B).
+uint32_t Combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b) {
+  if (len_b == 0) return crc_a;
+  return Apply(ZeroBytesOperator(len_b), crc_a) ^ crc_b;
 }
 
 }  // namespace etcdsnap::crc32c

@@ -54,5 +54,31 @@ TEST(Crc32cTest, InterleavedChainsMatchPortableAroundTheirBlockSizes) {
   EXPECT_EQ(pieces, Value(buf));
 }
 
+// What the parallel status walk relies on: the CRC of a concatenation from the CRCs of its two
+// parts, at every split of a buffer up to 300 bytes (lengths 0 included on both sides), at
+// lengths around the powers of two the squaring visits, and over a long second part.
+TEST(Crc32cTest, CombineEqualsTheCrcOfTheConcatenation) {
+  std::string buf;
+  uint64_t x = 0x2545f4914f6cdd1dull;
+  for (int i = 0; i < 70000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    buf.push_back(static_cast<char>(x));
+  }
+  for (size_t total : {size_t{0}, size_t{1}, size_t{9}, size_t{300}}) {
+    for (size_t cut = 0; cut <= total; ++cut) {
+      const std::string a = buf.substr(0, cut), b = buf.substr(cut, total - cut);
+      ASSERT_EQ(Combine(Value(a), Value(b), b.size()), Value(a + b)) << cut << "/" << total;
+    }
+  }
+  for (size_t p = 1; p < 65536; p *= 2) {
+    for (size_t len : {p - 1, p, p + 1}) {
+      const std::string a = buf.substr(0, 5), b = buf.substr(7, len);
+      ASSERT_EQ(Combine(Value(a), Value(b), len), Value(a + b)) << len;
+    }
+  }
+  EXPECT_EQ(Combine(0x12345678, 0, 0), 0x12345678u);  // nothing appended: unchanged
+  EXPECT_EQ(Combine(Value(buf.substr(0, 3)), Value(buf.substr(3)), buf.size() - 3), Value(buf));
+}
+
 }  // namespace
 }  // namespace etcdsnap::crc32c

@@ -15,6 +15,15 @@ class Bitset {
   void Set(uint64_t i) {
     if (i < bits_) words_[i >> 6] |= uint64_t{1} << (i & 63);
   }
+  // Sets every bit set in `other` (of the same size); returns whether any was set in both.
+  bool Merge(const Bitset& other) {
+    uint64_t both = 0;
+    for (size_t i = 0; i < words_.size() && i < other.words_.size(); ++i) {
+      both |= words_[i] & other.words_[i];
+      words_[i] |= other.words_[i];
+    }
+    return both != 0;
+  }
   uint64_t Count() const {
     uint64_t n = 0;
     for (uint64_t w : words_) n += static_cast<uint64_t>(__builtin_popcountll(w));

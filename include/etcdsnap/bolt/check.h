@@ -9,9 +9,20 @@
 // order (a depth-first walk: a sub-bucket's pairs come right after its entry in the parent),
 // so a caller computes its own figures (etcd's status hash) without a second pass.
 // Memory: two bitsets of high-water-mark bits plus one page buffer per tree level.
+//
+// With a SplittableVisitor (CheckOptions::parallel_visitor), the bucket it asks for (etcd's
+// `key`, 99% of a snapshot) is walked on two threads when its root is a branch of two children
+// or more: the second half of the root's children, with its own cursor, bitset, figures and
+// forked visitor, on a second thread; the first half and everything else on the caller's.
+// The halves are joined in key order when the first half is done. The result is the single
+// walk's whenever the parallel walk found nothing wrong; if it found anything at all (an error
+// in either half, a page reached from both), Check() forgets it and walks again on one thread,
+// so that errors, their order and their count are always those of the one reference walk.
+// Memory: one more bitset and one more cursor stack.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,11 +48,32 @@ class EntryVisitor {
   virtual void OnEntry(const Entry& entry) = 0;
 };
 
+// A visitor whose work on one top-level bucket can be split in two key ranges walked at once.
+// Check() walks the later range with a Fork() on another thread and Join()s it when it has
+// walked the earlier range, so the visitor ends as if it had seen every entry in order.
+class SplittableVisitor : public EntryVisitor {
+ public:
+  // Whether top-level bucket `name` (whose depth-0 entry this visitor has just seen) may be
+  // split. Called on the walking thread.
+  virtual bool CanSplit(Bytes name) const = 0;
+  // A fresh visitor for a later key range of that bucket: it receives the entries of that
+  // range (depth 1 and deeper), exactly as this one would have, and nothing else.
+  virtual std::unique_ptr<SplittableVisitor> Fork() const = 0;
+  // Folds in the state of `fork` (made by this visitor's Fork()), as if the fork's entries
+  // had just come to this visitor.
+  virtual void Join(SplittableVisitor& fork) = 0;
+  // Forgets every entry seen, for a new walk from the start.
+  virtual void Reset() = 0;
+};
+
 // How Check() runs: how many messages to keep, and who sees the entries.
 struct CheckOptions {
   // Errors past this many are counted but not kept.
   size_t max_errors = 100000;
   EntryVisitor* visitor = nullptr;
+  // Set instead of `visitor`: the same walk, with the bucket this visitor asks for split
+  // over two threads (see the top of this file).
+  SplittableVisitor* parallel_visitor = nullptr;
 };
 
 // What Check() found. ok() when no error at all.
@@ -55,6 +87,10 @@ struct CheckResult {
   uint64_t buckets = 0;          // every bucket, nested ones included
   uint64_t inline_buckets = 0;
   uint64_t keys = 0;  // every non-bucket pair, in every bucket
+  // With a parallel_visitor: whether a bucket was walked on two threads, and whether that walk
+  // found a problem and the result is the single-threaded walk's, made after it.
+  bool walked_split = false;
+  bool rewalked = false;
   bool ok() const { return error_count == 0; }
 };
 

@@ -12,8 +12,8 @@
 // pages already seen: cycles).
 //
 // Memory: the pages on the current root-to-leaf path, at most max_held_bytes() in all (by default
-// twice the File's max_page_bytes); a walk that would hold more stops with an error. Popped
-// frames keep small buffers for reuse and free large ones.
+// twice the File's max_page_bytes); a walk whose path would hold more stops with an error.
+// Popped frames keep small buffers (up to 1 MiB) for reuse and free large ones.
 //
 // key() and value() stay valid until the next call to First() or Next(). Not thread-safe.
 #pragma once
@@ -52,6 +52,14 @@ class Cursor {
   void set_observer(PageObserver* observer) { observer_ = observer; }
   // Report keys that are not strictly increasing (on by default).
   void set_check_order(bool on) { check_order_ = on; }
+  // Walk only elements [begin, end) of the root page (a branch's children, a leaf's pairs): two
+  // cursors over [0, m) and [m, count) of one root see the bucket's pairs in two key ranges,
+  // each checked against the bounds its branch elements give, as a whole walk checks them.
+  // Elements past the root's count are not there: an end past it means "to the end".
+  void set_root_range(uint32_t begin, uint32_t end) {
+    root_begin_ = begin;
+    root_end_ = end;
+  }
   // The cap on the bytes of page buffers held across the stack of frames.
   void set_max_held_bytes(uint64_t n) { max_held_bytes_ = n; }
   uint64_t max_held_bytes() const { return max_held_bytes_; }
@@ -62,6 +70,8 @@ class Cursor {
   Status Next();
   bool Valid() const { return valid_; }
   Bytes key() const { return current_.key; }
+  // The last key the walk returned (valid after the end too), or null before the first.
+  const std::string* last_key() const { return have_previous_ ? &previous_key_ : nullptr; }
   Bytes value() const { return current_.value; }
   uint32_t flags() const { return current_.flags; }
   bool IsBucket() const { return current_.is_bucket(); }
@@ -107,6 +117,8 @@ class Cursor {
   bool is_inline_ = false;
   PageObserver* observer_ = nullptr;
   bool check_order_ = true;
+  uint32_t root_begin_ = 0;
+  uint32_t root_end_ = UINT32_MAX;
 
   std::vector<Frame> frames_;  // frames_[0, depth_) are live; the rest keep their buffers
   size_t depth_ = 0;
