@@ -26,6 +26,10 @@
 #   BENCH_PORT     43379           etcd's client port (the peer port is the next one)
 #   BUILD_DIR      build           etcdsnap: the static release build (scripts/build.sh); the
 #                                  bench helper etcdsnap-fill is built there if missing
+#   BENCH_OPS      "save status verify restore"   the operations to run (status: warm and cold)
+#   BENCH_BASELINE (none)          another etcdsnap binary (say, main's build) whose saves are
+#                                  measured in the same turns, as tool "baseline" in results.csv
+#                                  (the summary and charts compare etcdsnap and etcdctl only)
 # Cold runs drop the page cache (sync; echo 3 >/proc/sys/vm/drop_caches) before each run; where
 # that is not permitted (not root, a container) they are recorded as "cold: not permitted", and
 # BENCH_COLD=0 leaves them out on purpose ("cold: skipped").
@@ -49,6 +53,16 @@ RUNS=${BENCH_RUNS:-5}
 BENCH_DIR=${BENCH_DIR:-/tmp/etcdsnap-bench}
 BENCH_OUT=${BENCH_OUT:-bench/results/$(date +%Y%m%d-%H%M)-$(hostname -s)}
 PORT=${BENCH_PORT:-43379}
+OPS=" ${BENCH_OPS:-save status verify restore} "
+BASELINE=${BENCH_BASELINE:-}
+for op in $OPS; do
+  case $op in
+    save | status | verify | restore) ;;
+    *) die "unknown operation '$op' in BENCH_OPS (save, status, verify, restore)" ;;
+  esac
+done
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || die "BENCH_BASELINE $BASELINE is not an executable"
+has_op() { [[ $OPS == *" $1 "* ]]; }
 BUILD_DIR=${BUILD_DIR:-build}
 ETCDSNAP=$BUILD_DIR/etcdsnap
 TIME=/usr/bin/time
@@ -149,7 +163,13 @@ measure() {
   printf '  %-12s %-8s run %-2s wall %7ss  cpu %7ss  rss %7.1f MiB\n' "$op" "$tool" "$run" \
     "$wall" "$cpu" "$(calc "$rss / 1024")"
 }
-bin() { if [ "$1" = etcdsnap ]; then echo "$ETCDSNAP"; else echo "$ETCDCTL"; fi; }
+bin() {
+  case $1 in
+    etcdsnap) echo "$ETCDSNAP" ;;
+    baseline) echo "$BASELINE" ;;
+    *) echo "$ETCDCTL" ;;
+  esac
+}
 warm() { cat "$@" >/dev/null; }
 
 # fill SHAPE SIZE_MB: loads the running etcd. The target is the backend file's size: bbolt puts
@@ -217,30 +237,41 @@ for SIZE in $SIZES; do
     for run in $(seq 1 "$RUNS"); do
       tools=(etcdsnap etcdctl)
       [ $((run % 2)) = 1 ] || tools=(etcdctl etcdsnap)  # neither always goes first
-      warm "$DATA/member/snap/db"  # what etcd sends, after the last run's dropped cache
-      sums=()
-      for t in "${tools[@]}"; do
-        rm -f "$WORK/saved.db"
-        measure save "$t" "$run" "$(bin "$t")" "${SAVE[@]}" "$WORK/saved.db"
-        [ "$run" != 1 ] || sums+=("$(sha256sum <"$WORK/saved.db")")
-        rm -f "$WORK/saved.db"
-      done
-      if [ "$run" = 1 ]; then
-        same="different (etcd's file changed between the two saves)"
-        [ "${sums[0]}" != "${sums[1]}" ] || same="identical (sha256)"
-        echo "$SHAPE $SIZE save: the two tools' snapshots are $same" >>"$CHECKS"
+      save_tools=("${tools[@]}")
+      if [ -n "$BASELINE" ]; then  # the baseline goes between the two, or first and last
+        save_tools=("${tools[0]}" baseline "${tools[1]}")
+      fi
+      if has_op save; then
+        warm "$DATA/member/snap/db"  # what etcd sends, after the last run's dropped cache
+        sums=()
+        for t in "${save_tools[@]}"; do
+          rm -f "$WORK/saved.db"
+          measure save "$t" "$run" "$(bin "$t")" "${SAVE[@]}" "$WORK/saved.db"
+          [ "$run" != 1 ] || sums+=("$(sha256sum <"$WORK/saved.db")")
+          rm -f "$WORK/saved.db"
+        done
+        if [ "$run" = 1 ]; then
+          same="different (etcd's file changed between the saves)"
+          [ "$(printf '%s\n' "${sums[@]}" | sort -u | wc -l)" != 1 ] || same="identical (sha256)"
+          echo "$SHAPE $SIZE save: the tools' snapshots are $same" >>"$CHECKS"
+        fi
       fi
       warm "$SNAP"
-      for t in "${tools[@]}"; do
-        measure status-warm "$t" "$run" "$(bin "$t")" snapshot status "$SNAP"
-      done
-      measure verify etcdsnap "$run" "$ETCDSNAP" snapshot verify "$SNAP"
-      for t in "${tools[@]}"; do
-        rm -rf "$WORK/restored"
-        measure restore "$t" "$run" "$(bin "$t")" snapshot restore "$SNAP" \
-          --data-dir "$WORK/restored"
-      done
+      if has_op status; then
+        for t in "${tools[@]}"; do
+          measure status-warm "$t" "$run" "$(bin "$t")" snapshot status "$SNAP"
+        done
+      fi
+      has_op verify && measure verify etcdsnap "$run" "$ETCDSNAP" snapshot verify "$SNAP"
+      if has_op restore; then
+        for t in "${tools[@]}"; do
+          rm -rf "$WORK/restored"
+          measure restore "$t" "$run" "$(bin "$t")" snapshot restore "$SNAP" \
+            --data-dir "$WORK/restored"
+        done
+      fi
       rm -rf "$WORK/restored"
+      has_op status || continue
       for t in "${tools[@]}"; do
         if [ "$COLD" = 1 ]; then
           drop_caches || die "dropping the page cache stopped working"

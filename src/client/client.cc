@@ -359,7 +359,6 @@ Result<std::vector<ClusterMember>> Connection::MemberList(Canceller* canceller) 
 
 Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& on_chunk,
                                   Canceller* canceller) {
-  auto stub = etcdserverpb::Maintenance::NewStub(impl_->channel);
   grpc::ClientContext ctx;
   if (options.deadline) ctx.set_deadline(DeadlineAfter(*options.deadline));
   if (!impl_->token.empty()) ctx.AddMetadata("token", impl_->token);
@@ -409,19 +408,39 @@ Status Connection::StreamSnapshot(const StreamOptions& options, const ChunkFn& o
     watchdog.join();
   };
 
-  auto reader = stub->Snapshot(&ctx, etcdserverpb::SnapshotRequest());
-  etcdserverpb::SnapshotResponse resp;
+  // The messages are read as raw bytes (gRPC's own SerializationTraits<ByteBuffer>) on the
+  // generated stub's method, and decoded in place: protobuf would copy each 32 KiB blob out of
+  // the receive slices into a std::string first. The call is otherwise the stub's: same channel,
+  // context (deadline, token, cancellation), request encoding.
+  static const char kSnapshotMethod[] = "/etcdserverpb.Maintenance/Snapshot";
+  const grpc::internal::RpcMethod method(kSnapshotMethod,
+                                         grpc::internal::RpcMethod::SERVER_STREAMING,
+                                         impl_->channel);
+  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
+          impl_->channel.get(), method, &ctx, etcdserverpb::SnapshotRequest()));
+  grpc::ByteBuffer raw;
+  std::vector<grpc::Slice> slices;  // kept across messages: no allocation per message
+  std::vector<Piece> pieces;
+  SnapshotMessage message;
   Status cb_status;
-  while (reader->Read(&resp)) {
+  while (reader->Read(&raw)) {
     {
       std::lock_guard lock(mu);
       in_callback = true;
       callback_start = Clock::now();
       next_warning = callback_start + warn_every;
     }
-    const std::string& blob = resp.blob();
-    cb_status = on_chunk(std::span(reinterpret_cast<const uint8_t*>(blob.data()), blob.size()),
-                         resp.remaining_bytes());
+    // Dump takes a reference to each slice (no copy of the bytes).
+    if (grpc::Status d = raw.Dump(&slices); !d.ok()) {
+      cb_status = Status::Internal("reading a snapshot message from " + impl_->endpoint.original +
+                                   ": " + GrpcMessage(d));
+    } else {
+      pieces.clear();
+      for (const grpc::Slice& sl : slices) pieces.emplace_back(sl.begin(), sl.size());
+      cb_status = ParseSnapshotResponse(pieces, &message);
+      if (cb_status.ok()) cb_status = on_chunk(message.blob, message.remaining_bytes);
+    }
     {
       std::lock_guard lock(mu);
       in_callback = false;

@@ -359,13 +359,16 @@ Result<SaveResult> Save(const SaveOptions& o, Canceller* canceller, spdlog::logg
   };
   Status s = conn.StreamSnapshot(
       stream,
-      [&](std::span<const uint8_t> blob, uint64_t remaining) -> Status {
-        received += blob.size();
+      [&](std::span<const client::Piece> blob, uint64_t remaining) -> Status {
+        // The blob comes in the pieces gRPC received it in; every stage takes any chunking.
+        for (const client::Piece& piece : blob) {
+          received += piece.size();
+          hasher.Add(piece);
+          revisions.Add(piece);
+          ETCDSNAP_RETURN_IF_ERROR(forward(piece));
+        }
         // The image is followed by a 32-byte trailer that remaining_bytes does not count.
         if (remaining > 0 || total == 0) total = received + remaining + kTrailerSize;
-        hasher.Add(blob);
-        revisions.Add(blob);
-        ETCDSNAP_RETURN_IF_ERROR(forward(blob));
         if (o.on_progress) o.on_progress(received, total);
         return Status::Ok();
       },

@@ -90,8 +90,17 @@ grpc::Status FakeMaintenanceServer::Snapshot(
     resp.set_blob(image_.substr(sent, options_.chunk_size));
     sent += resp.blob().size();
     resp.set_remaining_bytes(total - sent);
+    if (!options_.extra_wire.empty()) {
+      // Parsed, the extra fields become the message's unknown fields, which protobuf's lite
+      // runtime keeps as bytes and sends after the known ones.
+      const std::string known = resp.SerializeAsString();
+      if (!resp.ParseFromString(known + options_.extra_wire)) {
+        return grpc::Status(grpc::StatusCode::INTERNAL, "fake: extra_wire is not protobuf");
+      }
+    }
     if (!writer->Write(resp)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
   }
+  resp.Clear();
   switch (options_.fault) {
     case SnapshotFault::kCutOk:
       return grpc::Status::OK;

@@ -35,6 +35,9 @@ struct FakeSnapshotOptions {
   std::chrono::milliseconds chunk_delay{0};
   // Sends the sha256 trailer as two 16-byte messages (the stream is bytes, not messages).
   bool split_trailer = false;
+  // Protobuf fields (wire bytes) added to every data message as unknown fields (the lite
+  // runtime sends them after the known ones): what a newer etcd might add.
+  std::string extra_wire;
   // How long a stall lasts at most (the handler also ends when the client cancels).
   std::chrono::seconds stall_for{120};
   // What Status reports: this member, the leader it knows, its raft applied index.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "etcdsnap/client/endpoint.h"
+#include "etcdsnap/client/snapshot_message.h"
 #include "etcdsnap/client/tls.h"
 #include "etcdsnap/util/cancel.h"
 #include "etcdsnap/util/status.h"
@@ -110,8 +111,10 @@ struct ClusterMember {
   bool is_learner = false;
 };
 
-// Called per message with its blob and remaining_bytes; a non-ok return aborts the stream.
-using ChunkFn = std::function<Status(std::span<const uint8_t> blob, uint64_t remaining)>;
+// Called per message with its blob and remaining_bytes; a non-ok return aborts the stream. The
+// blob comes as the pieces of gRPC's receive buffers it lies in (not copied; valid during the
+// call only), in order, none empty; a message may have an empty blob (no pieces).
+using ChunkFn = std::function<Status(std::span<const Piece> blob, uint64_t remaining)>;
 
 class Connection {
  public:
@@ -143,7 +146,9 @@ class Connection {
   // Cluster.MemberList, bounded by the dial timeout.
   Result<std::vector<ClusterMember>> MemberList(Canceller* canceller);
 
-  // Maintenance.Snapshot: calls `on_chunk` for every message, in order.
+  // Maintenance.Snapshot: calls `on_chunk` for every message, in order. The messages are read
+  // as raw bytes and decoded by ParseSnapshotResponse; a malformed one fails the call
+  // (kCorruption).
   Status StreamSnapshot(const StreamOptions& options, const ChunkFn& on_chunk,
                         Canceller* canceller);
 
