@@ -189,24 +189,9 @@ class StagedFile {
   bool committed_ = false;
 };
 
-// Switches O_DIRECT on or off for `fd`; false when the file system refuses the flag.
-bool SetDirect(int fd, bool on) {
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0) return false;
-  return ::fcntl(fd, F_SETFL, on ? flags | O_DIRECT : flags & ~O_DIRECT) == 0;
-}
-
 // Copies `bytes` bytes of `src` to `dst`; when `digest` is set, a second thread computes the
 // sha256 of exactly the bytes written while the first reads and writes (8 chunks of 1 MiB in
 // flight). Checks for cancellation every chunk.
-//
-// The copy is written with O_DIRECT where the file system takes it, as save writes its file:
-// the disk DMAs from our aligned chunks instead of the kernel copying every byte into the page
-// cache and writing it back later. On this machine's virtio disk a buffered 1 GiB copy ran at
-// ~580 MB/s where O_DIRECT writes ran at ~920 MB/s, and a restore no longer fills the page cache
-// with a second copy of the snapshot. A chunk whose length is not a multiple of 4 KiB (a db
-// file is whole pages, so only a file that is not) and a file system that refuses the write
-// (EINVAL) go buffered.
 Status CopyAndHash(int src, const std::string& src_path, int dst, const std::string& dst_path,
                    uint64_t bytes, Sha256Digest* digest, Canceller* canceller,
                    const std::function<void(uint64_t, uint64_t)>& on_progress) {
@@ -218,19 +203,8 @@ Status CopyAndHash(int src, const std::string& src_path, int dst, const std::str
     bool done = false;
     std::array<size_t, kSlots> len{};
   } ring;
-  struct FreeDeleter {
-    void operator()(uint8_t* p) const { std::free(p); }
-  };
-  constexpr size_t kAlign = 4096;
-  std::vector<std::unique_ptr<uint8_t, FreeDeleter>> slots;
-  for (size_t i = 0; i < kSlots; ++i) {
-    void* p = nullptr;
-    if (::posix_memalign(&p, kAlign, kChunk) != 0) {
-      return Status::Internal("out of memory for the copy's buffers");
-    }
-    slots.emplace_back(static_cast<uint8_t*>(p));
-  }
-  bool direct = SetDirect(dst, true);
+  std::vector<std::unique_ptr<uint8_t[]>> slots;
+  for (size_t i = 0; i < kSlots; ++i) slots.emplace_back(new uint8_t[kChunk]);
   Sha256 sha;
   std::jthread hasher;
   if (digest != nullptr) {
@@ -297,19 +271,11 @@ Status CopyAndHash(int src, const std::string& src_path, int dst, const std::str
       }
       ring.cv.notify_all();
     }
-    if (direct && want % kAlign != 0) direct = !SetDirect(dst, false);
     size_t put = 0;
     while (put < want) {
       const ssize_t n = ::pwrite(dst, slots[slot].get() + put, want - put,
                                  static_cast<off_t>(off + put));
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EINVAL && direct) {
-        // The file system took the flag but not the write: go buffered. pwrite at the same
-        // offset rewrites whatever part of the chunk went down.
-        SetDirect(dst, false);
-        direct = false;
-        continue;
-      }
       if (n <= 0) {
         status = n < 0 ? Status::FromErrno("write " + dst_path, errno)
                        : Status::IOError("write " + dst_path + ": no progress");
@@ -318,37 +284,17 @@ Status CopyAndHash(int src, const std::string& src_path, int dst, const std::str
       put += static_cast<size_t>(n);
     }
     if (!status.ok()) break;
-    // Buffered: start writing the chunk back now, so that the fdatasync at the end does not find
-    // the whole copy still dirty (the disk works while the hash runs). A hint: its failure
-    // changes nothing.
-    if (!direct) {
-      ::sync_file_range(dst, static_cast<off_t>(off), static_cast<off_t>(want),
-                        SYNC_FILE_RANGE_WRITE);
-    }
+    // Start writing the chunk back now, so that the fdatasync at the end does not find the whole
+    // copy still dirty (the disk works while the hash runs). A hint: its failure changes nothing.
+    ::sync_file_range(dst, static_cast<off_t>(off), static_cast<off_t>(want),
+                      SYNC_FILE_RANGE_WRITE);
     off += want;
     if (on_progress) on_progress(off, bytes);
   }
   finish_hasher();
-  if (direct) SetDirect(dst, false);  // the edits that follow read and write single pages
   if (!status.ok()) return status;
   if (digest != nullptr) {
     ETCDSNAP_ASSIGN_OR_RETURN(*digest, sha.Finish());
-  }
-  return Status::Ok();
-}
-
-// The snapshot must not have changed since it was opened (`before`): restore checks the
-// structure of the source after copying it, and both must be the same bytes.
-Status Unchanged(int fd, const std::string& path, const struct stat& before) {
-  struct stat now {};
-  if (::fstat(fd, &now) != 0) return Status::FromErrno("stat " + path, errno);
-  const auto same_time = [](const timespec& a, const timespec& b) {
-    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-  };
-  if (now.st_size != before.st_size || !same_time(now.st_mtim, before.st_mtim) ||
-      !same_time(now.st_ctim, before.st_ctim)) {
-    return Status::IOError(path + " changed while it was restored (size or modification time "
-                           "moved): is something writing to it? nothing was restored");
   }
   return Status::Ok();
 }
@@ -730,28 +676,18 @@ Result<RestoreResult> RestoreUnguarded(const RestoreOptions& o, Canceller* cance
   }
   ETCDSNAP_RETURN_IF_ERROR(Cancelled(canceller));
 
-  // 2. The copy must be a sound bbolt file with etcd's schema. The copy was written around the
-  // page cache (O_DIRECT), so reading it back would read the disk: its source is read instead,
-  // which the copy has just brought into the cache. That is the same bytes: the copy holds
-  // exactly what was read (and hashed), and the source is checked below to be the very file
-  // opened, unchanged since (same inode through /proc/self/fd, same size and times). Where
-  // /proc is missing, and for a compressed snapshot (its decompressed copy went through the
-  // cache), the copy itself is read.
+  // 2. The copy must be a sound bbolt file with etcd's schema.
   {
     VerifyOptions vo;
-    const std::string src_fd_path = "/proc/self/fd/" + std::to_string(src.get());
-    const bool from_source = !compressed && ::access(src_fd_path.c_str(), R_OK) == 0;
-    vo.path = from_source ? src_fd_path : db_path;
-    vo.hash_trailer = false;  // hashed while it was copied, or --skip-hash-check
+    vo.path = db_path;
     vo.max_errors = 10;
     vo.cancel = canceller == nullptr ? nullptr : canceller->flag();
     auto report = Verify(vo);
-    if (from_source) ETCDSNAP_RETURN_IF_ERROR(Unchanged(src.get(), src_path, st));
     if (!report.ok()) {
       if (report.status().code() == Code::kCancelled) return Cancelled(canceller);
-      // The reader names the copy (or the descriptor); the user knows the file they gave.
+      // The reader names the copy; the user knows the file they gave.
       std::string why = report.status().message();
-      if (why.rfind(vo.path + ": ", 0) == 0) why.erase(0, vo.path.size() + 2);
+      if (why.rfind(db_path + ": ", 0) == 0) why.erase(0, db_path.size() + 2);
       return Status::Corruption(src_path + " is not a usable etcd snapshot: " + why +
                                 "; nothing was restored");
     }

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -513,19 +512,6 @@ TEST_F(RestoreTest, CancelledMidCopyLeavesNothing) {
   EXPECT_EQ(r.status().code(), Code::kCancelled);
   EXPECT_EQ(calls, 1);  // one chunk copied, then the loop saw the cancel
   EXPECT_EQ(Tree(dir_), before);
-}
-
-// The structure is checked on the source after the copy (the copy bypassed the page cache), so
-// a source written to meanwhile must be refused: what was checked would not be what was copied.
-TEST_F(RestoreTest, SnapshotChangedWhileItIsCopiedIsRefusedAndLeavesNothing) {
-  const std::string path = EditedSnapshot([](std::string&) {});
-  options_.snapshot_path = path;
-  options_.on_progress = [&](uint64_t, uint64_t) {
-    // What a writer does to the file's times (the bytes need not change for the check to see it).
-    const timespec times[2] = {{0, UTIME_NOW}, {12345, 0}};
-    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
-  };
-  ExpectRefused(Code::kIOError, "edited.db changed while it was restored", Tree(dir_));
 }
 
 TEST_F(RestoreTest, WalDirIsTakenBackWhenTheDataDirCannotBeMovedIntoPlace) {

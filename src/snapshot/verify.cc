@@ -87,9 +87,7 @@ Result<VerifyReport> Verify(const VerifyOptions& options) {
   std::jthread hasher;
   report.trailer_required = options.require_trailer;
   if (HasTrailer(report.file_size)) {
-    if (options.hash_trailer) {
-      hasher = std::jthread([&] { trailer_status = CheckTrailer(*file, options, &report); });
-    }
+    hasher = std::jthread([&] { trailer_status = CheckTrailer(*file, options, &report); });
   } else if (report.page_size == 0 || report.file_size % report.page_size != 0) {
     report.trailer = TrailerState::kDamaged;
   }

@@ -31,9 +31,6 @@ struct VerifyOptions {
   // An absent trailer is a problem (a backup that restore would take only with
   // --skip-hash-check).
   bool require_trailer = false;
-  // Off when the caller has hashed the bytes before the trailer itself (restore, while it
-  // copied them): a trailer is then neither read nor hashed again, and is reported absent.
-  bool hash_trailer = true;
 };
 
 // The sha256 trailer, as etcd's restore sees it: present when size % 512 == 32 (then matching
