@@ -1,6 +1,7 @@
 #include "etcdsnap/bolt/check.h"
 
 #include <memory>
+#include <system_error>
 #include <thread>
 
 #include "etcdsnap/bolt/bitset.h"
@@ -215,9 +216,13 @@ class Checker : public PageObserver {
     half->visitor = splittable_->Fork();
     half->checker = std::make_unique<Checker>(*this, half->visitor.get());
     half->checker->skip_first_page_ = true;
-    half->thread = std::jthread([checker = half->checker.get(), c = std::move(later)]() mutable {
-      checker->WalkBuckets(std::move(c), 1);
-    });
+    try {
+      half->thread = std::jthread([checker = half->checker.get(), c = std::move(later)]() mutable {
+        checker->WalkBuckets(std::move(c), 1);
+      });
+    } catch (const std::system_error&) {
+      return false;  // no thread to be had (a pids limit, RLIMIT_NPROC): the one-thread walk
+    }
     auto earlier = std::make_unique<Cursor>(file_, root);
     earlier->set_root_range(0, m);
     open(std::move(earlier), std::move(half));

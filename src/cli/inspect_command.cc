@@ -64,6 +64,39 @@ std::string KeyTable(const std::vector<KeyFigures>& keys, bool revisions_first) 
              : RenderTable({"key", "bytes", "revisions", "all revisions"}, rows);
 }
 
+}  // namespace
+
+// Encryption at rest: for every resource once any object is encrypted, a row per key (a
+// rotation shows as two rows of one resource); the counts of a resource on its first row. One
+// key a cell: KMS v2 key IDs are ARNs or URLs of ~100 bytes, and several in one cell would be
+// cut at kMaxCellBytes.
+std::string EncryptionSection(const InspectReport& r, bool show_prefix) {
+  bool any_encrypted = false;
+  for (const ResourceReport& res : r.resources) any_encrypted |= !res.encryption.empty();
+  if (!any_encrypted) return "\nENCRYPTION AT REST: no object is encrypted\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const ResourceReport& res : r.resources) {
+    if (res.objects == 0) continue;
+    std::vector<std::string> row = {ResourceName(res, show_prefix), Num(res.objects),
+                                    Num(res.plain), Num(res.objects - res.plain), "-", "-"};
+    if (res.encryption.empty()) rows.push_back(row);
+    for (size_t i = 0; i < res.encryption.size(); ++i) {
+      const snapshot::EncryptionCount& e = res.encryption[i];
+      if (i > 0) row = {row[0], "", "", "", "", ""};
+      // A KMS v2 key ID in brackets: IDs are often ARNs or URLs, which hold colons.
+      row[4] = e.provider + ":" + e.version + ":" + e.key_name +
+               (e.key_id.empty() ? "" : "[" + e.key_id + "]");
+      row[5] = Num(e.objects);
+      rows.push_back(row);
+    }
+  }
+  return Section("ENCRYPTION AT REST (live objects; provider:version:key[kms v2 key ID])",
+                 RenderTable({"resource", "objects", "plain", "encrypted", "key", "with key"},
+                             rows));
+}
+
+namespace {
+
 std::string PrintTable(const InspectReport& r, const snapshot::InspectOptions& o) {
   std::string out = r.path + (r.compression == Compression::kNone
                                   ? ""
@@ -174,27 +207,7 @@ std::string PrintTable(const InspectReport& r, const snapshot::InspectOptions& o
                    RenderTable({"resource", "encoding", "api version", "kind", "objects"}, rows));
   }
 
-  // Encryption at rest: for every resource once any object is encrypted.
-  bool any_encrypted = false;
-  for (const ResourceReport& res : r.resources) any_encrypted |= !res.encryption.empty();
-  if (!any_encrypted) {
-    out += "\nENCRYPTION AT REST: no object is encrypted\n";
-  } else {
-    rows.clear();
-    for (const ResourceReport& res : r.resources) {
-      if (res.objects == 0) continue;
-      std::string keys;
-      for (const snapshot::EncryptionCount& e : res.encryption) {
-        // A KMS v2 key ID in brackets: IDs are often ARNs or URLs, which hold colons.
-        keys += (keys.empty() ? "" : ", ") + e.provider + ":" + e.version + ":" + e.key_name +
-                (e.key_id.empty() ? "" : "[" + e.key_id + "]") + " " + Num(e.objects);
-      }
-      rows.push_back({ResourceName(res, show_prefix), Num(res.objects), Num(res.plain),
-                      Num(res.objects - res.plain), keys.empty() ? "-" : keys});
-    }
-    out += Section("ENCRYPTION AT REST (live objects; provider:version:key[kms v2 key ID])",
-                   RenderTable({"resource", "objects", "plain", "encrypted", "keys"}, rows));
-  }
+  out += EncryptionSection(r, show_prefix);
 
   // Leases.
   out += "\nLEASES: " + Num(r.leases.leases) + " in the file, " + Num(r.leases.keys) +

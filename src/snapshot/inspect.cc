@@ -366,6 +366,10 @@ void Summarize(const Collector& c, const InspectOptions& o, InspectReport* repor
                        return a.objects > b.objects;
                      });
   }
+  // A row is made when a resource's first key is read; a pending compaction may then take all
+  // of its history back (every key's latest entry at or below C a deletion). The same history
+  // compacted has no such row, so neither has the report.
+  std::erase_if(resources, [](const ResourceReport& r) { return r.revisions == 0; });
   std::sort(resources.begin(), resources.end(),
             [](const ResourceReport& a, const ResourceReport& b) {
               if (a.other != b.other) return b.other;  // the (other) row last

@@ -406,6 +406,29 @@ TEST_F(InspectTest, PendingCompactionCountsWhatItKeeps) {
   }
 }
 
+// A resource whose every key the pending compaction drops has no row, as after the compaction
+// (its row was made when its first key was read, before the keep rule took the history back).
+TEST_F(InspectTest, PendingCompactionDropsTheRowOfAResourceItDropsWhole) {
+  TestHistory h;
+  h.Put("/registry/pods/a/p", std::string(40, 'p'));        // 2
+  h.Delete("/registry/pods/a/p");                           // 3: the compaction drops pods
+  h.Put("/registry/configmaps/a/c", std::string(20, 'c'));  // 4
+  TestHistory pending = h;
+  pending.set_compaction_marks(std::nullopt, 3);
+  TestHistory compacted = h;
+  compacted.Compact(3);
+  Result<InspectReport> p = Run(Write(pending, {}, "pending.db"));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  Result<InspectReport> f = Run(Write(compacted, {}, "compacted.db"));
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(Find(*f, "pods"), nullptr);
+  EXPECT_EQ(Find(*p, "pods"), nullptr);
+  ASSERT_EQ(p->resources.size(), 1u);
+  EXPECT_EQ(p->resources[0].path, "configmaps");
+  EXPECT_EQ(p->resources[0].revisions, 1u);
+  ASSERT_EQ(f->resources.size(), 1u);
+}
+
 // KMS v2 values name their key encryption key by key ID; a rotation shows as two rows of one
 // plugin, counted by the latest value of each object.
 TEST_F(InspectTest, KmsV2KeyIdsPerResource) {

@@ -11,9 +11,11 @@
 // still visits everything it can; the observer may also veto descending into a page (to stop at
 // pages already seen: cycles).
 //
-// Memory: the pages on the current root-to-leaf path, at most max_held_bytes() in all (by default
-// twice the File's max_page_bytes); a walk whose path would hold more stops with an error.
-// Popped frames keep small buffers (up to 1 MiB) for reuse and free large ones.
+// Memory: the pages on the current root-to-leaf path, at most max_held_bytes() of page bytes on
+// the path (by default twice the File's max_page_bytes); a walk whose path would hold more stops
+// with an error. Each frame's buffer may keep up to 1 MiB of capacity beyond its page for reuse
+// (larger ones are freed when popped), so a cursor holds at most max_held_bytes() plus 1 MiB per
+// level (kMaxDepth levels).
 //
 // key() and value() stay valid until the next call to First() or Next(). Not thread-safe.
 #pragma once

@@ -8,6 +8,10 @@
 
 #include "etcdsnap/cli/args.h"
 
+namespace etcdsnap::snapshot {
+struct InspectReport;
+}  // namespace etcdsnap::snapshot
+
 namespace etcdsnap::cli {
 
 // etcdctl's exit codes (pkg/cobrautl/error.go).
@@ -69,6 +73,9 @@ int RunPrune(const GlobalOptions& g, const CommandLine& cl);
 int RunHashKv(GlobalOptions& g, const CommandLine& cl);
 int RunInspect(const GlobalOptions& g, const CommandLine& cl);
 int RunDiff(const GlobalOptions& g, const CommandLine& cl);
+
+// inspect's ENCRYPTION AT REST section of -w table, from its blank line to its table's end.
+std::string EncryptionSection(const snapshot::InspectReport& r, bool show_prefix);
 
 // inspect's and diff's --prefix: every value, comma-separated lists split, each made
 // "/<prefix>" without a trailing '/' ("/" becomes ""); the default /registry when absent.
