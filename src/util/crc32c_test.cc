@@ -8,6 +8,16 @@
 namespace etcdsnap::crc32c {
 namespace {
 
+// `n` bytes of xorshift64 from `seed`: arbitrary, the same on every run.
+std::string Xorshift(size_t n, uint64_t seed) {
+  std::string buf;
+  for (size_t i = 0; i < n; ++i) {
+    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+    buf.push_back(static_cast<char>(seed));
+  }
+  return buf;
+}
+
 TEST(Crc32cTest, StandardCheckValue) { EXPECT_EQ(Value("123456789"), 0xe3069283u); }
 
 TEST(Crc32cTest, EmptyIsZero) { EXPECT_EQ(Value(""), 0u); }
@@ -31,12 +41,7 @@ TEST(Crc32cTest, HardwareMatchesPortableAtEveryLengthAndAlignment) {
 // The three-chain path: lengths around multiples of both block sizes (3 x 256, 3 x 8192), at
 // every alignment, against the table-driven CRC; and a long buffer cut at random places.
 TEST(Crc32cTest, InterleavedChainsMatchPortableAroundTheirBlockSizes) {
-  std::string buf;
-  uint64_t x = 0x9e3779b97f4a7c15ull;
-  for (int i = 0; i < 100000; ++i) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    buf.push_back(static_cast<char>(x));
-  }
+  const std::string buf = Xorshift(100000, 0x9e3779b97f4a7c15ull);
   for (size_t base : {size_t{768}, size_t{1536}, size_t{24576}, size_t{49152 + 768}}) {
     for (size_t len = base - 9; len <= base + 9; ++len) {
       for (size_t off = 0; off < 8; ++off) {
@@ -58,12 +63,7 @@ TEST(Crc32cTest, InterleavedChainsMatchPortableAroundTheirBlockSizes) {
 // parts, at every split of a buffer up to 300 bytes (lengths 0 included on both sides), at
 // lengths around the powers of two the squaring visits, and over a long second part.
 TEST(Crc32cTest, CombineEqualsTheCrcOfTheConcatenation) {
-  std::string buf;
-  uint64_t x = 0x2545f4914f6cdd1dull;
-  for (int i = 0; i < 70000; ++i) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    buf.push_back(static_cast<char>(x));
-  }
+  const std::string buf = Xorshift(70000, 0x2545f4914f6cdd1dull);
   for (size_t total : {size_t{0}, size_t{1}, size_t{9}, size_t{300}}) {
     for (size_t cut = 0; cut <= total; ++cut) {
       const std::string a = buf.substr(0, cut), b = buf.substr(cut, total - cut);
