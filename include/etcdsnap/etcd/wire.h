@@ -1,5 +1,5 @@
 // A bounds-checked reader of protobuf wire data, for the few messages decoded by hand without
-// libprotobuf (leasepb.Lease, Kubernetes' runtime.Unknown envelope). Every read checks the
+// libprotobuf (mvccpb.KeyValue, leasepb.Lease, Kubernetes' runtime.Unknown envelope). Every read checks the
 // bytes left; a failed read leaves the reader where it was and returns false.
 #pragma once
 
@@ -17,6 +17,7 @@ class WireReader {
   explicit WireReader(std::string_view s)
       : b_(reinterpret_cast<const uint8_t*>(s.data()), s.size()) {}
   bool done() const { return pos_ >= b_.size(); }
+  size_t pos() const { return pos_; }  // bytes read so far (for error messages)
 
   bool Varint(uint64_t* out) {
     uint64_t v = 0;
@@ -53,6 +54,11 @@ class WireReader {
     *wire = static_cast<uint32_t>(tag & 7);
     return true;
   }
+  bool Skip(uint64_t n) {
+    if (n > b_.size() - pos_) return false;
+    pos_ += n;
+    return true;
+  }
   // Skips a field's value of the given wire type; false for groups and unknown types.
   bool SkipValue(uint32_t wire) {
     uint64_t v;
@@ -72,12 +78,6 @@ class WireReader {
   }
 
  private:
-  bool Skip(uint64_t n) {
-    if (n > b_.size() - pos_) return false;
-    pos_ += n;
-    return true;
-  }
-
   std::span<const uint8_t> b_;
   size_t pos_ = 0;
 };
