@@ -90,6 +90,12 @@ TEST(StatusParityTest, S1) { ExpectParity(kS1); }
 TEST(StatusParityTest, DefaultRestoreDb) {
   ExpectParity(std::string(ETCDSNAP_TEST_DATA_DIR) + "/default-restore-db");
 }
+// A real etcd's file whose bucket `key` has branch pages: status walks it on two threads where
+// two CPUs are available (ParallelStatusTest.EtcdFileWithBranchesIsTheSameOnTwoThreads proves
+// the split), and must still print etcdctl's bytes.
+TEST(StatusParityTest, EtcdBranchesWalkedOnTwoThreads) {
+  ExpectParity(std::string(ETCDSNAP_TEST_DATA_DIR) + "/etcd-branches.db");
+}
 
 // Snapshots of a real etcd, taken once for the whole suite, at growing stages.
 class RealEtcdTest : public ::testing::Test {
