@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <optional>
-#include <thread>
 
 #include "cluster_check_command.h"
 #include "connection_flags.h"
@@ -18,6 +17,7 @@
 #include "etcdsnap/cli/progress.h"
 #include "etcdsnap/snapshot/cluster_check.h"
 #include "etcdsnap/snapshot/save.h"
+#include "etcdsnap/util/cpus.h"
 #include "etcdsnap/util/human.h"
 #include "etcdsnap/util/secret.h"
 #include "etcdsnap/util/signals.h"
@@ -113,10 +113,10 @@ int DoSave(GlobalOptions& g, const SaveFlags& f, const CommandLine& cl, RunOutco
   if (!compress.ok()) return ExitWithError(kExitBadArgs, compress.status().message());
   o.compress = *compress;
   if (o.compress.algorithm == Compression::kZstd) {
-    // One zstd worker per core but the one the stream runs on: compression keeps up with the
-    // network without taking the machine.
-    const unsigned cores = std::thread::hardware_concurrency();
-    o.compress.workers = static_cast<int>(std::clamp(cores > 1 ? cores - 1 : 1u, 1u, 4u));
+    // One zstd worker per CPU we may use but the one the stream runs on: compression keeps up
+    // with the network without taking the machine (nor more than a pod's CPU limit).
+    const int cpus = UsableCpus();
+    o.compress.workers = std::clamp(cpus > 1 ? cpus - 1 : 1, 1, 4);
   }
   if (o.path == "-") {
     if (isatty(STDOUT_FILENO)) {

@@ -23,10 +23,5 @@ struct StatusOptions {
 // by the errors, one per line).
 Result<etcd::BackendStatus> GetStatus(const StatusOptions& options);
 
-// The whole CPUs' worth of time a cgroup v2 CPU quota allows this process: the smallest
-// quota/period of "cpu.max" in its cgroup (the "0::" line of `proc_self_cgroup`, under
-// `cgroup_root`) and each ancestor; "max" is none. A pod limited to one CPU on a 64-CPU node
-// gets 1 (status then walks on one thread). 1 << 20 when there is no quota or it cannot be read.
-int CgroupQuotaCpus(const std::string& proc_self_cgroup, const std::string& cgroup_root);
 
 }  // namespace etcdsnap::snapshot

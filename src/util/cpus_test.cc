@@ -1,14 +1,15 @@
-// status's CPU count under a cgroup v2 quota: two threads under a one-CPU limit would only share
-// that CPU's time.
-#include "etcdsnap/snapshot/status.h"
+// The CPUs a process may use under a cgroup v2 quota: two threads under a one-CPU limit would
+// only share that CPU's time.
+#include "etcdsnap/util/cpus.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "temp_dir.h"
 
-namespace etcdsnap::snapshot {
+namespace etcdsnap {
 namespace {
 
 using etcdsnap::testing::WriteFileOrDie;
@@ -44,6 +45,11 @@ TEST_F(CgroupQuotaTest, OneCpuLimitOnThePodIsOne) {
   EXPECT_EQ(Quota("/x", {{"/x", "250000 100000\n"}}), 2);
 }
 
+TEST(UsableCpusTest, AtLeastOneAndAtMostTheMachines) {
+  EXPECT_GE(UsableCpus(), 1);
+  EXPECT_LE(UsableCpus(), static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 TEST_F(CgroupQuotaTest, UnreadableOrOddFilesAreNoQuota) {
   EXPECT_EQ(Quota("/", {}), 1 << 20);                             // the root: no cpu.max
   EXPECT_EQ(Quota("/p", {{"/p", "garbage\n"}}), 1 << 20);
@@ -53,4 +59,4 @@ TEST_F(CgroupQuotaTest, UnreadableOrOddFilesAreNoQuota) {
 }
 
 }  // namespace
-}  // namespace etcdsnap::snapshot
+}  // namespace etcdsnap
