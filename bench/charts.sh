@@ -93,8 +93,8 @@ fragment() {
     function cell(v, fmt) { return v == "" ? "—" : sprintf(fmt, v) }
     function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "" : a / b }
     function mib(kib) { return kib == "" ? "" : kib / 1024 }
-    function grouped(n,   s) {  # 1234567 -> 1,234,567
-      s = sprintf("%d", n)
+    function grouped(n,   s) {  # 1234567 -> 1,234,567 (%d: mawk caps it at 2^31-1)
+      s = sprintf("%.0f", n)
       while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]([,]|$)/, ",&", s)
       sub(/^,/, "", s)
       return s

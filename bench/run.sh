@@ -26,7 +26,9 @@
 #   BENCH_PORT     43379           etcd's client port (the peer port is the next one)
 #   BUILD_DIR      build           etcdsnap: the static release build (scripts/build.sh); the
 #                                  bench helper etcdsnap-fill is built there if missing
-#   BENCH_OPS      "save status verify restore"   the operations to run (status: warm and cold)
+#   BENCH_OPS      "save status verify restore"   the operations to run (status: warm and cold);
+#                                  "fill" alone only fills the data dirs that are not filled yet
+#                                  (every run fills first anyway), to fill before a quiet hour
 #   BENCH_BASELINE (none)          another etcdsnap binary (say, main's build) whose saves are
 #                                  measured in the same turns, as tool "baseline" in results.csv
 #                                  (the summary and charts compare etcdsnap and etcdctl only)
@@ -58,7 +60,8 @@ BASELINE=${BENCH_BASELINE:-}
 for op in $OPS; do
   case $op in
     save | status | verify | restore) ;;
-    *) die "unknown operation '$op' in BENCH_OPS (save, status, verify, restore)" ;;
+    fill) [ "$OPS" = " fill " ] || die "BENCH_OPS: fill goes alone (the other operations fill first)" ;;
+    *) die "unknown operation '$op' in BENCH_OPS (save, status, verify, restore, or fill alone)" ;;
   esac
 done
 [ -z "$BASELINE" ] || [ -x "$BASELINE" ] || die "BENCH_BASELINE $BASELINE is not an executable"
@@ -218,6 +221,10 @@ for SIZE in $SIZES; do
       echo "bench: filled in $((SECONDS - start)) s" >&2
       echo "$plan" >"$WORK/filled"
     fi
+    if has_op fill; then
+      bench_stop_etcd
+      continue
+    fi
     # The snapshot that status, verify and restore read: etcdctl's, made anew (the same bytes
     # while the data dir is unchanged), removed after the shape's runs to save disk.
     "$ETCDCTL" "${SAVE[@]}" "$SNAP" >"$WORK/last.out" 2>&1 ||
@@ -286,6 +293,10 @@ for SIZE in $SIZES; do
   done
 done
 
+if has_op fill; then
+  echo "bench: filled (BENCH_OPS=fill measures nothing)"
+  exit 0
+fi
 bash bench/charts.sh "$BENCH_OUT"
 [ "$PUBLISH" = 0 ] || bash bench/charts.sh "$BENCH_OUT" --publish
 echo "bench: results in $BENCH_OUT (summary.md, results.csv, machine.md, charts)"
