@@ -45,12 +45,13 @@ RevisionScanner::Header RevisionScanner::ReadHeader(const uint8_t* header) const
           .leaf = bolt::LoadLE16(header + 8) == bolt::kLeafPageFlag};
 }
 
-void RevisionScanner::ScanLeaf(std::span<const uint8_t> page, int depth) {
-  if (page.size() < bolt::kPageHeaderSize) return;
+int64_t RevisionScanner::ScanLeaf(std::span<const uint8_t> page, int depth) {
+  int64_t latest = 0;
+  if (page.size() < bolt::kPageHeaderSize) return latest;
   const uint16_t count = bolt::LoadLE16(page.data() + 10);
   for (size_t i = 0; i < count; ++i) {
     const size_t at = bolt::kPageHeaderSize + i * bolt::kElementSize;
-    if (at + bolt::kElementSize > page.size()) return;
+    if (at + bolt::kElementSize > page.size()) return latest;
     const uint8_t* e = page.data() + at;
     const uint32_t flags = bolt::LoadLE32(e), pos = bolt::LoadLE32(e + 4);
     const uint32_t ksize = bolt::LoadLE32(e + 8), vsize = bolt::LoadLE32(e + 12);
@@ -62,12 +63,13 @@ void RevisionScanner::ScanLeaf(std::span<const uint8_t> page, int depth) {
       // An inline bucket: its header (root 0), then a leaf page image.
       if (depth < kMaxInlineDepth && value.size() > bolt::kBucketHeaderSize &&
           bolt::LoadLE64(value.data()) == 0) {
-        ScanLeaf(value.subspan(bolt::kBucketHeaderSize), depth + 1);
+        latest = std::max(latest, ScanLeaf(value.subspan(bolt::kBucketHeaderSize), depth + 1));
       }
       continue;
     }
-    latest_ = std::max(latest_, KeyEntryRevision(key, value));
+    latest = std::max(latest, KeyEntryRevision(key, value));
   }
+  return latest;
 }
 
 bool RevisionScanner::KeyValueStream::VarintByte(uint8_t byte, bool* done) {
@@ -185,6 +187,7 @@ bool RevisionScanner::StartStream() {
   }
   NoteHeld();
   streaming_ = true;
+  page_latest_ = 0;
   stream_pos_ = buf_.size();
   element_ = 0;
   if (!elements_.empty()) kv_ = KeyValueStream(elements_[0].end - elements_[0].value_at);
@@ -198,9 +201,11 @@ void RevisionScanner::FinishStreamedElements() {
     if (e.bucket) {
       // As ScanLeaf: an inline bucket (root 0), its page image after the header.
       const std::span<const uint8_t> value(capture_);
-      if (bolt::LoadLE64(value.data()) == 0) ScanLeaf(value.subspan(bolt::kBucketHeaderSize), 1);
+      if (bolt::LoadLE64(value.data()) == 0) {
+        page_latest_ = std::max(page_latest_, ScanLeaf(value.subspan(bolt::kBucketHeaderSize), 1));
+      }
     } else {
-      latest_ = std::max(latest_, EntryRevision(capture_, e.end == e.value_at, kv_.ok(),
+      page_latest_ = std::max(page_latest_, EntryRevision(capture_, e.end == e.value_at, kv_.ok(),
                                                 kv_.has_key(), kv_.mod_revision()));
     }
     capture_.clear();
@@ -215,6 +220,9 @@ std::span<const uint8_t> RevisionScanner::Stream(std::span<const uint8_t> bytes)
   for (;;) {
     FinishStreamedElements();
     if (stream_pos_ == page_bytes_) {
+      // The page counts once it is whole, as a page held whole does (a file cut short in its
+      // last page does not count that page).
+      latest_ = std::max(latest_, page_latest_);
       streaming_ = false;
       page_bytes_ = 0;
       elements_.clear();
@@ -282,7 +290,7 @@ void RevisionScanner::Add(std::span<const uint8_t> bytes) {
       const Header h = ReadHeader(bytes.data());
       if (h.pages * page_size_ <= bytes.size()) {
         const size_t total = static_cast<size_t>(h.pages * page_size_);
-        if (h.leaf) ScanLeaf(bytes.first(total), 0);
+        if (h.leaf) latest_ = std::max(latest_, ScanLeaf(bytes.first(total), 0));
         next_id_ += h.pages;
         bytes = bytes.subspan(total);
         continue;
@@ -330,7 +338,7 @@ void RevisionScanner::Add(std::span<const uint8_t> bytes) {
       }
       continue;
     }
-    ScanLeaf(buf_, 0);
+    latest_ = std::max(latest_, ScanLeaf(buf_, 0));
     buf_.clear();
     if (buf_.capacity() > (uint64_t{1} << 20)) buf_.shrink_to_fit();  // after a large page
     page_bytes_ = 0;

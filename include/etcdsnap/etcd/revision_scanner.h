@@ -49,7 +49,8 @@ class RevisionScanner {
   };
   // The header of the page at next_id_ (kPageHeaderSize bytes).
   Header ReadHeader(const uint8_t* header) const;
-  void ScanLeaf(std::span<const uint8_t> page, int depth);
+  // The largest revision among a leaf page's entries (0: none).
+  int64_t ScanLeaf(std::span<const uint8_t> page, int depth);
   // A large leaf page streamed: StartStream reads the element table held in buf_ (false: the
   // page is not laid out for it, hold it whole); Stream takes the page's next bytes and returns
   // those past its end.
@@ -104,6 +105,7 @@ class RevisionScanner {
   std::vector<uint8_t> capture_;   // its key, or an inline bucket's value
   KeyValueStream kv_;              // its value, decoded
   uint64_t peak_held_ = 0;
+  int64_t page_latest_ = 0;  // a streamed page's largest revision so far
   int64_t latest_ = 0;
   uint64_t skipped_ = 0;
 };
