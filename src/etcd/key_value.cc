@@ -23,9 +23,7 @@ Result<KeyValue> DecodeKeyValue(std::span<const uint8_t> bytes) {
     const uint64_t field = tag >> 3;
     const uint32_t wire = static_cast<uint32_t>(tag & 7);
     if (field == 0) return Bad(at, "field number 0");
-    const bool bytes_field = field == 1 || field == 5;
-    const bool int_field = field >= 2 && field <= 6 && !bytes_field;
-    if ((bytes_field && wire != kWireBytes) || (int_field && wire != kWireVarint)) {
+    if (!KeyValueFieldOk(field, wire)) {
       return Bad(at,
                  "field " + std::to_string(field) + " has wrong wire type " + std::to_string(wire));
     }

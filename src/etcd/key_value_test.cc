@@ -57,5 +57,23 @@ TEST(KeyValueTest, RefusesBrokenWireData) {
   EXPECT_FALSE(DecodeKeyValue(B(Tag(9, 1) + "1234")).ok());  // short fixed64
 }
 
+// The field rule DecodeKeyValue and the revision scanner's streamed decoder share.
+TEST(KeyValueTest, FieldRule) {
+  EXPECT_FALSE(KeyValueFieldOk(0, kWireVarint));
+  for (uint64_t f : {1, 5}) {
+    EXPECT_TRUE(KeyValueFieldOk(f, kWireBytes)) << f;
+    EXPECT_FALSE(KeyValueFieldOk(f, kWireVarint)) << f;
+    EXPECT_FALSE(KeyValueFieldOk(f, kWireFixed64)) << f;
+  }
+  for (uint64_t f : {2, 3, 4, 6}) {
+    EXPECT_TRUE(KeyValueFieldOk(f, kWireVarint)) << f;
+    EXPECT_FALSE(KeyValueFieldOk(f, kWireBytes)) << f;
+    EXPECT_FALSE(KeyValueFieldOk(f, kWireFixed32)) << f;
+  }
+  for (uint32_t wire : {kWireVarint, kWireFixed64, kWireBytes, kWireFixed32}) {
+    EXPECT_TRUE(KeyValueFieldOk(7, wire)) << wire;  // unknown fields: skipped
+  }
+}
+
 }  // namespace
 }  // namespace etcdsnap::etcd

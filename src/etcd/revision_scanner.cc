@@ -115,10 +115,7 @@ void RevisionScanner::KeyValueStream::Feed(std::span<const uint8_t> bytes) {
       case State::kTag: {
         field_ = v >> 3;
         const uint32_t wire = static_cast<uint32_t>(v & 7);
-        const bool bytes_field = field_ == 1 || field_ == 5;
-        const bool int_field = field_ >= 2 && field_ <= 6 && !bytes_field;
-        if (field_ == 0 || (bytes_field && wire != kWireBytes) ||
-            (int_field && wire != kWireVarint)) {
+        if (!KeyValueFieldOk(field_, wire)) {
           bad_ = true;
         } else if (wire == kWireVarint) {
           state_ = State::kVarint;

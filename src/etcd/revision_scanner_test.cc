@@ -8,6 +8,7 @@
 
 #include "etcdsnap/bolt/builder.h"
 #include "etcdsnap/etcd/buckets.h"
+#include "page_encoder.h"
 #include "temp_dir.h"
 #include "test_history.h"
 
@@ -28,8 +29,10 @@ int64_t Scan(const std::string& bytes, size_t chunk, uint64_t* peak_held = nullp
   return s.latest();
 }
 
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
 // A bbolt file whose bucket `key` holds the given entries (revision key -> value), in key order.
-std::string KeyBucketFile(const std::vector<std::pair<std::string, std::string>>& entries) {
+std::string KeyBucketFile(const Entries& entries) {
   ::etcdsnap::testing::TempDir tmp("revision-scanner-test");
   const std::string path = tmp.Join("db");
   auto b = bolt::Builder::Create(path, {.persist_freelist = false, .sync = false});
@@ -41,6 +44,29 @@ std::string KeyBucketFile(const std::vector<std::pair<std::string, std::string>>
   EXPECT_TRUE((*b)->Finish().ok());
   return etcdsnap::testing::ReadFileOrEmpty(path);
 }
+
+// Revisions first..last, each a KeyValue whose value is value_size bytes; only `valid` (0: every
+// one) has the mod revision of its key, the others' do not match and count for nothing.
+Entries LargeEntries(int64_t first, int64_t last, size_t value_size, int64_t valid = 0) {
+  Entries entries;
+  for (int64_t rev = first; rev <= last; ++rev) {
+    const int64_t mod = valid == 0 || rev == valid ? rev : rev + 100;
+    entries.emplace_back(testing::RevisionKey(rev, 0, false),
+                         testing::MarshalKeyValue("/k/" + std::to_string(rev), 2, mod, 1,
+                                                  std::string(value_size, static_cast<char>('a' + rev % 26))));
+  }
+  return entries;
+}
+
+// The offset of the first page of the leaf whose first element's key is `key` (that key sits
+// in the leaf's first page, after the element table).
+size_t FirstPageOfLeaf(const std::string& bytes, const std::string& key) {
+  const size_t at = bytes.find(key);
+  EXPECT_NE(at, std::string::npos);
+  return at == std::string::npos ? 0 : at / 4096 * 4096;
+}
+
+uint8_t* Bytes(std::string& s) { return reinterpret_cast<uint8_t*>(s.data()); }
 
 // The files' revisions, as `snapshot status` reports them, whatever the chunking.
 TEST(RevisionScannerTest, FindsTheLatestRevisionOfRealSnapshots) {
@@ -100,17 +126,8 @@ TEST(RevisionScannerTest, AStaleContinuationPageDoesNotHideTheRestOfTheFile) {
 // file (the others' mod revisions do not match their keys), first, second or last of its page,
 // so an element or a page left out shows.
 TEST(RevisionScannerTest, LargeValuesAreDecodedAsTheyStreamByInLittleMemory) {
-  using testing::MarshalKeyValue;
-  using testing::RevisionKey;
   for (int64_t valid : {2, 5, 9}) {
-    std::vector<std::pair<std::string, std::string>> entries;
-    for (int64_t rev = 2; rev <= 9; ++rev) {
-      entries.emplace_back(RevisionKey(rev, 0, false),
-                           MarshalKeyValue("/big/" + std::to_string(rev), 2,
-                                           rev == valid ? rev : rev + 100, rev - 1,
-                                           std::string(256 << 10, static_cast<char>('a' + rev))));
-    }
-    const std::string bytes = KeyBucketFile(entries);
+    const std::string bytes = KeyBucketFile(LargeEntries(2, 9, 256 << 10, valid));
     ASSERT_GT(bytes.size(), 8u * (256 << 10));
     for (size_t chunk : {size_t{1}, size_t{7}, size_t{4096}, size_t{32768}, size_t{1} << 20}) {
       uint64_t peak = 0;
@@ -123,29 +140,23 @@ TEST(RevisionScannerTest, LargeValuesAreDecodedAsTheyStreamByInLittleMemory) {
 
 // Restore's bump marker (an empty value under a revision key) counts in a streamed page too.
 TEST(RevisionScannerTest, AnEmptyValueInAStreamedPageCounts) {
-  using testing::MarshalKeyValue;
-  using testing::RevisionKey;
-  const std::string bytes = KeyBucketFile(
-      {{RevisionKey(2, 0, false), MarshalKeyValue("/big", 2, 2, 1, std::string(100000, 'v'))},
-       {RevisionKey(1000, 0, false), ""}});
+  Entries entries = LargeEntries(2, 2, 100000);
+  entries.emplace_back(testing::RevisionKey(1000, 0, false), "");
+  const std::string bytes = KeyBucketFile(entries);
   for (size_t chunk : {size_t{5}, size_t{32768}, bytes.size()}) {
     uint64_t peak = 0;
     EXPECT_EQ(Scan(bytes, chunk, &peak), 1000) << "chunks of " << chunk;
-    if (chunk != bytes.size()) EXPECT_LT(peak, 16u << 10) << "chunks of " << chunk;
+    if (chunk != bytes.size()) {
+      EXPECT_LT(peak, 16u << 10) << "chunks of " << chunk;  // streamed
+    }
   }
 }
 
 // A file cut short in a large page: that page does not count, streamed or held whole (its
 // elements that did arrive are not enough), as before the streaming.
 TEST(RevisionScannerTest, ALargePageCutShortDoesNotCount) {
-  using testing::MarshalKeyValue;
   using testing::RevisionKey;
-  std::vector<std::pair<std::string, std::string>> entries;
-  for (int64_t rev = 2; rev <= 9; ++rev) {
-    entries.emplace_back(RevisionKey(rev, 0, false),
-                         MarshalKeyValue("/k", 2, rev, 1, std::string(256 << 10, 'c')));
-  }
-  std::string bytes = KeyBucketFile(entries);
+  std::string bytes = KeyBucketFile(LargeEntries(2, 9, 256 << 10));
   // Pages [2 3] [4 5] [6 7] [8 9]: cut in the last one, after revision 8's value.
   const size_t at9 = bytes.find(RevisionKey(9, 0, false));
   ASSERT_NE(at9, std::string::npos);
@@ -170,18 +181,14 @@ TEST(RevisionScannerTest, AnInlineBucketInAStreamedPageIsLookedInto) {
     image[8] = static_cast<char>(bolt::kLeafPageFlag);
     image[10] = 1;  // one element
     std::string element(16, '\0');
-    auto put32 = [](std::string& to, size_t at, uint32_t v) {
-      for (int i = 0; i < 4; ++i) to[at + i] = static_cast<char>(v >> (8 * i));
-    };
-    put32(element, 4, 16);  // the key right after the element
-    put32(element, 8, static_cast<uint32_t>(key7.size()));
-    put32(element, 12, static_cast<uint32_t>(kv7.size()));
-    const std::string bucket = std::string(16, '\0') + image + element + key7 + kv7;
-    std::string bytes = KeyBucketFile(
-        {{RevisionKey(2, 0, false), MarshalKeyValue("/big", 2, 2, 1, std::string(100000, 'v'))},
-         {"\xff-nested", bucket}});
-    // The leaf holding both, in its first page: element 1 becomes a bucket.
-    const size_t page = bytes.find(RevisionKey(2, 0, false)) / 4096 * 4096;
+    bolt::StoreLE32(Bytes(element) + 4, 16);  // the key right after the element
+    bolt::StoreLE32(Bytes(element) + 8, static_cast<uint32_t>(key7.size()));
+    bolt::StoreLE32(Bytes(element) + 12, static_cast<uint32_t>(kv7.size()));
+    Entries entries = LargeEntries(2, 2, 100000);
+    entries.emplace_back("\xff-nested", std::string(16, '\0') + image + element + key7 + kv7);
+    std::string bytes = KeyBucketFile(entries);
+    // The leaf holding both: element 1 becomes a bucket.
+    const size_t page = FirstPageOfLeaf(bytes, RevisionKey(2, 0, false));
     ASSERT_EQ(static_cast<uint8_t>(bytes[page + 10]), 2u);
     ASSERT_GT(static_cast<uint8_t>(bytes[page + 12]), 0u);  // overflow pages: a large page
     bytes[page + 16 + 16] = static_cast<char>(bolt::kBucketLeafFlag);
@@ -199,9 +206,9 @@ TEST(RevisionScannerTest, AnInlineBucketInAStreamedPageIsLookedInto) {
 }
 
 // The streamed decoder accepts exactly what DecodeKeyValue accepts: values made of random
-// fields (the KeyValue's, unknown ones of every wire type, groups, field 0, overlong varints,
-// lengths past the end, a cut anywhere), each large enough for a page of its own, give the
-// revision the in-place decoding gives, in any chunking.
+// fields (the KeyValue's, some with the wrong wire type, unknown ones of every wire type,
+// groups, field 0, overlong varints, lengths past the end, a cut anywhere), each large enough
+// for a page of its own, give the revision the in-place decoding gives, in any chunking.
 TEST(RevisionScannerTest, StreamedDecodingAgreesWithDecodeKeyValue) {
   using testing::RevisionKey;
   using testing::Varint;
@@ -210,34 +217,33 @@ TEST(RevisionScannerTest, StreamedDecodingAgreesWithDecodeKeyValue) {
   int streamed_found = 0, streamed_refused = 0;
   for (int trial = 0; trial < 160; ++trial) {
     // One entry per file: the revision found is that entry's outcome, not hidden by another's.
-    std::vector<std::pair<std::string, std::string>> entries;
-    for (int64_t rev = 2 + trial % 4; rev <= 2 + trial % 4; ++rev) {
-      // Half start as a well-formed KeyValue of this revision that the fields after may spoil.
-      std::string v = pick(2) == 0 ? testing::MarshalKeyValue("/k", 2, rev, 1, std::string(70000, 'w'))
-                                   : std::string();
-      const int fields = static_cast<int>(pick(4));
-      for (int f = 0; f < fields; ++f) {
-        switch (pick(12)) {
-          case 0: v += "\x0a" + Varint(0); break;                       // an empty key
-          case 1: v += "\x0a" + Varint(3) + "k/" + char('a' + pick(26)); break;
-          case 2: v += "\x18" + Varint(static_cast<uint64_t>(rev)); break;  // mod_revision
-          case 3: v += "\x18" + Varint(pick(8)); break;
-          case 4: v += "\x2a" + Varint(70000) + std::string(70000, 'x'); break;  // the value
-          case 5: v += "\x2a" + Varint(70000 + pick(3)) + std::string(70000, 'y'); break;
-          case 6: v += "\x39" + std::string(8, 'f'); break;               // field 7, fixed64
-          case 7: v += "\x3d" + std::string(static_cast<size_t>(pick(6)), 'g'); break;  // fixed32
-          case 8: v += "\x3b"; break;                                     // a group
-          case 9: v += "\x10" + std::string(10, '\xff') + "\x01"; break;   // a varint too long
-          case 10: v += "\x10" + std::string(9, '\xff') + "\x01"; break;   // 64 bits: fine
-          default: v += std::string(1, static_cast<char>(pick(256))); break;
-        }
+    const int64_t rev = 2 + trial % 4;
+    // Half start as a well-formed KeyValue of this revision that the fields after may spoil.
+    std::string v = pick(2) == 0 ? testing::MarshalKeyValue("/k", 2, rev, 1, std::string(70000, 'w'))
+                                 : std::string();
+    const int fields = static_cast<int>(pick(4));
+    for (int f = 0; f < fields; ++f) {
+      switch (pick(14)) {
+        case 0: v += "\x0a" + Varint(0); break;                       // an empty key
+        case 1: v += "\x0a" + Varint(3) + "k/" + char('a' + pick(26)); break;
+        case 2: v += "\x18" + Varint(static_cast<uint64_t>(rev)); break;  // mod_revision
+        case 3: v += "\x18" + Varint(pick(8)); break;
+        case 4: v += "\x2a" + Varint(70000) + std::string(70000, 'x'); break;  // the value
+        case 5: v += "\x2a" + Varint(70000 + pick(3)) + std::string(70000, 'y'); break;
+        case 6: v += "\x39" + std::string(8, 'f'); break;               // field 7, fixed64
+        case 7: v += "\x3d" + std::string(static_cast<size_t>(pick(6)), 'g'); break;  // fixed32
+        case 8: v += "\x3b"; break;                                     // a group
+        case 9: v += "\x10" + std::string(10, '\xff') + "\x01"; break;   // a varint too long
+        case 10: v += "\x10" + std::string(9, '\xff') + "\x01"; break;   // 64 bits: fine
+        case 11: v += "\x19" + std::string(8, 'r'); break;              // mod_revision, fixed64
+        case 12: v += "\x08" + Varint(5); break;                         // the key, a varint
+        default: v += std::string(1, static_cast<char>(pick(256))); break;
       }
-      v += std::string(70000, 'p').substr(0, pick(2) == 0 ? 0 : 70000);
-      if (pick(4) == 0) v.resize(static_cast<size_t>(pick(v.size() + 1)));  // cut anywhere
-      if (v.size() < 70000) v = "\x2a" + Varint(70000) + std::string(70000, 'z') + v;
-      entries.emplace_back(RevisionKey(rev, 0, pick(5) == 0), v);
     }
-    const std::string bytes = KeyBucketFile(entries);
+    if (pick(2) != 0) v += std::string(70000, 'p');  // pairs of 'p': field 14, a varint
+    if (pick(4) == 0) v.resize(static_cast<size_t>(pick(v.size() + 1)));  // cut anywhere
+    if (v.size() < 70000) v = "\x2a" + Varint(70000) + std::string(70000, 'z') + v;
+    const std::string bytes = KeyBucketFile({{RevisionKey(rev, 0, pick(5) == 0), v}});
     const int64_t in_place = Scan(bytes, bytes.size());
     (in_place > 0 ? streamed_found : streamed_refused)++;
     for (size_t chunk : {size_t{3}, size_t{4096}, size_t{32768}}) {
@@ -254,30 +260,14 @@ TEST(RevisionScannerTest, StreamedDecodingAgreesWithDecodeKeyValue) {
 // A large page whose elements' bytes overlap (crafted: bbolt never writes one) is held whole
 // and decoded in place, as before, with the same result.
 TEST(RevisionScannerTest, ALargePageNotLaidOutInOrderIsHeldWhole) {
-  using testing::MarshalKeyValue;
-  using testing::RevisionKey;
-  std::vector<std::pair<std::string, std::string>> entries;
-  for (int64_t rev = 2; rev <= 3; ++rev) {
-    entries.emplace_back(RevisionKey(rev, 0, false),
-                         MarshalKeyValue("/k", 2, rev, 1, std::string(100000, 'v')));
-  }
-  std::string bytes = KeyBucketFile(entries);
+  std::string bytes = KeyBucketFile(LargeEntries(2, 3, 100000));
   ASSERT_EQ(Scan(bytes, 32768), 3);
-  // Find the leaf holding both (its first key sits in its first page, after the element
-  // table): its element 1 is made to point at element 0's bytes.
-  const size_t at2 = bytes.find(RevisionKey(2, 0, false));
-  ASSERT_NE(at2, std::string::npos);
-  const size_t page = at2 / 4096 * 4096;
+  // The leaf holding both: its element 1 is made to point at element 0's bytes.
+  const size_t page = FirstPageOfLeaf(bytes, testing::RevisionKey(2, 0, false));
   ASSERT_EQ(static_cast<uint8_t>(bytes[page + 10]), 2u);  // two elements
-  auto le32 = [&](size_t at) {
-    return static_cast<uint32_t>(static_cast<uint8_t>(bytes[at])) |
-           static_cast<uint32_t>(static_cast<uint8_t>(bytes[at + 1])) << 8 |
-           static_cast<uint32_t>(static_cast<uint8_t>(bytes[at + 2])) << 16 |
-           static_cast<uint32_t>(static_cast<uint8_t>(bytes[at + 3])) << 24;
-  };
-  const uint32_t pos0 = le32(page + 16 + 4);
-  const uint32_t pos1 = pos0 - 16;  // element 1 sits 16 bytes later: the same key and value
-  for (int i = 0; i < 4; ++i) bytes[page + 32 + 4 + i] = static_cast<char>(pos1 >> (8 * i));
+  const uint32_t pos0 = bolt::LoadLE32(Bytes(bytes) + page + 16 + 4);
+  // Element 1 sits 16 bytes later than element 0: pos0 - 16 lands on the same key and value.
+  bolt::StoreLE32(Bytes(bytes) + page + 32 + 4, pos0 - 16);
   uint64_t peak = 0;
   EXPECT_EQ(Scan(bytes, bytes.size()), 2);  // both elements are revision 2 now
   EXPECT_EQ(Scan(bytes, 32768, &peak), 2);
