@@ -202,8 +202,9 @@ void RevisionScanner::FinishStreamedElements() {
         page_latest_ = std::max(page_latest_, ScanLeaf(value.subspan(bolt::kBucketHeaderSize), 1));
       }
     } else {
-      page_latest_ = std::max(page_latest_, EntryRevision(capture_, e.end == e.value_at, kv_.ok(),
-                                                kv_.has_key(), kv_.mod_revision()));
+      const int64_t rev = EntryRevision(capture_, e.end == e.value_at, kv_.ok(), kv_.has_key(),
+                                        kv_.mod_revision());
+      page_latest_ = std::max(page_latest_, rev);
     }
     capture_.clear();
     if (++element_ < elements_.size()) {
@@ -309,8 +310,9 @@ void RevisionScanner::Add(std::span<const uint8_t> bytes) {
         continue;
       }
       page_bytes_ = total;
-      if (total > kStreamAbove && bolt::LoadLE16(buf_.data() + 10) <= kMaxStreamedElements) {
-        table_bytes_ = bolt::kPageHeaderSize + bolt::LoadLE16(buf_.data() + 10) * bolt::kElementSize;
+      const uint16_t count = bolt::LoadLE16(buf_.data() + 10);
+      if (total > kStreamAbove && count <= kMaxStreamedElements) {
+        table_bytes_ = bolt::kPageHeaderSize + count * bolt::kElementSize;
       } else {
         buf_.reserve(total);
         NoteHeld();

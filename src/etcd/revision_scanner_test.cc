@@ -51,9 +51,9 @@ Entries LargeEntries(int64_t first, int64_t last, size_t value_size, int64_t val
   Entries entries;
   for (int64_t rev = first; rev <= last; ++rev) {
     const int64_t mod = valid == 0 || rev == valid ? rev : rev + 100;
+    const std::string value(value_size, static_cast<char>('a' + rev % 26));
     entries.emplace_back(testing::RevisionKey(rev, 0, false),
-                         testing::MarshalKeyValue("/k/" + std::to_string(rev), 2, mod, 1,
-                                                  std::string(value_size, static_cast<char>('a' + rev % 26))));
+                         testing::MarshalKeyValue("/k/" + std::to_string(rev), 2, mod, 1, value));
   }
   return entries;
 }
@@ -219,8 +219,8 @@ TEST(RevisionScannerTest, StreamedDecodingAgreesWithDecodeKeyValue) {
     // One entry per file: the revision found is that entry's outcome, not hidden by another's.
     const int64_t rev = 2 + trial % 4;
     // Half start as a well-formed KeyValue of this revision that the fields after may spoil.
-    std::string v = pick(2) == 0 ? testing::MarshalKeyValue("/k", 2, rev, 1, std::string(70000, 'w'))
-                                 : std::string();
+    std::string v;
+    if (pick(2) == 0) v = testing::MarshalKeyValue("/k", 2, rev, 1, std::string(70000, 'w'));
     const int fields = static_cast<int>(pick(4));
     for (int f = 0; f < fields; ++f) {
       switch (pick(14)) {
@@ -248,7 +248,8 @@ TEST(RevisionScannerTest, StreamedDecodingAgreesWithDecodeKeyValue) {
     (in_place > 0 ? streamed_found : streamed_refused)++;
     for (size_t chunk : {size_t{3}, size_t{4096}, size_t{32768}}) {
       uint64_t peak = 0;
-      EXPECT_EQ(Scan(bytes, chunk, &peak), in_place) << "trial " << trial << ", chunks of " << chunk;
+      EXPECT_EQ(Scan(bytes, chunk, &peak), in_place)
+          << "trial " << trial << ", chunks of " << chunk;
       EXPECT_LT(peak, 16u << 10) << "trial " << trial;
     }
   }
