@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,6 +36,12 @@ class Subprocess {
   // Starts argv[0] (looked up in PATH when it has no '/'). Aborts the test binary if fork fails;
   // an exec failure shows up as exit code 127.
   Subprocess(const std::vector<std::string>& argv, const SubprocessOptions& options);
+  // Runs `body` in a forked child of this process instead of a program (no exec), with stdin
+  // /dev/null and stdout and stderr on the files named (or /dev/null); body's return value is
+  // the exit code. Only from a single-threaded test process: the child has only the thread that
+  // forked, and a lock another thread held (malloc's) would stay held in it.
+  Subprocess(const std::function<int()>& body, const std::string& stdout_path,
+             const std::string& stderr_path);
   ~Subprocess();  // Kill()
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
@@ -82,6 +89,12 @@ int RunWithClosedStderrPipe(const std::vector<std::string>& argv,
 // `timed_out` is set.
 CommandResult RunCommand(const std::vector<std::string>& argv, const SubprocessOptions& options,
                          std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// Runs `body` in a forked child (Subprocess's function form: single-threaded tests only) to
+// completion, as RunCommand runs a program: output captured, hard timeout. For code the test
+// binary links, such as etcdsnap::cli::Main, this costs a fork instead of a program's start-up.
+CommandResult RunForked(const std::function<int()>& body,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // Runs a command on a fresh pseudo-terminal (stdin, stdout and stderr all on it, so `out` holds
 // everything it printed and everything the terminal echoed). `answer_delay` after `prompt`

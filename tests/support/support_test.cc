@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -64,6 +65,35 @@ TEST(RunCommandTest, PassesEnvironmentAndStdinButNotTheCallersEtcdctlVariables) 
 TEST(RunCommandTest, ChildHasNoControllingTerminal) {
   const CommandResult r = RunCommand({"/bin/sh", "-c", "exec 3</dev/tty"}, {});
   EXPECT_NE(r.exit_code, 0) << r.Describe();
+}
+
+TEST(RunForkedTest, CapturesOutputAndTheReturnValueAsExitCode) {
+  const CommandResult r = RunForked([] {
+    std::printf("out\n");
+    std::fprintf(stderr, "err\n");
+    return 3;
+  });
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.term_signal, 0);
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_EQ(r.err, "err\n");
+  EXPECT_FALSE(r.timed_out);
+}
+
+TEST(RunForkedTest, ReportsACrashAsItsSignalAndKillsAHang) {
+  const CommandResult crashed = RunForked([] {
+    std::abort();
+    return 0;
+  });
+  EXPECT_EQ(crashed.term_signal, SIGABRT) << crashed.Describe();
+  const CommandResult hung = RunForked(
+      [] {
+        for (;;) ::pause();
+        return 0;
+      },
+      milliseconds(300));
+  EXPECT_TRUE(hung.timed_out);
+  EXPECT_LT(hung.wall, seconds(5));
 }
 
 // A test binary killed outright runs no destructors: its children must die with it anyway.
