@@ -1,4 +1,4 @@
-// The command-line layer: etcdctl's global flags, exit codes, and the commands. main() parses
+// The command-line layer: etcdctl's global flags, exit codes, and the commands. Main() parses
 // the command line (args.h), fills GlobalOptions from it and calls the selected command's Run*
 // function. Commands print results on stdout and errors via ExitWithError.
 #pragma once
@@ -63,6 +63,10 @@ struct GlobalOptions {
 void SetGlobalFlag(GlobalOptions& g, const FlagSpec& spec, const std::string& value);
 // Fills `g` with the global flags of a parsed command line.
 void ApplyCommandLine(const CommandLine& cl, GlobalOptions& g);
+
+// The whole program but for main()'s process-wide settings (src/cli/entry.cc): parses argv,
+// runs the selected command and returns the process's exit code. Blanks passwords in argv.
+int Main(int argc, char** argv);
 
 // The commands: each returns the process's exit code.
 int RunSave(GlobalOptions& g, const CommandLine& cl);
