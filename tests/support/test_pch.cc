@@ -1,0 +1,1 @@
+// Compiles the tests' precompiled header (CMakeLists.txt: etcdsnap_test_pch); nothing else.
