@@ -70,7 +70,9 @@ for ((i = 0; i < ${#TARGETS[@]}; i += 2)); do
   for t in "${TARGETS[@]:i:2}"; do
     fuzz_one "$t" & pids+=($!)
   done
-  for pid in "${pids[@]}"; do wait "$pid" || exit 1; done
+  failed=0
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done  # both finish; both logs shown
+  [ "$failed" -eq 0 ] || exit 1
 done
 
 echo "== test-sanitize: the whole CTest suite under ASan+UBSan"

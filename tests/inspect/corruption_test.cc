@@ -19,12 +19,12 @@ namespace {
 
 class CorruptionTest : public ::testing::Test {
  protected:
-  // LeakSanitizer looks for leaks in the first run of each test and every eighth: it is most of
-  // what a forked run costs under ASan (forked_cli.h).
+  // LeakSanitizer looks for leaks in the first run of each verb in each test and every eighth:
+  // it is most of what a forked run costs under ASan (forked_cli.h).
   CommandResult Cmd(const std::string& verb, const std::string& bytes) {
     const std::string path = dir_.Join("db");
     WriteFileOrDie(path, bytes);
-    return RunEtcdsnap({"snapshot", verb, path}, 30, runs_++ % 8 == 0);
+    return RunEtcdsnap({"snapshot", verb, path}, 30, runs_[verb]++ % 8 == 0);
   }
 
   // Not a crash, not a hang; exit 0, or exit 1 with an "Error: " message.
@@ -47,7 +47,7 @@ class CorruptionTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  int runs_ = 0;
+  std::map<std::string, int> runs_;  // per verb
 };
 
 // The campaigns' forked runs keep the leak check a sanitized binary does at exit.
@@ -72,6 +72,42 @@ TEST(ForkedCliTest, LeakCheckFindsWhatTheChildLeaked) {
       {"snapshot", "status", std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db"}, 30, true);
   EXPECT_EQ(clean.exit_code, 0) << clean.Describe();
 #endif
+}
+
+// A forked run answers as the binary does: same exit code, stdout and stderr, on a sound file,
+// damaged ones and a missing one.
+TEST(ForkedCliTest, AnswersAsTheBinaryDoes) {
+  TempDir dir;
+  const std::string s1 = ReadFileOrEmpty(std::string(ETCDSNAP_TEST_DATA_DIR) + "/s1.db");
+  std::string flipped = s1, torn = s1;
+  flipped[4096 * 3 + 20] ^= 0x40;
+  torn[16 + 50] ^= 0x10;
+  torn[4096 + 16 + 50] ^= 0x10;
+  const std::pair<const char*, std::string> files[] = {
+      {"sound", s1}, {"truncated", s1.substr(0, 5000)}, {"flipped", flipped}, {"torn", torn}};
+  for (const auto& [name, bytes] : files) {
+    const std::string path = dir.Join(name);
+    WriteFileOrDie(path, bytes);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"snapshot", "status", path},
+          {"snapshot", "status", path, "-w", "json"},
+          {"snapshot", "verify", path}}) {
+      const CommandResult forked = RunEtcdsnap(args, 30, false);
+      std::vector<std::string> argv{EtcdsnapBinary()};
+      argv.insert(argv.end(), args.begin(), args.end());
+      const CommandResult binary = RunProgram(argv, 30);
+      const std::string what = std::string(name) + ": " + args[1] + " " + std::to_string(args.size());
+      EXPECT_EQ(forked.exit_code, binary.exit_code) << what;
+      EXPECT_EQ(forked.out, binary.out) << what;
+      EXPECT_EQ(forked.err, binary.err) << what;
+    }
+  }
+  const CommandResult forked = RunEtcdsnap({"snapshot", "status", dir.Join("missing")}, 30, false);
+  const CommandResult binary =
+      RunProgram({EtcdsnapBinary(), "snapshot", "status", dir.Join("missing")}, 30);
+  EXPECT_EQ(forked.exit_code, 1);
+  EXPECT_EQ(forked.exit_code, binary.exit_code);
+  EXPECT_EQ(forked.err, binary.err);
 }
 
 TEST_F(CorruptionTest, GeneratedFileIsSound) {

@@ -15,6 +15,20 @@ namespace etcdsnap::inspect_test {
 
 using ::etcdsnap::testing::CommandResult;
 
+namespace {
+
+// A sanitizer's report in stderr: the run counts as kSanitizerExitCode whatever ASAN_OPTIONS
+// and UBSAN_OPTIONS said (without exitcode=99 a report exits 1, etcdsnap's own "error").
+CommandResult WithSanitizerVerdict(CommandResult r) {
+  for (const char* report :
+       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+    if (r.err.find(report) != std::string::npos) r.exit_code = kSanitizerExitCode;
+  }
+  return r;
+}
+
+}  // namespace
+
 CommandResult RunForkedLeakChecked(const std::function<int()>& body, int timeout_seconds,
                                    bool leak_check) {
   return ::etcdsnap::testing::RunForked(
@@ -34,17 +48,17 @@ CommandResult RunEtcdsnap(const std::vector<std::string>& args, int timeout_seco
   if (const char* other = std::getenv("ETCDSNAP_BINARY"); other != nullptr && *other != '\0') {
     std::vector<std::string> argv{other};
     argv.insert(argv.end(), args.begin(), args.end());
-    return ::etcdsnap::testing::RunCommand(argv, {}, std::chrono::seconds(timeout_seconds));
+    return WithSanitizerVerdict(
+        ::etcdsnap::testing::RunCommand(argv, {}, std::chrono::seconds(timeout_seconds)));
   }
-  return RunForkedLeakChecked(
+  return WithSanitizerVerdict(RunForkedLeakChecked(
       [&]() {
         // In the child: the environment a program run by RunCommand would get.
         std::vector<std::string> drop;
         for (char** e = environ; *e != nullptr; ++e) {
           const std::string entry(*e);
-          if (entry.rfind("ETCDCTL_", 0) == 0 || entry.rfind("ETCD_", 0) == 0) {
-            drop.push_back(entry.substr(0, entry.find('=')));
-          }
+          const std::string name = entry.substr(0, entry.find('='));
+          if (::etcdsnap::testing::IsEtcdVariable(name)) drop.push_back(name);
         }
         for (const std::string& name : drop) ::unsetenv(name.c_str());
         std::vector<std::string> storage{"etcdsnap"};
@@ -54,7 +68,7 @@ CommandResult RunEtcdsnap(const std::vector<std::string>& args, int timeout_seco
         argv.push_back(nullptr);
         return ::etcdsnap::cli::Main(static_cast<int>(storage.size()), argv.data());
       },
-      timeout_seconds, leak_check);
+      timeout_seconds, leak_check));
 }
 
 }  // namespace etcdsnap::inspect_test

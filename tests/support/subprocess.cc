@@ -34,8 +34,7 @@ std::vector<std::string> BuildEnvironment(const std::map<std::string, std::strin
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry(*e);
     const std::string name = entry.substr(0, entry.find('='));
-    const bool etcd_var = name.rfind("ETCDCTL_", 0) == 0 || name.rfind("ETCD_", 0) == 0;
-    if (etcd_var || extra.count(name) != 0) {
+    if (IsEtcdVariable(name) || extra.count(name) != 0) {
       continue;
     }
     env.push_back(entry);
@@ -58,11 +57,11 @@ void DieWithParent(pid_t parent) {
   if (::getppid() != parent) ::_exit(126);  // the parent died before prctl
 }
 
-// In the child, between vfork and exec: async-signal-safe calls only, writing no memory but its
-// own stack (the child borrows the parent's address space until it execs or exits).
-[[noreturn]] void ExecChild(pid_t parent, const char* path, char** argv, char** envp,
-                            const char* in, const char* out, const char* err, const char* cwd,
-                            const int* ignored, size_t ignored_count) {
+// The start of every child: its own session, dying with the test, stdin, stdout and stderr from
+// the files named, no other descriptor, SIGPIPE as a program expects it. Async-signal-safe calls
+// only, writing no memory but its own stack: after a vfork the child borrows the parent's
+// address space until it execs or exits.
+void StartChild(pid_t parent, const char* in, const char* out, const char* err) {
   DieWithParent(parent);
   ::setsid();
   const int in_fd = ::open(in, O_RDONLY);
@@ -73,27 +72,25 @@ void DieWithParent(pid_t parent) {
   ::dup2(out_fd, 1);
   ::dup2(err_fd, 2);
   ::close_range(3, ~0U, 0);
-  if (*cwd != '\0' && ::chdir(cwd) != 0) ::_exit(126);
   ::signal(SIGPIPE, SIG_DFL);
+}
+
+// In the child, between vfork and exec (StartChild's rules).
+[[noreturn]] void ExecChild(pid_t parent, const char* path, char** argv, char** envp,
+                            const char* in, const char* out, const char* err, const char* cwd,
+                            const int* ignored, size_t ignored_count) {
+  StartChild(parent, in, out, err);
+  if (*cwd != '\0' && ::chdir(cwd) != 0) ::_exit(126);
   for (size_t i = 0; i < ignored_count; ++i) ::signal(ignored[i], SIG_IGN);
   ::execve(path, argv, envp);
   ::_exit(127);
 }
 
-// The start of a child that runs a function of this process (Subprocess's function form):
-// what ExecChild does before its exec. After a fork, not a vfork: the child writes memory.
-void RedirectForkedChild(pid_t parent, const std::string& out, const std::string& err) {
-  DieWithParent(parent);
-  ::setsid();
-  const int in_fd = ::open("/dev/null", O_RDONLY);
-  const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (in_fd < 0 || out_fd < 0 || err_fd < 0) ::_exit(126);
-  ::dup2(in_fd, 0);
-  ::dup2(out_fd, 1);
-  ::dup2(err_fd, 2);
-  ::close_range(3, ~0U, 0);
-  ::signal(SIGPIPE, SIG_DFL);
+// The number of threads of this process (its /proc status), 0 if unknown.
+int ThreadCount() {
+  const std::string status = ReadFileOrEmpty("/proc/self/status");
+  const size_t at = status.find("\nThreads:");
+  return at == std::string::npos ? 0 : std::atoi(status.c_str() + at + 9);
 }
 
 // Waits for `child` with a hard timeout and reads what it wrote to `out` and `err`.
@@ -115,6 +112,10 @@ CommandResult Finish(Subprocess& child, Clock::time_point start, std::chrono::mi
 }
 
 }  // namespace
+
+bool IsEtcdVariable(const std::string& name) {
+  return name.rfind("ETCDCTL_", 0) == 0 || name.rfind("ETCD_", 0) == 0;
+}
 
 std::string FindExecutable(const std::string& name) {
   if (name.find('/') != std::string::npos) {
@@ -191,8 +192,8 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, const SubprocessOpt
               err.c_str(), options.cwd.c_str(), options.ignored_signals.data(),
               options.ignored_signals.size());
   }
-  // Unlinked only after the child is reaped: it may not have opened the file yet.
-  if (in_path != "/dev/null") stdin_file_ = in_path;
+  // The child has opened it (or failed to) by the time vfork returns here.
+  if (in_path != "/dev/null") ::unlink(in_path.c_str());
 }
 
 Subprocess::Subprocess(const std::function<int()>& body, const std::string& stdout_path,
@@ -200,6 +201,11 @@ Subprocess::Subprocess(const std::function<int()>& body, const std::string& stdo
   const std::string out = stdout_path.empty() ? "/dev/null" : stdout_path;
   const std::string err = stderr_path.empty() ? "/dev/null" : stderr_path;
   const pid_t parent = ::getpid();
+  if (const int threads = ThreadCount(); threads != 1) {
+    std::fprintf(stderr, "Subprocess: a function runs in a forked child only from a "
+                         "single-threaded process; this one has %d threads\n", threads);
+    std::abort();
+  }
   std::fflush(nullptr);  // nothing buffered here is written twice
   pid_ = ::fork();
   if (pid_ < 0) {
@@ -207,17 +213,17 @@ Subprocess::Subprocess(const std::function<int()>& body, const std::string& stdo
     std::abort();
   }
   if (pid_ == 0) {
-    RedirectForkedChild(parent, out, err);
-    const int code = body();
+    StartChild(parent, "/dev/null", out.c_str(), err.c_str());
+    // noexcept: an exception ends the child as it ends a program (std::terminate, SIGABRT),
+    // instead of unwinding into the test's frames that the child copied.
+    const int code = [&]() noexcept { return body(); }();
     std::fflush(nullptr);
-    ::_exit(code);  // no atexit handlers or static destructors: they belong to the test
+    // No atexit handlers or static destructors: they belong to the test.
+    ::_exit(code >= 0 && code <= 255 ? code : 255);
   }
 }
 
-Subprocess::~Subprocess() {
-  Kill();
-  if (!stdin_file_.empty()) ::unlink(stdin_file_.c_str());
-}
+Subprocess::~Subprocess() { Kill(); }
 
 void Subprocess::Signal(int sig) {
   if (pid_ > 0 && !reaped_) ::kill(-pid_, sig);

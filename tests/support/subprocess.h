@@ -33,13 +33,14 @@ struct SubprocessOptions {
 // a program that tries to prompt on /dev/tty cannot).
 class Subprocess {
  public:
-  // Starts argv[0] (looked up in PATH when it has no '/'). Aborts the test binary if fork fails;
-  // an exec failure shows up as exit code 127.
+  // Starts argv[0] (looked up in PATH when it has no '/'). Aborts the test binary if vfork
+  // fails; an exec failure shows up as exit code 127.
   Subprocess(const std::vector<std::string>& argv, const SubprocessOptions& options);
   // Runs `body` in a forked child of this process instead of a program (no exec), with stdin
   // /dev/null and stdout and stderr on the files named (or /dev/null); body's return value is
-  // the exit code. Only from a single-threaded test process: the child has only the thread that
-  // forked, and a lock another thread held (malloc's) would stay held in it.
+  // the exit code (255 outside 0..255), an exception ends it as std::terminate does. Only from a
+  // single-threaded process (aborts otherwise): the child has only the thread that forked, and
+  // a lock another thread held (malloc's, gRPC's) would stay held in it.
   Subprocess(const std::function<int()>& body, const std::string& stdout_path,
              const std::string& stderr_path);
   ~Subprocess();  // Kill()
@@ -64,7 +65,6 @@ class Subprocess {
   bool reaped_ = false;
   int exit_code_ = -1;
   int term_signal_ = 0;
-  std::string stdin_file_;  // temp file holding stdin_data, removed with the object
 };
 
 struct CommandResult {
@@ -84,6 +84,9 @@ struct CommandResult {
 // after `timeout` (it is then killed).
 int RunWithClosedStderrPipe(const std::vector<std::string>& argv,
                             std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// ETCDCTL_* and ETCD_* variables: a test's children never inherit the caller's.
+bool IsEtcdVariable(const std::string& name);
 
 // Runs a command to completion with a hard timeout: past it the process group is killed and
 // `timed_out` is set.
