@@ -12,7 +12,8 @@
 // without a server.
 // Both are deterministic: the same flags give the same keys and values.
 // The server needs --max-request-bytes above --value-size and a --quota-backend-bytes above the
-// target. Exits 0 when every request succeeded, 1 on the first failure (printed).
+// target. Exits 0 when every request succeeded, 1 on the first failure (printed); a put or
+// delete that etcd answers UNAVAILABLE ("request timed out") is sent again, up to 5 times.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -136,11 +138,13 @@ class Pipeline {
     while (cq_.Next(&tag, &ok)) delete static_cast<Call*>(tag);
   }
 
-  void Send(const Op& op) {
+  void Send(const Op& op, int attempt = 1) {
     while (in_flight_ >= concurrency_) Complete();
     auto* call = new Call;
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
     call->what = op.key;
+    call->attempt = attempt;
+    if (op.kind != Op::Kind::kGrant) call->op = op;  // a put or delete can be sent again
     switch (op.kind) {
       case Op::Kind::kPut: {
         etcdserverpb::PutRequest req;
@@ -149,7 +153,7 @@ class Pipeline {
         req.set_lease(op.lease);
         call->put = kv_->AsyncPut(&call->context, req, &cq_);
         call->put->Finish(&call->put_response, &call->status, call);
-        bytes_ += static_cast<int64_t>(op.value.size());
+        if (attempt == 1) bytes_ += static_cast<int64_t>(op.value.size());
         break;
       }
       case Op::Kind::kDelete: {
@@ -197,6 +201,8 @@ class Pipeline {
     grpc::ClientContext context;
     grpc::Status status;
     std::string what;
+    std::optional<Op> op;  // for a put or delete, to send again
+    int attempt = 1;
     etcdserverpb::PutResponse put_response;
     etcdserverpb::DeleteRangeResponse del_response;
     etcdserverpb::LeaseGrantResponse grant_response;
@@ -211,6 +217,15 @@ class Pipeline {
     if (!cq_.Next(&tag, &ok)) Fail("completion queue shut down", grpc::Status::CANCELLED);
     std::unique_ptr<Call> call(static_cast<Call*>(tag));
     --in_flight_;
+    // etcd answers "etcdserver: request timed out" (UNAVAILABLE) when its apply falls behind,
+    // as on a machine busy with something else: an hour-long fill must not die of it. A put or
+    // delete is sent again (at worst one more revision of the same key); a lease grant is not.
+    if (ok && call->status.error_code() == grpc::StatusCode::UNAVAILABLE && call->op &&
+        call->attempt < kAttempts) {
+      ++retries_;
+      Send(*call->op, call->attempt + 1);
+      return;
+    }
     if (!ok || !call->status.ok()) Fail(call->what, call->status);
     if (call->grant && !call->grant_response.error().empty()) {
       Fail(call->what, grpc::Status(grpc::StatusCode::UNKNOWN, call->grant_response.error()));
@@ -222,8 +237,9 @@ class Pipeline {
     ++done_;
   }
   [[noreturn]] void Fail(const std::string& what, const grpc::Status& status) const {
-    std::fprintf(stderr, "etcdsnap-fill: %s failed after %lld requests: %s\n", what.c_str(),
-                 static_cast<long long>(done_), status.error_message().c_str());
+    std::fprintf(stderr, "etcdsnap-fill: %s failed after %lld requests (%lld sent again): %s\n",
+                 what.c_str(), static_cast<long long>(done_), static_cast<long long>(retries_),
+                 status.error_message().c_str());
     std::exit(1);
   }
 
@@ -231,8 +247,9 @@ class Pipeline {
   std::unique_ptr<etcdserverpb::Lease::Stub> lease_;
   grpc::CompletionQueue cq_;
   const int concurrency_;
+  static constexpr int kAttempts = 5;
   int in_flight_ = 0;
-  int64_t done_ = 0, bytes_ = 0, revision_ = 0;
+  int64_t done_ = 0, bytes_ = 0, revision_ = 0, retries_ = 0;
 };
 
 // Progress on stderr, every 64 MiB of values and at the end of each phase.
