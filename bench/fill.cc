@@ -13,7 +13,8 @@
 // Both are deterministic: the same flags give the same keys and values.
 // The server needs --max-request-bytes above --value-size and a --quota-backend-bytes above the
 // target. Exits 0 when every request succeeded, 1 on the first failure (printed); a put or
-// delete that etcd answers UNAVAILABLE ("request timed out") is sent again, up to 5 times.
+// delete or compaction that etcd answers UNAVAILABLE ("request timed out") is sent again, up
+// to 5 times.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -28,6 +29,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kube_shape.h"
@@ -182,13 +184,23 @@ class Pipeline {
   // removed the old revisions (physical).
   void Compact() {
     Drain();
-    grpc::ClientContext context;
     etcdserverpb::CompactionRequest req;
     req.set_revision(revision_);
     req.set_physical(true);
-    etcdserverpb::CompactionResponse response;
-    const grpc::Status status = kv_->Compact(&context, req, &response);
-    if (!status.ok()) Fail("compact at " + std::to_string(revision_), status);
+    for (int attempt = 1;; ++attempt) {
+      grpc::ClientContext context;
+      etcdserverpb::CompactionResponse response;
+      const grpc::Status status = kv_->Compact(&context, req, &response);
+      if (status.ok()) return;
+      // As a put: sent again when etcd timed it out; an earlier attempt that was applied after
+      // all makes the next one "already compacted" (OUT_OF_RANGE), which is done.
+      if (attempt > 1 && status.error_code() == grpc::StatusCode::OUT_OF_RANGE) return;
+      if (status.error_code() != grpc::StatusCode::UNAVAILABLE || attempt == kAttempts) {
+        Fail("compact at " + std::to_string(revision_), status);
+      }
+      ++retries_;
+      std::this_thread::sleep_for(std::chrono::seconds(attempt));
+    }
   }
 
   int64_t done() const { return done_; }
@@ -219,10 +231,12 @@ class Pipeline {
     --in_flight_;
     // etcd answers "etcdserver: request timed out" (UNAVAILABLE) when its apply falls behind,
     // as on a machine busy with something else: an hour-long fill must not die of it. A put or
-    // delete is sent again (at worst one more revision of the same key); a lease grant is not.
+    // delete is sent again, up to kAttempts - 1 times (each may add a revision of the same key;
+    // no key is twice in a phase, so nothing is reordered); a lease grant is not.
     if (ok && call->status.error_code() == grpc::StatusCode::UNAVAILABLE && call->op &&
         call->attempt < kAttempts) {
       ++retries_;
+      std::this_thread::sleep_for(std::chrono::seconds(call->attempt));  // a restart: wait
       Send(*call->op, call->attempt + 1);
       return;
     }
@@ -247,7 +261,7 @@ class Pipeline {
   std::unique_ptr<etcdserverpb::Lease::Stub> lease_;
   grpc::CompletionQueue cq_;
   const int concurrency_;
-  static constexpr int kAttempts = 5;
+  static constexpr int kAttempts = 6;  // the first and 5 more
   int in_flight_ = 0;
   int64_t done_ = 0, bytes_ = 0, revision_ = 0, retries_ = 0;
 };

@@ -20,8 +20,9 @@ namespace {
 // A sanitizer's report in stderr: the run counts as kSanitizerExitCode whatever ASAN_OPTIONS
 // and UBSAN_OPTIONS said (without exitcode=99 a report exits 1, etcdsnap's own "error").
 CommandResult WithSanitizerVerdict(CommandResult r) {
-  for (const char* report :
-       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+  if (r.timed_out || r.term_signal != 0) return r;  // reported as such
+  for (const char* report : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                             "Sanitizer has encountered a fatal error"}) {
     if (r.err.find(report) != std::string::npos) r.exit_code = kSanitizerExitCode;
   }
   return r;

@@ -404,7 +404,9 @@ TEST_F(MutationTest, MixedLeafAndBranchFlagsAreRejected) {
 // at a time).
 class MutationCampaign : public MutationTest, public ::testing::WithParamInterface<int> {};
 
-INSTANTIATE_TEST_SUITE_P(Sources, MutationCampaign, ::testing::Range(0, 4),
+constexpr int kSourceCount = 4;  // Sources()
+
+INSTANTIATE_TEST_SUITE_P(Sources, MutationCampaign, ::testing::Range(0, kSourceCount),
                          [](const ::testing::TestParamInfo<int>& info) {
                            std::string name = Sources()[info.param].name;
                            std::replace(name.begin(), name.end(), '.', '_');
@@ -420,7 +422,7 @@ TEST_P(MutationCampaign, VerifyRejectsWhatBboltRejects) {
     Mutation m;
   };
   const std::vector<Source> sources = Sources();
-  ASSERT_EQ(sources.size(), 4u);
+  ASSERT_EQ(sources.size(), static_cast<size_t>(kSourceCount));
   const Source& src = sources[GetParam()];
   std::vector<Job> jobs;
   for (Mutation& m : Mutator(src.db, kSeed).All()) {

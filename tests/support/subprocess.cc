@@ -192,8 +192,9 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, const SubprocessOpt
               err.c_str(), options.cwd.c_str(), options.ignored_signals.data(),
               options.ignored_signals.size());
   }
-  // The child has opened it (or failed to) by the time vfork returns here.
-  if (in_path != "/dev/null") ::unlink(in_path.c_str());
+  // Unlinked only after the child is reaped: where vfork is a plain fork (valgrind, TSan) the
+  // child may not have opened the file yet.
+  if (in_path != "/dev/null") stdin_file_ = in_path;
 }
 
 Subprocess::Subprocess(const std::function<int()>& body, const std::string& stdout_path,
@@ -201,7 +202,7 @@ Subprocess::Subprocess(const std::function<int()>& body, const std::string& stdo
   const std::string out = stdout_path.empty() ? "/dev/null" : stdout_path;
   const std::string err = stderr_path.empty() ? "/dev/null" : stderr_path;
   const pid_t parent = ::getpid();
-  if (const int threads = ThreadCount(); threads != 1) {
+  if (const int threads = ThreadCount(); threads > 1) {  // 0: /proc unreadable, not checked
     std::fprintf(stderr, "Subprocess: a function runs in a forked child only from a "
                          "single-threaded process; this one has %d threads\n", threads);
     std::abort();
@@ -223,7 +224,10 @@ Subprocess::Subprocess(const std::function<int()>& body, const std::string& stdo
   }
 }
 
-Subprocess::~Subprocess() { Kill(); }
+Subprocess::~Subprocess() {
+  Kill();
+  if (!stdin_file_.empty()) ::unlink(stdin_file_.c_str());
+}
 
 void Subprocess::Signal(int sig) {
   if (pid_ > 0 && !reaped_) ::kill(-pid_, sig);

@@ -65,6 +65,7 @@ class Subprocess {
   bool reaped_ = false;
   int exit_code_ = -1;
   int term_signal_ = 0;
+  std::string stdin_file_;  // temp file holding stdin_data, removed with the object
 };
 
 struct CommandResult {

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <thread>
 
 #include "etcd_cluster.h"
@@ -94,6 +95,23 @@ TEST(RunForkedTest, ReportsACrashAsItsSignalAndKillsAHang) {
       milliseconds(300));
   EXPECT_TRUE(hung.timed_out);
   EXPECT_LT(hung.wall, seconds(5));
+}
+
+TEST(RunForkedTest, EndsOnAnExceptionAsAProgramDoesAndClampsTheExitCode) {
+  const CommandResult thrown = RunForked([]() -> int { throw std::runtime_error("x"); });
+  EXPECT_EQ(thrown.term_signal, SIGABRT) << thrown.Describe();
+  EXPECT_EQ(RunForked([] { return 300; }).exit_code, 255);
+  EXPECT_EQ(RunForked([] { return -1; }).exit_code, 255);
+}
+
+TEST(RunForkedDeathTest, RefusesAMultiThreadedProcess) {
+  EXPECT_DEATH(
+      {
+        std::thread t([] { ::pause(); });
+        t.detach();
+        RunForked([] { return 0; });
+      },
+      "single-threaded");
 }
 
 // A test binary killed outright runs no destructors: its children must die with it anyway.
