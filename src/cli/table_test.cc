@@ -31,15 +31,11 @@ TEST(TableTest, ControlBytesAndNonUtf8AreEscapedUtf8Kept) {
 }
 
 // A 1.5 MiB key is cut, at a UTF-8 boundary, and does not widen its table.
-// (`std::string(n, c) + "..."` draws GCC 12's false -Warray-bounds; appending does not.)
-std::string Cut(size_t n, char c) { return std::string(n, c).append("..."); }
-
 TEST(TableTest, LongCellsAreCut) {
   const std::string cell = TableCell(std::string(1 << 20, 'k'));
-  EXPECT_EQ(cell, Cut(kMaxCellBytes, 'k'));
-  const std::string blocks =
-      TableCell(std::string(kMaxCellBytes - 1, 'x').append("\xe2\x96\x88\xe2\x96\x88"));
-  EXPECT_EQ(blocks, Cut(kMaxCellBytes - 1, 'x'));
+  EXPECT_EQ(cell, std::string(kMaxCellBytes, 'k') + "...");
+  const std::string blocks = TableCell(std::string(kMaxCellBytes, 'x').substr(1) + "\xe2\x96\x88\xe2\x96\x88");
+  EXPECT_EQ(blocks, std::string(kMaxCellBytes - 1, 'x') + "...");
   EXPECT_LT(RenderTable({"key"}, {{std::string(1 << 20, 'k')}}).size(), 6 * kMaxCellBytes);
   EXPECT_EQ(TableCell(std::string(kMaxCellBytes, 'k')), std::string(kMaxCellBytes, 'k'));
 }
