@@ -416,19 +416,10 @@ INSTANTIATE_TEST_SUITE_P(Sources, MutationCampaign, ::testing::Range(0, kSourceC
 
 TEST_P(MutationCampaign, VerifyRejectsWhatBboltRejects) {
   std::printf("seed %#llx\n", static_cast<unsigned long long>(kSeed));
-  struct Job {
-    std::string what;
-    const Source* src;
-    Mutation m;
-  };
   const std::vector<Source> sources = Sources();
   ASSERT_EQ(sources.size(), static_cast<size_t>(kSourceCount));
   const Source& src = sources[GetParam()];
-  std::vector<Job> jobs;
-  for (Mutation& m : Mutator(src.db, kSeed).All()) {
-    jobs.push_back({src.name + ", " + m.what + " (seed " + std::to_string(kSeed) + ")", &src,
-                    std::move(m)});
-  }
+  const std::vector<Mutation> mutations = Mutator(src.db, kSeed).All();
   // One at a time (the forked runs need a single-threaded test; CTest runs other tests on the
   // other core), each verdict checked as it comes: the outputs are not kept, since a forked
   // run's leak check writes to every heap chunk this process holds, each page a copy-on-write
@@ -437,13 +428,14 @@ TEST_P(MutationCampaign, VerifyRejectsWhatBboltRejects) {
   std::map<int, int> oracle_codes;
   std::set<std::string> kinds;
   const std::string path = dir_.Join("mutant");
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    const std::string& what = jobs[i].what;
+  for (size_t i = 0; i < mutations.size(); ++i) {
+    const std::string what =
+        src.name + ", " + mutations[i].what + " (seed " + std::to_string(kSeed) + ")";
     std::string kind = what;
     std::erase_if(kind, [](char c) { return c >= '0' && c <= '9'; });
     const bool leak_check = kinds.insert(kind).second || i % 16 == 0;
-    const std::string db = jobs[i].m.Apply(jobs[i].src->db);
-    const Outcome o = RunAll(path, jobs[i].src->trailer ? WithTrailer(db) : db, leak_check);
+    const std::string db = mutations[i].Apply(src.db);
+    const Outcome o = RunAll(path, src.trailer ? WithTrailer(db) : db, leak_check);
     // bbolt walking a file it cannot walk in 20 s (an inline page claiming 65535 elements, under
     // a loaded CI machine) is bbolt not accepting it: verify must reject it, quickly (below).
     const int oracle_code = o.oracle.timed_out ? 4 : o.oracle.exit_code;
@@ -480,12 +472,12 @@ TEST_P(MutationCampaign, VerifyRejectsWhatBboltRejects) {
   std::printf(
       "%zu mutations: %d rejected by bbolt or etcdctl (%d by etcdctl alone), %d more by "
       "verify alone; oracle exit codes:",
-      jobs.size(), rejects, etcdctl_rejects, stricter);
+      mutations.size(), rejects, etcdctl_rejects, stricter);
   for (auto [code, n] : oracle_codes) std::printf(" %d:%d", code, n);
   std::printf("\n");
   // The oracle must be doing its job: many mutations break each of these small files, some
   // badly.
-  EXPECT_GT(rejects, static_cast<int>(jobs.size() / 3));
+  EXPECT_GT(rejects, static_cast<int>(mutations.size() / 3));
   EXPECT_GT(oracle_codes[2], 0);
 }
 
